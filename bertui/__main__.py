@@ -1,0 +1,3 @@
+from bertui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,13 @@
+"""Errors a person can act on. Their messages are shown as they are: say what is wrong and what to do."""
+
+
+class BertuiError(Exception):
+    """Base of every error bertui reports to a person instead of a traceback."""
+
+
+class ModelLoadError(BertuiError):
+    """The model spec could not be turned into a usable model (missing, broken, offline, wrong head)."""
+
+
+class InputError(BertuiError):
+    """The request cannot be answered as asked (no mask to fill, k out of range, no NSP head...)."""
