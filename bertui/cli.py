@@ -1,0 +1,135 @@
+"""Command line: no subcommand runs the app; subcommands answer headless, as JSON on stdout.
+
+Errors a person can fix are one line on stderr and a non-zero exit: 1 when the model cannot be
+loaded, 2 when the input or the options are wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bertui import __version__
+from bertui.engine.errors import BertuiError, InputError
+
+DEFAULT_MODEL = "bert-base-uncased"  # the same default as bertui.engine.loading, without importing torch
+EXIT_MODEL, EXIT_INPUT = 1, 2
+
+
+def _model_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--model/--device/--dtype, accepted before or after the subcommand."""
+
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--model", "-m", default=default(DEFAULT_MODEL), metavar="SPEC",
+                        help="hub id, local folder, or 'demo' (a tiny built-in model with random weights); "
+                             f"default {DEFAULT_MODEL}")
+    parser.add_argument("--device", default=default("auto"),
+                        help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps; default auto")
+    parser.add_argument("--dtype", default=default("float32"), choices=["float32", "float16", "bfloat16"],
+                        help="weights' precision; default float32")
+
+
+def _top_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {k}")
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bertui",
+        description="Explore BERT-family models: with no command, the live terminal app; "
+                    "with a command, JSON on stdout.",
+        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
+    )
+    parser.add_argument("--version", action="version", version=f"bertui {__version__}")
+    _model_options(parser, defaults=True)
+    parser.add_argument("--top-k", "-k", type=_top_k, default=5, help="predictions per mask (app); default 5")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        _model_options(sub, defaults=False)
+        return sub
+
+    text_help = "the text; '-' reads it from standard input"
+    tokenize = command("tokenize", "WordPiece tokens, ids, segments, attention mask and offsets")
+    tokenize.add_argument("text", help=text_help)
+    tokenize.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+    fill = command("fill", "top-k predictions for every [MASK] in the text")
+    fill.add_argument("text", help=text_help)
+    fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+    fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS, help="default 5")
+    nsp = command("nsp", "rank candidate next sentences by IsNext probability (BERT's NSP head)")
+    nsp.add_argument("first", help="the first sentence")
+    nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
+    nsp.add_argument("--candidates-file", type=Path, metavar="FILE",
+                     help="more candidates, one per line ('-' for standard input)")
+    command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
+    return parser
+
+
+def _read_text(value: str) -> str:
+    return sys.stdin.read() if value == "-" else value
+
+
+def _read_candidates(args: argparse.Namespace) -> list[str]:
+    candidates = list(args.candidates)
+    if args.candidates_file is not None:
+        try:
+            text = sys.stdin.read() if str(args.candidates_file) == "-" else \
+                args.candidates_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"cannot read candidates from {args.candidates_file}: {error}") from None
+        candidates += [line.strip() for line in text.splitlines() if line.strip()]
+    if not candidates:
+        raise InputError("no candidates: give them after the first sentence or with --candidates-file")
+    return candidates
+
+
+def _headless(args: argparse.Namespace) -> dict:
+    if args.command == "nsp":
+        candidates = _read_candidates(args)  # before loading: a bad file fails fast
+    else:
+        text = "" if args.command == "info" else _read_text(args.text)
+    from bertui.engine.inference import Engine  # torch is imported only here
+
+    engine = Engine.load(args.model, device=args.device, dtype=args.dtype)
+    if args.command == "info":
+        return engine.info.to_json()
+    if args.command == "tokenize":
+        return engine.encode(text, args.pair).to_json()
+    if args.command == "fill":
+        masks = engine.fill(text, args.pair, top_k=args.top_k)
+        return {"masks": [mask.to_json() for mask in masks]}
+    ranking = engine.rank(args.first, candidates)
+    return {"first": args.first, "ranking": [entry.to_json() for entry in ranking]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from bertui.ui.app import run_app
+
+        return run_app(model=args.model, device=args.device, dtype=args.dtype, top_k=args.top_k)
+    try:
+        result = _headless(args)
+    except InputError as error:
+        print(f"bertui: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except BertuiError as error:
+        print(f"bertui: {error}", file=sys.stderr)
+        return EXIT_MODEL
+    except KeyboardInterrupt:
+        return 130
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,45 @@
+"""Text → tokens: the Encoding a person sees, and the tensors the model reads, from one tokenizer call."""
+
+from __future__ import annotations
+
+import re
+
+from bertui.engine.results import Encoding
+
+# People write masks as [MASK], [mask] or <mask> whatever the model's own spelling; both spellings
+# are six characters, so rewriting one into the other keeps every character offset in place.
+_MASK_SPELLINGS = re.compile(r"\[mask\]|<mask>", re.IGNORECASE)
+_ALIASABLE = ("[MASK]", "<mask>")
+
+
+def normalize_masks(text: str, mask_token: str) -> str:
+    """Rewrite any spelling of a mask into ``mask_token`` (for models whose mask is [MASK] or <mask>)."""
+    return _MASK_SPELLINGS.sub(mask_token, text) if mask_token in _ALIASABLE else text
+
+
+def tokenize(tokenizer, text_a: str, text_b: str | None, max_length: int):
+    """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped)."""
+    options = dict(return_offsets_mapping=True, return_token_type_ids=True)
+    batch = tokenizer(text_a, text_b, **options)
+    full = len(batch["input_ids"])
+    if full <= max_length:
+        return batch, 0
+    batch = tokenizer(text_a, text_b, truncation=True, max_length=max_length, **options)
+    return batch, full - len(batch["input_ids"])
+
+
+def to_encoding(tokenizer, batch, truncated: int) -> Encoding:
+    ids = batch["input_ids"]
+    sequence_ids = tuple(batch.sequence_ids())
+    mask_id = tokenizer.mask_token_id
+    return Encoding(
+        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        input_ids=tuple(ids),
+        token_type_ids=tuple(batch["token_type_ids"]),
+        attention_mask=tuple(batch["attention_mask"]),
+        offsets=tuple((int(start), int(end)) for start, end in batch["offset_mapping"]),
+        sequence_ids=sequence_ids,
+        special=tuple(sid is None for sid in sequence_ids),
+        mask_positions=tuple(i for i, token_id in enumerate(ids) if token_id == mask_id),
+        truncated=truncated,
+    )

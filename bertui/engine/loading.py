@@ -1,0 +1,246 @@
+"""Turn a model spec (hub id, folder, or ``demo``) into a loaded model and tokenizer, or a clear error.
+
+The real loading path is ``from_pretrained`` of a hub id or a folder. Safety: ``trust_remote_code``
+is never passed as True, safetensors are preferred by transformers when present, and pickled
+``.bin`` checkpoints go through ``torch.load(weights_only=True)``. The only network traffic is the
+hub download of the model the person named, tried after the local cache.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PretrainedConfig
+from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING_NAMES
+
+from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
+from bertui.engine.errors import ModelLoadError
+
+DEFAULT_MODEL = "bert-base-uncased"
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
+NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "MegatronBertForPreTraining"}
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+# Families whose position ids start after the padding index (RoBERTa counts from pad_token_id + 1).
+OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Loaded:
+    model: torch.nn.Module
+    tokenizer: object
+    config: PretrainedConfig
+    source: str
+    is_demo: bool
+    nsp_loaded: bool
+    device: torch.device
+    dtype: torch.dtype
+    max_length: int
+    seconds: float
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ModelLoadError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError(f"device {name!r} asked for, but this torch sees no CUDA GPU "
+                             f"(torch {torch.__version__}): use --device cpu or auto")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ModelLoadError(f"device {name!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ModelLoadError(f"device {name!r} asked for, but MPS is not available: use --device cpu or auto")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ModelLoadError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
+    return device
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    try:
+        return DTYPES[name]
+    except KeyError:
+        raise ModelLoadError(f"unknown dtype {name!r}: use one of {', '.join(DTYPES)}") from None
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or os.sep != "/" and os.sep in spec
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise ModelLoadError(f"{folder} is a file, not a model folder: pass the folder that holds config.json")
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(f"{folder} has no config.json, so it is not a Hugging Face model folder: "
+                             "save one with save_pretrained(), or pass a hub id such as bert-base-uncased")
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        raise ModelLoadError(f"{folder} has a config.json but no weights (model.safetensors or "
+                             "pytorch_model.bin): copy the weights in, or save the model with save_pretrained()")
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick TCP check of the hub endpoint, so that an offline machine fails in seconds, not minutes."""
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _offline_message(spec: str) -> str:
+    cache = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME", os.path.expanduser("~/.cache/huggingface")), "hub")
+    why = "HF_HUB_OFFLINE is set" if _offline() else "the Hugging Face hub cannot be reached"
+    return (f"cannot load {spec!r}: it is not in the Hugging Face cache ({cache}) and {why}. "
+            "Download it once on a connected machine (the cache is then used offline), "
+            "or pass a local folder with --model PATH, or try --model demo "
+            "(a tiny built-in model with random predictions).")
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _model_class(config: PretrainedConfig):
+    pretraining = MODEL_FOR_PRETRAINING_MAPPING_NAMES.get(config.model_type)
+    if pretraining in NSP_PRETRAINING_CLASSES:
+        import transformers
+
+        return getattr(transformers, pretraining)
+    return AutoModelForMaskedLM
+
+
+def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> bool:
+    """Raise if the MLM head or encoder weights are missing; return whether the NSP head was loaded."""
+    prefix = model.base_model_prefix + "."
+    nsp_missing = {k for k in missing if k.startswith("cls.seq_relationship.") or ".pooler." in k}
+    rest = missing - nsp_missing
+    head_missing = sorted(k for k in rest if not k.startswith(prefix))
+    encoder_missing = sorted(k for k in rest if k.startswith(prefix))
+    if head_missing:
+        raise ModelLoadError(
+            f"{spec!r} has no masked-LM head (missing weights such as {head_missing[0]}): it looks like a "
+            "bare encoder or a fine-tuned classifier. bertui needs a masked-LM checkpoint, e.g. "
+            "bert-base-uncased, distilbert-base-uncased or roberta-base")
+    if encoder_missing:
+        raise ModelLoadError(
+            f"{spec!r} does not match its config: {len(encoder_missing)} encoder weights are missing "
+            f"(e.g. {encoder_missing[0]}); the checkpoint is broken or belongs to another model")
+    has_nsp_module = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship")
+    return has_nsp_module and not nsp_missing
+
+
+def _max_length(config: PretrainedConfig, tokenizer) -> int:
+    positions = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    if config.model_type in OFFSET_POSITIONS:
+        positions -= (config.pad_token_id or 0) + 1
+    return int(min(positions, tokenizer.model_max_length))
+
+
+def _read(spec_or_folder: str, model_class, local_only: bool):
+    common = dict(trust_remote_code=False, local_files_only=local_only)
+    tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
+    model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True, **common)
+    return tokenizer, model, info
+
+
+def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
+               progress: Progress | None = None) -> Loaded:
+    """Load ``spec`` for inference on ``device`` in ``dtype``; raise ModelLoadError with a fix on failure."""
+    say = progress or (lambda _stage: None)
+    started = time.perf_counter()
+    target_device = resolve_device(device)
+    target_dtype = resolve_dtype(dtype)
+    spec = spec.strip()
+    if not spec:
+        raise ModelLoadError("no model given: pass a hub id (bert-base-uncased), a folder, or demo")
+
+    if spec == DEMO_SPEC:
+        say("building the demo model")
+        source, local = str(demo_folder()), True
+    else:
+        path = Path(spec).expanduser()
+        local = path.exists() or _looks_like_path(spec)
+        if local and not path.exists():
+            raise ModelLoadError(f"no model folder at {path}: check the path, or pass a hub id such as "
+                                 "bert-base-uncased, or --model demo")
+        source = str(path) if local else spec
+    if local:
+        _check_folder(Path(source))
+
+    say(f"reading the config of {spec}")
+    try:
+        try:
+            config = AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=True)
+            cached = True
+        except OSError:
+            if local:
+                raise
+            cached = False
+            if _offline() or not _hub_reachable():
+                raise ModelLoadError(_offline_message(spec)) from None
+            say(f"downloading {spec} from the Hugging Face hub")
+            config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+        model_class = _model_class(config)
+        say("loading the tokenizer and weights")
+        try:
+            tokenizer, model, info = _read(source, model_class, local_only=cached)
+        except OSError:
+            if local or not cached:
+                raise
+            say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
+            tokenizer, model, info = _read(source, model_class, local_only=False)
+    except ModelLoadError:
+        raise
+    except ValueError as error:
+        if "Unrecognized" in str(error) or "not supported" in str(error).lower():
+            raise ModelLoadError(f"{spec!r} is not a masked-language model transformers can load "
+                                 f"for fill-mask: {_first_line(error)}") from None
+        raise ModelLoadError(f"cannot load {spec!r}: {_first_line(error)}") from None
+    except Exception as error:  # corrupt weights, unpicklable .bin, missing tokenizer files...
+        raise ModelLoadError(f"cannot load {spec!r}: {type(error).__name__}: {_first_line(error)}") from None
+
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelLoadError(f"{spec!r} has only a slow (Python) tokenizer; bertui needs a fast one for "
+                             "character offsets: add a tokenizer.json (tokenizer.save_pretrained does)")
+    if tokenizer.mask_token_id is None:
+        raise ModelLoadError(f"{spec!r}'s tokenizer has no mask token, so nothing can be predicted")
+    if len(tokenizer) > model.config.vocab_size:
+        raise ModelLoadError(f"{spec!r}: the tokenizer has {len(tokenizer)} tokens but the model only "
+                             f"{model.config.vocab_size}: the tokenizer belongs to another model")
+    nsp_loaded = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+
+    say(f"moving to {target_device.type} ({dtype})")
+    try:
+        model = model.to(device=target_device, dtype=target_dtype).eval()
+    except RuntimeError as error:  # out of memory, unsupported dtype on this device
+        raise ModelLoadError(f"cannot place {spec!r} on {target_device} as {dtype}: "
+                             f"{_first_line(error)}") from None
+    return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
+                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
+                  device=target_device, dtype=target_dtype, max_length=_max_length(model.config, tokenizer),
+                  seconds=time.perf_counter() - started)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
