@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import tiny_models
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+REAL_TOKENIZER = SHARED_MODELS / "bert-base-uncased-tokenizer"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_caches(tmp_path_factory):
+    """Keep the user's caches out of it, and make any hub access fail fast rather than hang."""
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    os.environ["HF_HOME"] = str(cache / "huggingface")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    yield
+
+
+@pytest.fixture(scope="session")
+def bert_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_bert(tmp_path_factory.mktemp("bert"))
+
+
+@pytest.fixture(scope="session")
+def bert_mlm_only_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_bert(tmp_path_factory.mktemp("bert-mlm"), with_nsp_head=False)
+
+
+@pytest.fixture(scope="session")
+def roberta_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_roberta(tmp_path_factory.mktemp("roberta"))
+
+
+@pytest.fixture(scope="session")
+def distilbert_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_distilbert(tmp_path_factory.mktemp("distilbert"))
+
+
+@pytest.fixture(scope="session")
+def engine(bert_dir):
+    """The tiny BERT, loaded through the same Engine.load that people use."""
+    from bertui.engine.inference import Engine
+
+    return Engine.load(str(bert_dir), device="cpu")

@@ -1,0 +1,97 @@
+"""The real console script, in a subprocess: JSON on stdout, one-line errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BERTUI = Path(sys.executable).parent / "bertui"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run([str(BERTUI), *args], input=stdin, capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def ok_json(*args: str, stdin: str | None = None):
+    done = run(*args, stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_tokenize_prints_the_encoding(bert_dir, engine):
+    out = ok_json("tokenize", "the [MASK] dog", "--pair", "a cat", "--model", str(bert_dir))
+    assert set(out) == {"tokens", "input_ids", "token_type_ids", "attention_mask", "offsets", "truncated"}
+    assert out == engine.encode("the [MASK] dog", "a cat").to_json()
+
+
+def test_fill_prints_the_pipeline_keys(bert_dir, engine):
+    out = ok_json("--model", str(bert_dir), "fill", "the [MASK] ate my [MASK].", "--top-k", "3")
+    expected = engine.fill("the [MASK] ate my [MASK].", top_k=3)
+    assert [m["position"] for m in out["masks"]] == [m.position for m in expected]
+    first = out["masks"][0]["predictions"][0]
+    assert set(first) == {"score", "token", "token_str", "sequence"}
+    assert [p["token"] for p in out["masks"][1]["predictions"]] == [p.token for p in expected[1].predictions]
+
+
+def test_fill_reads_standard_input(bert_dir):
+    out = ok_json("fill", "-", "-m", str(bert_dir), stdin="the [MASK] dog\n")
+    assert len(out["masks"]) == 1
+
+
+def test_nsp_ranks_candidates_from_arguments_and_a_file(bert_dir, engine, tmp_path):
+    listing = tmp_path / "candidates.txt"
+    listing.write_text("paris is big.\n\nthe sky is blue.\n")
+    out = ok_json("nsp", "the dog ate my pizza.", "it was good.", "--candidates-file", str(listing),
+                  "-m", str(bert_dir))
+    assert out["first"] == "the dog ate my pizza."
+    assert [r["rank"] for r in out["ranking"]] == [1, 2, 3]
+    expected = engine.rank("the dog ate my pizza.", ["it was good.", "paris is big.", "the sky is blue."])
+    assert [r["candidate"] for r in out["ranking"]] == [r.candidate for r in expected]
+    assert set(out["ranking"][0]) == {"rank", "candidate", "is_next", "not_next"}
+
+
+def test_info_describes_the_model(bert_dir):
+    out = ok_json("info", "-m", str(bert_dir))
+    assert out["architecture"] == "BertForPreTraining" and out["has_nsp_head"] is True
+    assert out["layers"] == 2 and out["device"] == "cpu" and out["dtype"] == "float32"
+
+
+def test_python_dash_m_works_too(bert_dir):
+    done = subprocess.run([sys.executable, "-m", "bertui", "info", "-m", str(bert_dir)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["model_type"] == "bert"
+
+
+def test_user_text_is_data_in_json(bert_dir):
+    out = ok_json("tokenize", "[bold]x[/] \x1b[31m", "-m", str(bert_dir))
+    assert "[" in out["tokens"] and "\x1b" not in json.dumps(out, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("fill", "no mask here"), 2, "no mask in the text"),
+    (("nsp", "only a first sentence"), 2, "no candidates"),
+    (("fill", "x [MASK]", "-m", "/no/such/folder"), 1, "no model folder"),
+    (("info", "-m", "bert-base-uncased"), 1, "not in the Hugging Face cache"),
+    (("info", "--device", "tpu"), 1, "unknown device"),
+    (("fill", "x [MASK]", "--top-k", "0"), 2, "must be at least 1"),
+    (("nsp", "a", "--candidates-file", "/no/such/file"), 2, "cannot read candidates"),
+])
+def test_errors_are_one_line_with_an_exit_status(bert_dir, args, code, message):
+    if "-m" not in args:
+        args = (*args, "-m", str(bert_dir))
+    done = run(*args)
+    assert done.returncode == code
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_nsp_on_a_model_without_the_head_says_so(bert_mlm_only_dir):
+    done = run("nsp", "a", "b", "-m", str(bert_mlm_only_dir))
+    assert done.returncode == 2 and "no next-sentence head" in done.stderr

@@ -1,0 +1,165 @@
+"""Engine numbers equal transformers' own reference computation on the same weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertForNextSentencePrediction, pipeline
+
+from bertui.engine import AnalysisRequest, InputError
+from bertui.engine import inference as inference_module
+from bertui.engine.inference import Engine
+
+
+@pytest.fixture(scope="module")
+def fill_mask(bert_dir):
+    return pipeline("fill-mask", model=str(bert_dir), device="cpu")
+
+
+def _assert_same_predictions(ours, theirs, *, check_sequence: bool = True):
+    assert [p.token for p in ours.predictions] == [t["token"] for t in theirs]
+    assert [p.token_str for p in ours.predictions] == [t["token_str"] for t in theirs]
+    for p, t in zip(ours.predictions, theirs):
+        assert p.score == pytest.approx(t["score"], abs=1e-4)
+        # the pipeline drops a predicted special token from its sequence; bertui shows it
+        if check_sequence and not (t["token_str"].startswith("[") or t["token_str"].startswith("<")):
+            assert p.sequence == t["sequence"]
+
+
+@pytest.mark.parametrize("text", ["soccer is a really fun [MASK].", "[MASK]", "the capital of france is [MASK] ."])
+def test_fill_equals_the_fill_mask_pipeline(engine, fill_mask, text):
+    (mask,) = engine.fill(text, top_k=7)
+    _assert_same_predictions(mask, fill_mask(text, top_k=7))
+
+
+def test_every_mask_gets_the_pipelines_predictions(engine, fill_mask):
+    text = "the [MASK] ate my [MASK] ."
+    masks = engine.fill(text, top_k=5)
+    reference = fill_mask(text, top_k=5)
+    assert len(masks) == 2
+    for ours, theirs in zip(masks, reference):
+        # the pipeline keeps [CLS]/[SEP] in multi-mask sequences; scores and tokens must match
+        _assert_same_predictions(ours, theirs, check_sequence=False)
+    assert masks[0].predictions[0].sequence.endswith("ate my [MASK].")
+
+
+@pytest.mark.parametrize("builder", ["roberta_dir", "distilbert_dir", "bert_mlm_only_dir"])
+def test_other_families_fill_like_the_pipeline(request, builder):
+    folder = request.getfixturevalue(builder)
+    engine = Engine.load(str(folder), device="cpu")
+    text = f"the dog likes {engine.mask_token} pizza."
+    (mask,) = engine.fill(text, top_k=4)
+    _assert_same_predictions(mask, pipeline("fill-mask", model=str(folder), device="cpu")(text, top_k=4))
+
+
+def _reference_is_next(bert_dir, first, second):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()
+    with torch.no_grad():
+        logits = model(**tokenizer(first, second, return_tensors="pt")).logits
+    return logits.softmax(-1)[0].tolist()
+
+
+def test_next_sentence_equals_bert_for_next_sentence_prediction(engine, bert_dir):
+    first, second = "the dog ate my pizza.", "it was very good!"
+    is_next, not_next = _reference_is_next(bert_dir, first, second)
+    analysis = engine.analyze(AnalysisRequest(request_id=3, text_a=first, text_b=second))
+    assert analysis.next_sentence.is_next == pytest.approx(is_next, abs=1e-4)
+    assert analysis.next_sentence.not_next == pytest.approx(not_next, abs=1e-4)
+    assert engine.next_sentence(first, second).is_next == pytest.approx(is_next, abs=1e-4)
+
+
+CANDIDATES = [
+    "it was good.",
+    "the sky is blue and the river is green and the big red house is very small " * 3,
+    "a",
+    "paris is the capital of france.",
+    "she likes to play soccer, a really fun game, every day and every night.",
+    "it was good.",  # a duplicate ranks beside its twin
+]
+
+
+def test_batched_ranking_equals_one_by_one(engine):
+    first = "the dog ate my pizza."
+    ranked = engine.rank(first, CANDIDATES)
+    alone = {i: engine.rank(first, [c])[0] for i, c in enumerate(CANDIDATES)}
+    assert sorted(r.index for r in ranked) == list(range(len(CANDIDATES)))
+    for entry in ranked:
+        assert entry.candidate == CANDIDATES[entry.index]
+        assert entry.is_next == pytest.approx(alone[entry.index].is_next, abs=1e-5)
+        assert entry.not_next == pytest.approx(alone[entry.index].not_next, abs=1e-5)
+    assert [r.rank for r in ranked] == list(range(1, len(CANDIDATES) + 1))
+    assert [r.is_next for r in ranked] == sorted((r.is_next for r in ranked), reverse=True)
+
+
+def test_ranking_matches_the_reference_model(engine, bert_dir):
+    first = "the dog ate my pizza."
+    for entry in engine.rank(first, CANDIDATES[:3]):
+        assert entry.is_next == pytest.approx(_reference_is_next(bert_dir, first, entry.candidate)[0], abs=1e-4)
+
+
+def test_small_chunks_give_the_same_ranking(engine, monkeypatch):
+    first = "the dog ate my pizza."
+    whole = engine.rank(first, CANDIDATES)
+    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", 40)  # forces one or two rows a chunk
+    engine._rank_cache = None
+    chunked = engine.rank(first, CANDIDATES)
+    assert [r.index for r in chunked] == [r.index for r in whole]
+    for a, b in zip(chunked, whole):
+        assert a.is_next == pytest.approx(b.is_next, abs=1e-5)
+
+
+def test_analysis_without_mask_or_pair_runs_no_forward(engine, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the encoder ran")
+
+    monkeypatch.setattr(engine, "_mask_logits", forbidden)
+    analysis = engine.analyze(AnalysisRequest(request_id=9, text_a="just words"))
+    assert analysis.request_id == 9 and analysis.masks == () and analysis.next_sentence is None
+    assert analysis.encoding.tokens == ("[CLS]", "just", "words", "[SEP]")
+
+
+def test_analysis_carries_everything_for_the_panes(engine):
+    request = AnalysisRequest(request_id=42, text_a="the [MASK] is blue.", text_b="a [MASK] day.", top_k=3,
+                              candidates=("it was good.", "paris"))
+    analysis = engine.analyze(request)
+    assert analysis.request_id == 42
+    assert [len(m.predictions) for m in analysis.masks] == [3, 3]
+    assert analysis.next_sentence.is_next + analysis.next_sentence.not_next == pytest.approx(1.0)
+    assert {r.candidate for r in analysis.ranking} == {"it was good.", "paris"}
+    assert analysis.elapsed_ms > 0
+
+
+def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
+    engine = Engine.load(str(bert_mlm_only_dir), device="cpu")
+    assert not engine.info.has_nsp_head
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
+    assert analysis.ranking is None and analysis.next_sentence is None
+    with pytest.raises(InputError, match="no next-sentence head"):
+        engine.rank("a", ["b"])
+
+
+def test_top_k_below_one_is_refused_and_above_the_vocabulary_is_clamped(engine):
+    with pytest.raises(InputError, match="at least 1"):
+        engine.fill("the [MASK]", top_k=0)
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK]", top_k=10**6))
+    assert len(analysis.masks[0].predictions) == engine.info.vocab_size
+    assert any("top-k lowered" in note for note in analysis.notes)
+
+
+def test_fill_without_a_mask_explains(engine):
+    with pytest.raises(InputError, match=r"write \[MASK\]"):
+        engine.fill("no mask here")
+
+
+def test_model_info_describes_the_loaded_model(engine, bert_dir):
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(bert_dir)
+    info = engine.info
+    assert (info.layers, info.hidden_size, info.heads, info.intermediate_size, info.vocab_size) == (
+        config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size,
+        config.vocab_size)
+    assert info.architecture == "BertForPreTraining" and info.has_mlm_head and info.has_nsp_head
+    assert info.parameters == sum(p.numel() for p in engine._model.parameters())
+    assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True, "[MASK]")
