@@ -113,7 +113,7 @@ def test_analysis_without_mask_or_pair_runs_no_forward(engine, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the encoder ran")
 
-    monkeypatch.setattr(engine, "_mask_logits", forbidden)
+    monkeypatch.setattr(engine, "_forward", forbidden)
     analysis = engine.analyze(AnalysisRequest(request_id=9, text_a="just words"))
     assert analysis.request_id == 9 and analysis.masks == () and analysis.next_sentence is None
     assert analysis.encoding.tokens == ("[CLS]", "just", "words", "[SEP]")

@@ -42,4 +42,14 @@ def to_encoding(tokenizer, batch, truncated: int) -> Encoding:
         special=tuple(sid is None for sid in sequence_ids),
         mask_positions=tuple(i for i, token_id in enumerate(ids) if token_id == mask_id),
         truncated=truncated,
+        word_ids=tuple(batch.word_ids()),
     )
+
+
+def mask_tokens(tokenizer, batch, positions: tuple[int, ...]) -> None:
+    """Replace the tokens at ``positions`` by the mask, in place (special tokens and strays are ignored)."""
+    ids = batch["input_ids"]
+    sequence_ids = batch.sequence_ids()
+    for position in positions:
+        if 0 <= position < len(ids) and sequence_ids[position] is not None:
+            ids[position] = tokenizer.mask_token_id

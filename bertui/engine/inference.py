@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import torch
 
-from bertui.engine.encoding import normalize_masks, to_encoding, tokenize
+from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
+from bertui.engine.introspection import attention_maps, embedding_breakdown, surprisal, whole_words
 from bertui.engine.loading import DEFAULT_MODEL, Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
@@ -24,6 +25,7 @@ from bertui.engine.results import (
     NextSentence,
     Prediction,
     RankedCandidate,
+    WordPrediction,
 )
 
 # Tokens (rows × padded length) in one NSP ranking forward: bounds memory for any list length.
@@ -40,9 +42,20 @@ class Engine:
         self._device = loaded.device
         self._heads = split_heads(loaded.model, nsp_loaded=loaded.nsp_loaded)
         self._input_names = set(self._tokenizer.model_input_names)
+        self._attn_implementation = loaded.model.config._attn_implementation
+        self._continuation = self._continuation_ids()
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
         self.info = self._describe(spec)
+
+    def _continuation_ids(self) -> torch.Tensor | None:
+        """For WordPiece vocabularies, which ids are ``##`` continuations (whole-word masking needs it)."""
+        if type(self._tokenizer.backend_tokenizer.model).__name__ != "WordPiece":
+            return None
+        marks = torch.zeros(self._loaded.config.vocab_size, dtype=torch.bool)
+        for token, token_id in self._tokenizer.get_vocab().items():
+            marks[token_id] = token.startswith("##")
+        return marks.to(self._device)
 
     @classmethod
     def load(cls, spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
@@ -63,10 +76,11 @@ class Engine:
         return self._heads.nsp is not None
 
     # -- preprocess -------------------------------------------------------------------------------
-    def _tokenize(self, text_a: str, text_b: str | None):
+    def _tokenize(self, text_a: str, text_b: str | None, masked: tuple[int, ...] = ()):
         text_a = normalize_masks(text_a, self.mask_token)
         text_b = None if text_b is None else normalize_masks(text_b, self.mask_token)
         batch, truncated = tokenize(self._tokenizer, text_a, text_b, self._loaded.max_length)
+        mask_tokens(self._tokenizer, batch, masked)
         return batch, to_encoding(self._tokenizer, batch, truncated)
 
     def encode(self, text_a: str, text_b: str | None = None) -> Encoding:
@@ -82,19 +96,28 @@ class Engine:
         return inputs
 
     # -- forward ----------------------------------------------------------------------------------
-    def _mask_logits(self, inputs: dict[str, torch.Tensor], positions: Sequence[int]):
-        """(vocabulary logits at ``positions`` [n, V], pooled output or None) from one encoder pass."""
-        if self._heads.mlm is None:  # a family outside the head table: full forward, then index
-            out = self._model(**inputs)
-            return out.logits[0, list(positions)], None
-        out = self._heads.encoder(**inputs)
-        hidden = out.last_hidden_state[0, list(positions)]
-        pooled = getattr(out, "pooler_output", None)
-        return (self._heads.mlm(hidden) if positions else None), pooled
+    def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False):
+        """One pass of the encoder (or of the whole model, for a family outside the head table).
+
+        Attention weights need the eager attention kernel; it is switched on for this pass only.
+        """
+        module = self._heads.encoder if self._heads.mlm is not None else self._model
+        if not attention:
+            return module(**inputs)
+        self._model.set_attn_implementation("eager")
+        try:
+            return module(**inputs, output_attentions=True)
+        finally:
+            self._model.set_attn_implementation(self._attn_implementation)
+
+    def _vocab_logits(self, out, rows, positions) -> torch.Tensor:
+        """Vocabulary logits at (rows, positions) of a pass: the MLM head runs on those positions only."""
+        if self._heads.mlm is None:
+            return out.logits[rows, positions]
+        return self._heads.mlm(out.last_hidden_state[rows, positions])
 
     # -- postprocess ------------------------------------------------------------------------------
-    def _predictions(self, encoding: Encoding, logits: torch.Tensor, top_k: int) -> tuple[MaskPrediction, ...]:
-        probs = logits.float().softmax(dim=-1)
+    def _predictions(self, encoding: Encoding, probs: torch.Tensor, top_k: int) -> tuple[MaskPrediction, ...]:
         scores, token_ids = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
         ids = list(encoding.input_ids)
         kept = [i for i, special in enumerate(encoding.special) if not special]
@@ -117,29 +140,53 @@ class Engine:
 
     @torch.inference_mode()
     def analyze(self, request: AnalysisRequest) -> Analysis:
-        """Tokens, top-k per mask and IsNext for the pair, from one encoder pass; ranking of candidates."""
+        """Tokens, top-k per mask and IsNext for the pair, from one encoder pass; ranking of candidates.
+
+        Attention, the embedding breakdown and surprisal are computed only when the request asks.
+        """
         started = time.perf_counter()
         top_k = self._check_top_k(request.top_k)
-        batch, encoding = self._tokenize(request.text_a, request.text_b)
+        batch, encoding = self._tokenize(request.text_a, request.text_b, request.masked)
+        inputs = self._model_inputs(batch)
+        positions = list(encoding.mask_positions)
         want_nsp = request.text_b is not None and self.has_nsp
         masks: tuple[MaskPrediction, ...] = ()
-        next_sentence = None
-        if encoding.mask_positions or want_nsp:
-            logits, pooled = self._mask_logits(self._model_inputs(batch), encoding.mask_positions)
-            if encoding.mask_positions:
-                masks = self._predictions(encoding, logits, top_k)
+        words: tuple[WordPrediction, ...] = ()
+        next_sentence = attention = None
+        if positions or want_nsp or request.attention:
+            out = self._forward(inputs, attention=request.attention)
+            if positions:
+                probs = self._vocab_logits(out, 0, positions).float().softmax(dim=-1)
+                masks = self._predictions(encoding, probs, top_k)
+                words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
+                                    self._tokenizer.convert_tokens_to_string, top_k)
             if want_nsp:
-                is_next, not_next = self._heads.nsp(pooled).float().softmax(-1)[0].tolist()
+                is_next, not_next = self._heads.nsp(out.pooler_output).float().softmax(-1)[0].tolist()
                 next_sentence = NextSentence(is_next=is_next, not_next=not_next)
+            if request.attention:
+                attention = attention_maps(out.attentions)
         ranking = self.rank(request.text_a, request.candidates) if self.has_nsp else None
         notes = []
         if encoding.truncated:
             notes.append(f"{encoding.truncated} tokens cut at the model's maximum of {self.info.max_length}")
         if top_k < request.top_k:
             notes.append(f"top-k lowered to the vocabulary size, {top_k}")
-        return Analysis(request_id=request.request_id, encoding=encoding, masks=masks,
-                        next_sentence=next_sentence, ranking=ranking,
-                        elapsed_ms=(time.perf_counter() - started) * 1000, notes=tuple(notes))
+        return Analysis(
+            request_id=request.request_id, encoding=encoding, masks=masks, next_sentence=next_sentence,
+            ranking=ranking, elapsed_ms=(time.perf_counter() - started) * 1000, notes=tuple(notes),
+            words=words, attention=attention,
+            embeddings=(embedding_breakdown(self._heads.encoder, inputs, self.info.model_type)
+                        if request.embeddings else None),
+            surprisal=self._surprisal(encoding, inputs) if request.surprisal else None,
+        )
+
+    def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]):
+        def logits_at(rows: dict[str, torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
+            return self._vocab_logits(self._forward(rows), torch.arange(len(positions)), positions)
+
+        return surprisal(encoding, inputs, self._tokenizer.mask_token_id, logits_at,
+                         rows_per_chunk=RANK_TOKEN_BUDGET // max(1, len(encoding.input_ids)),
+                         token_of=self._tokenizer.convert_ids_to_tokens)
 
     def fill(self, text_a: str, text_b: str | None = None, top_k: int = 5) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class AnalysisRequest:
@@ -19,6 +21,14 @@ class AnalysisRequest:
     text_b: str | None = None
     top_k: int = 5
     candidates: tuple[str, ...] = ()
+    masked: tuple[int, ...] = ()
+    """Token positions to mask as well, without editing the text (mask any token or whole word)."""
+    attention: bool = False
+    """Return every layer's and head's attention (costs time: asked only while that view is open)."""
+    embeddings: bool = False
+    """Return the token/segment/position embedding breakdown of every token."""
+    surprisal: bool = False
+    """Mask each token in turn (one batched forward) and score the real token."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Encoding:
     mask_positions: tuple[int, ...]
     truncated: int = 0
     """How many tokens were cut to fit the model's maximum length."""
+    word_ids: tuple[int | None, ...] = ()
+    """Index of the word each token belongs to (WordPieces of one word share it); None for specials."""
 
     def to_json(self) -> dict:
         return {
@@ -67,6 +79,77 @@ class MaskPrediction:
 
     def to_json(self) -> dict:
         return {"position": self.position, "predictions": [asdict(p) for p in self.predictions]}
+
+
+@dataclass(frozen=True)
+class WordPrediction:
+    """Whole-word fillings for a word whose WordPieces are all masked: best joint choices first."""
+
+    positions: tuple[int, ...]
+    words: tuple[str, ...]
+    scores: tuple[float, ...]
+    """Product of the pieces' probabilities (each piece predicted in the same pass)."""
+
+    def to_json(self) -> dict:
+        return {"positions": list(self.positions),
+                "predictions": [{"word": w, "score": s} for w, s in zip(self.words, self.scores)]}
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionMaps:
+    """Attention weights of one pass: ``weights[layer, head, from_token, to_token]`` (float32)."""
+
+    weights: np.ndarray
+
+    @property
+    def layers(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def heads(self) -> int:
+        return int(self.weights.shape[1])
+
+    def matrix(self, layer: int, head: int | None = None) -> np.ndarray:
+        """[from, to] weights of one head, or their mean over heads when ``head`` is None."""
+        maps = self.weights[layer]
+        return maps.mean(axis=0) if head is None else maps[head]
+
+
+@dataclass(frozen=True)
+class EmbeddingBreakdown:
+    """How one token's input embedding is made: token + segment + position (before LayerNorm)."""
+
+    position: int
+    token_norm: float
+    segment_norm: float
+    position_norm: float
+    sum_norm: float
+    token_cosine: float
+    """Cosine of each part to the summed embedding."""
+    segment_cosine: float
+    position_cosine: float
+
+
+@dataclass(frozen=True)
+class TokenSurprisal:
+    position: int
+    token: str
+    probability: float
+    """Probability of the real token when it alone is masked."""
+    rank: int
+    """1 = the model's first guess."""
+    surprisal: float
+    """-log2 probability, in bits."""
+
+
+@dataclass(frozen=True)
+class Surprisal:
+    tokens: tuple[TokenSurprisal, ...]
+    pseudo_log_likelihood: float
+    """Sum of natural-log probabilities of every real token masked in turn (Salazar et al., 2020)."""
+
+    def to_json(self) -> dict:
+        return {"tokens": [asdict(t) for t in self.tokens], "pseudo_log_likelihood": self.pseudo_log_likelihood}
 
 
 @dataclass(frozen=True)
@@ -133,3 +216,8 @@ class Analysis:
     elapsed_ms: float = 0.0
     notes: tuple[str, ...] = field(default=())
     """Things a person should know about this result (e.g. truncation, k clamped)."""
+    words: tuple[WordPrediction, ...] = ()
+    """Joint fillings of words masked whole (every WordPiece masked)."""
+    attention: AttentionMaps | None = None
+    embeddings: tuple[EmbeddingBreakdown, ...] | None = None
+    surprisal: Surprisal | None = None

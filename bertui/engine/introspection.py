@@ -1,0 +1,117 @@
+"""Looking inside the model: attention maps, the input-embedding breakdown, whole-word fillings and
+surprisal. Each is computed only when a request asks for it; none changes the plain analysis path."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+
+from bertui.engine.results import (
+    AttentionMaps,
+    EmbeddingBreakdown,
+    Encoding,
+    Surprisal,
+    TokenSurprisal,
+    WordPrediction,
+)
+
+# Families whose position ids start after the padding index, as in RoBERTa.
+_OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert"}
+
+
+def attention_maps(attentions: Sequence[torch.Tensor]) -> AttentionMaps:
+    """Stack the per-layer [1, heads, L, L] weights into one float32 array on the host."""
+    return AttentionMaps(weights=torch.stack([layer[0] for layer in attentions]).float().cpu().numpy())
+
+
+def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor],
+                        model_type: str) -> tuple[EmbeddingBreakdown, ...] | None:
+    """Norms of each token's word, segment and position embeddings and their cosine to the sum.
+
+    None for a family whose embedding module has no separate word and position tables.
+    """
+    embeddings = getattr(encoder, "embeddings", None)
+    if not (hasattr(embeddings, "word_embeddings") and hasattr(embeddings, "position_embeddings")):
+        return None
+    ids = inputs["input_ids"][0]
+    positions = torch.arange(ids.shape[0], device=ids.device)
+    if model_type in _OFFSET_POSITION_TYPES:
+        positions = positions + embeddings.padding_idx + 1
+    word = embeddings.word_embeddings(ids).float()
+    position = embeddings.position_embeddings(positions).float()
+    segment_table = getattr(embeddings, "token_type_embeddings", None)
+    segments = inputs.get("token_type_ids", torch.zeros_like(ids[None]))[0]
+    segment = segment_table(segments).float() if segment_table is not None else torch.zeros_like(word)
+    total = word + segment + position
+
+    def cosine(part: torch.Tensor) -> list[float]:
+        return torch.nn.functional.cosine_similarity(part, total, dim=-1).tolist()
+
+    norms = [part.norm(dim=-1).tolist() for part in (word, segment, position, total)]
+    cosines = [cosine(part) for part in (word, segment, position)]
+    return tuple(EmbeddingBreakdown(i, norms[0][i], norms[1][i], norms[2][i], norms[3][i],
+                                    cosines[0][i], cosines[1][i], cosines[2][i])
+                 for i in range(ids.shape[0]))
+
+
+def whole_words(encoding: Encoding, probs: torch.Tensor, continuation: torch.Tensor | None,
+                token_of: Callable[[list[int]], list[str]], join: Callable[[list[str]], str],
+                top_k: int) -> tuple[WordPrediction, ...]:
+    """Joint fillings of every word of two or more pieces that are all masked.
+
+    ``probs[i]`` is the vocabulary distribution at ``encoding.mask_positions[i]``. A beam keeps the
+    ``top_k`` best products of the pieces' probabilities. With WordPiece (``continuation`` marks the
+    ``##`` ids) a word starts with a plain piece and goes on with ``##`` pieces.
+    """
+    row_of = {position: row for row, position in enumerate(encoding.mask_positions)}
+    groups: dict[tuple[int | None, int], list[int]] = {}
+    for position, (sequence, word) in enumerate(zip(encoding.sequence_ids, encoding.word_ids)):
+        if word is not None:
+            groups.setdefault((sequence, word), []).append(position)
+    results = []
+    for positions in groups.values():
+        if len(positions) < 2 or any(p not in row_of for p in positions):
+            continue
+        beam: list[tuple[float, list[int]]] = [(1.0, [])]
+        for depth, position in enumerate(positions):
+            piece = probs[row_of[position]]
+            if continuation is not None:
+                piece = piece.masked_fill(continuation if depth == 0 else ~continuation, 0.0)
+            scores, ids = piece.topk(min(top_k, piece.shape[0]))
+            beam = sorted(((score * s, ids_so_far + [i]) for score, ids_so_far in beam
+                           for s, i in zip(scores.tolist(), ids.tolist())), key=lambda item: -item[0])[:top_k]
+        results.append(WordPrediction(positions=tuple(positions),
+                                      words=tuple(join(token_of(ids)) for _, ids in beam),
+                                      scores=tuple(score for score, _ in beam)))
+    return tuple(results)
+
+
+def surprisal(encoding: Encoding, inputs: dict[str, torch.Tensor], mask_token_id: int,
+              logits_at: Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor],
+              rows_per_chunk: int, token_of: Callable[[int], str]) -> Surprisal:
+    """Mask each real token in turn — all copies in batched forwards — and score the true token.
+
+    ``logits_at(inputs, positions)`` returns the vocabulary logits at ``positions[row]`` of each row.
+    """
+    positions = [i for i, special in enumerate(encoding.special)
+                 if not special and encoding.input_ids[i] != mask_token_id]
+    scored: list[TokenSurprisal] = []
+    total_log_probability = 0.0
+    for start in range(0, len(positions), max(1, rows_per_chunk)):
+        chunk = torch.tensor(positions[start:start + rows_per_chunk], device=inputs["input_ids"].device)
+        rows = {name: tensor.expand(len(chunk), -1).clone() for name, tensor in inputs.items()}
+        truth = rows["input_ids"][torch.arange(len(chunk)), chunk].clone()
+        rows["input_ids"][torch.arange(len(chunk)), chunk] = mask_token_id
+        logits = logits_at(rows, chunk).float()
+        log_probs = logits.log_softmax(-1)
+        true_log_probs = log_probs.gather(1, truth[:, None])[:, 0]
+        ranks = (log_probs > true_log_probs[:, None]).sum(-1) + 1
+        for position, token_id, log_p, rank in zip(chunk.tolist(), truth.tolist(), true_log_probs.tolist(),
+                                                   ranks.tolist()):
+            total_log_probability += log_p
+            scored.append(TokenSurprisal(position=position, token=token_of(token_id),
+                                         probability=math.exp(log_p), rank=int(rank),
+                                         surprisal=-log_p / math.log(2)))
+    return Surprisal(tokens=tuple(scored), pseudo_log_likelihood=total_log_probability)
