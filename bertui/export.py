@@ -1,0 +1,87 @@
+"""Export what the app shows: JSON (the headless commands' keys), CSV (token grid, leaderboard) and a
+Markdown report. Plain functions of the request and its result; no Textual, no torch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+
+
+def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None = None) -> str:
+    """One document: each part under the name of the command that prints it, with the same keys."""
+    document: dict = {"text_a": request.text_a, "text_b": request.text_b,
+                      "tokenize": analysis.encoding.to_json(),
+                      "fill": {"masks": [mask.to_json() for mask in analysis.masks]}}
+    if analysis.words:
+        document["fill"]["words"] = [word.to_json() for word in analysis.words]
+    if analysis.next_sentence is not None:
+        document["next_sentence"] = {"is_next": analysis.next_sentence.is_next,
+                                     "not_next": analysis.next_sentence.not_next}
+    if analysis.ranking is not None:
+        document["nsp"] = {"first": request.text_a, "ranking": [r.to_json() for r in analysis.ranking]}
+    if analysis.surprisal is not None:
+        document["surprisal"] = analysis.surprisal.to_json()
+    if info is not None:
+        document["info"] = info.to_json()
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _csv(header: list[str], rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def grid_csv(analysis: Analysis) -> str:
+    encoding = analysis.encoding
+    return _csv(["index", "token", "input_id", "token_type_id", "attention_mask", "start", "end"],
+                ((i, token, token_id, segment, attended, start, end)
+                 for i, (token, token_id, segment, attended, (start, end)) in enumerate(zip(
+                     encoding.tokens, encoding.input_ids, encoding.token_type_ids, encoding.attention_mask,
+                     encoding.offsets))))
+
+
+def ranking_csv(ranking: tuple[RankedCandidate, ...]) -> str:
+    return _csv(["rank", "candidate", "is_next", "not_next"],
+                ((r.rank, r.candidate, r.is_next, r.not_next) for r in ranking))
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell: user text shown literally, whatever characters it holds."""
+    for ch in "\\`*_[]<>|":
+        text = text.replace(ch, "\\" + ch)
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text) or " "
+
+
+def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None = None) -> str:
+    lines = ["# bertui report", ""]
+    if info is not None:
+        demo = " — demo model, random predictions" if info.is_demo else ""
+        lines += [f"Model: {_cell(info.spec)} ({info.architecture}, {info.layers} layers, "
+                  f"{info.parameters:,} parameters, {info.device}, {info.dtype}){demo}", ""]
+    lines += ["## Input", "", f"- Sentence A: {_cell(request.text_a)}"]
+    if request.text_b is not None:
+        lines.append(f"- Sentence B: {_cell(request.text_b)}")
+    encoding = analysis.encoding
+    lines += ["", "## Tokens", "", "| # | token | id | segment | mask |", "|---|---|---|---|---|"]
+    lines += [f"| {i} | {_cell(t)} | {token_id} | {segment} | {attended} |" for i, (t, token_id, segment, attended)
+              in enumerate(zip(encoding.tokens, encoding.input_ids, encoding.token_type_ids,
+                               encoding.attention_mask))]
+    if encoding.truncated:
+        lines += ["", f"{encoding.truncated} tokens were cut at the model's maximum length."]
+    for mask in analysis.masks:
+        lines += ["", f"## Predictions for the mask at token {mask.position}", "",
+                  "| token | score | sentence |", "|---|---|---|"]
+        lines += [f"| {_cell(p.token_str)} | {p.score:.4f} | {_cell(p.sequence)} |" for p in mask.predictions]
+    if analysis.next_sentence is not None:
+        lines += ["", "## Next sentence", "", f"IsNext {analysis.next_sentence.is_next:.4f}, "
+                  f"NotNext {analysis.next_sentence.not_next:.4f}"]
+    if analysis.ranking:
+        lines += ["", "## Candidate next sentences", "", "| rank | candidate | IsNext |", "|---|---|---|"]
+        lines += [f"| {r.rank} | {_cell(r.candidate)} | {r.is_next:.4f} |" for r in analysis.ranking]
+    return "\n".join(lines) + "\n"
