@@ -52,10 +52,10 @@ class Engine:
         """For WordPiece vocabularies, which ids are ``##`` continuations (whole-word masking needs it)."""
         if type(self._tokenizer.backend_tokenizer.model).__name__ != "WordPiece":
             return None
-        marks = torch.zeros(self._loaded.config.vocab_size, dtype=torch.bool)
+        marks = [False] * self._loaded.config.vocab_size
         for token, token_id in self._tokenizer.get_vocab().items():
             marks[token_id] = token.startswith("##")
-        return marks.to(self._device)
+        return torch.tensor(marks, dtype=torch.bool, device=self._device)
 
     @classmethod
     def load(cls, spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
