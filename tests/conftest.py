@@ -42,6 +42,16 @@ def distilbert_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def albert_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_albert(tmp_path_factory.mktemp("albert"))
+
+
+@pytest.fixture(scope="session")
+def electra_dir(tmp_path_factory) -> Path:
+    return tiny_models.build_electra(tmp_path_factory.mktemp("electra"))
+
+
+@pytest.fixture(scope="session")
 def engine(bert_dir):
     """The tiny BERT, loaded through the same Engine.load that people use."""
     from bertui.engine.inference import Engine

@@ -43,15 +43,6 @@ def test_every_mask_gets_the_pipelines_predictions(engine, fill_mask):
     assert masks[0].predictions[0].sequence.endswith("ate my [MASK].")
 
 
-@pytest.mark.parametrize("builder", ["roberta_dir", "distilbert_dir", "bert_mlm_only_dir"])
-def test_other_families_fill_like_the_pipeline(request, builder):
-    folder = request.getfixturevalue(builder)
-    engine = Engine.load(str(folder), device="cpu")
-    text = f"the dog likes {engine.mask_token} pizza."
-    (mask,) = engine.fill(text, top_k=4)
-    _assert_same_predictions(mask, pipeline("fill-mask", model=str(folder), device="cpu")(text, top_k=4))
-
-
 def _reference_is_next(bert_dir, first, second):
     tokenizer = AutoTokenizer.from_pretrained(bert_dir)
     model = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()

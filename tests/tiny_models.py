@@ -8,11 +8,16 @@ from pathlib import Path
 
 import torch
 from transformers import (
+    AlbertConfig,
+    AlbertForMaskedLM,
+    AlbertTokenizer,
     BertConfig,
     BertModel,
     BertTokenizer,
     DistilBertConfig,
     DistilBertForMaskedLM,
+    ElectraConfig,
+    ElectraForMaskedLM,
     RobertaConfig,
     RobertaForMaskedLM,
     RobertaTokenizer,
@@ -78,11 +83,44 @@ def build_roberta(folder: Path) -> Path:
 def build_distilbert(folder: Path) -> Path:
     """A tiny DistilBERT: BERT's WordPiece, no token types, no NSP."""
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
+    vocab = _wordpiece_vocab()
     tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=64)
     config = DistilBertConfig(vocab_size=len(vocab), dim=32, n_layers=2, n_heads=2, hidden_dim=48,
                               max_position_embeddings=64)
     torch.manual_seed(5)
     DistilBertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _wordpiece_vocab() -> dict[str, int]:
+    return {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
+
+
+def build_albert(folder: Path) -> Path:
+    """A tiny ALBERT: a SentencePiece-style unigram vocabulary, factorised embeddings, segments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pieces = [("<pad>", 0.0), ("<unk>", 0.0), ("[CLS]", 0.0), ("[SEP]", 0.0), ("[MASK]", 0.0)]
+    pieces += [("▁" + word, -float(i + 2)) for i, word in enumerate(WORDS)]
+    pieces += [(ch, -50.0) for ch in "abcdefghijklmnopqrstuvwxyz.,!?"]
+    tokenizer = AlbertTokenizer(vocab=pieces, model_max_length=64)
+    config = AlbertConfig(vocab_size=len(pieces), embedding_size=16, hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=48, max_position_embeddings=64,
+                          pad_token_id=0)
+    torch.manual_seed(11)
+    AlbertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def build_electra(folder: Path) -> Path:
+    """A tiny ELECTRA generator (the masked-LM half of ELECTRA): WordPiece, segments, no NSP."""
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = _wordpiece_vocab()
+    tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=64)
+    config = ElectraConfig(vocab_size=len(vocab), embedding_size=16, hidden_size=32, num_hidden_layers=2,
+                           num_attention_heads=2, intermediate_size=48, max_position_embeddings=64)
+    torch.manual_seed(13)
+    ElectraForMaskedLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
