@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     nsp.add_argument("--candidates-file", type=Path, metavar="FILE",
                      help="more candidates, one per line ('-' for standard input)")
     command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
+    serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
+    serve.add_argument("--port", type=int, default=8000, help="default 8000")
     return parser
 
 
@@ -121,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_app(model=args.model, device=args.device, dtype=args.dtype, top_k=args.top_k)
     try:
+        if args.command == "serve":
+            from bertui.serve import serve
+
+            return serve(args.model, args.device, args.dtype, args.top_k, args.host, args.port)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)

@@ -1,0 +1,28 @@
+"""``bertui serve``: the same app in a browser, through textual-serve.
+
+Each browser tab starts its own ``python -m bertui`` process with the options given here, so the
+model loads once per tab. The server listens on loopback unless told otherwise: forward the port
+over SSH (``ssh -L 8000:localhost:8000 gpu-box``) rather than exposing it.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from bertui.engine.errors import InputError
+
+
+def app_command(model: str, device: str, dtype: str, top_k: int) -> str:
+    return shlex.join([sys.executable, "-m", "bertui", "--model", model, "--device", device, "--dtype", dtype,
+                       "--top-k", str(top_k)])
+
+
+def serve(model: str, device: str, dtype: str, top_k: int, host: str, port: int) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise InputError("bertui serve needs textual-serve: pip install 'bertui[serve]'") from None
+    print(f"bertui: serving on http://{host}:{port} (Ctrl+C stops)", file=sys.stderr)
+    Server(app_command(model, device, dtype, top_k), host=host, port=port, title="bertui").serve()
+    return 0
