@@ -1,0 +1,373 @@
+"""bertui's terminal app: type a sentence, watch its tokens, mask predictions and next-sentence ranking.
+
+The window paints first; the model loads afterwards in the service's worker thread. Every edit bumps
+the request id at once and sends a request after a short debounce; an answer is shown only if its id
+is still the latest, i.e. it describes the text on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from functools import partial
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Input
+
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
+from bertui.ui.messages import (
+    AnalysisDone,
+    AnalysisFailed,
+    CandidatesChanged,
+    ModelFailed,
+    ModelLoading,
+    ModelReady,
+    TokenSelected,
+)
+from bertui.ui.screens.help import HelpScreen
+from bertui.ui.screens.model_card import ModelCardScreen
+from bertui.ui.screens.model_switch import ModelSwitchScreen
+from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.model_banner import ModelBanner
+from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
+from bertui.ui.widgets.sentences import Sentences, SentenceInput
+from bertui.ui.widgets.status_line import StatusLine
+from bertui.ui.widgets.token_grid import TokenGrid
+
+DEBOUNCE_SECONDS = 0.04
+TOP_K_RANGE = (1, 50)
+DEFAULT_MASK = "[MASK]"
+EXAMPLE_TEXT = "The capital of France is [MASK]."
+EXAMPLE_CANDIDATES = ("It is also the largest city in the country.", "Penguins cannot fly.",
+                      "Paris has been the capital since the tenth century.")
+
+# The command palette's own entries: (title, help, action).
+PALETTE = (
+    ("Switch model…", "Load a hub id, a local folder, or demo", "switch_model"),
+    ("Use the demo model", "The tiny built-in BERT: loads offline, random predictions", "use_demo"),
+    ("More predictions per mask", "top-k + 1 (up to 50)", "change_k(1)"),
+    ("Fewer predictions per mask", "top-k − 1 (down to 1)", "change_k(-1)"),
+    ("Toggle pair mode", "Show or hide sentence B", "toggle_pair"),
+    ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
+    ("Clear sentences", "Empty sentences A and B", "clear"),
+    ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
+    ("Model card", "Architecture, sizes, heads, device, load time", "model_card"),
+    ("bertui keys", "Every key binding", "help"),
+)
+
+
+class BertuiApp(App[int]):
+    CSS_PATH = "bertui.tcss"
+    TITLE = "bertui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+t", "insert_mask", "Mask", tooltip="Insert the model's mask token at the cursor"),
+        Binding("ctrl+b", "toggle_pair", "Pair", tooltip="Pair mode: show or hide sentence B"),
+        Binding("plus,equals_sign", "change_k(1)", "top-k", key_display="+ -",
+                tooltip="More predictions per mask (top-k + 1; not while typing)"),
+        Binding("minus", "change_k(-1)", "Fewer", show=False,
+                tooltip="Fewer predictions per mask (top-k − 1; not while typing)"),
+        Binding("ctrl+o", "switch_model", "Model", tooltip="Load another model"),
+        Binding("ctrl+g", "use_demo", "Use the demo model", show=False),
+        Binding("ctrl+l", "clear", "Clear sentences", show=False),
+        Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
+        Binding("f2", "model_card", "Model card", show=False),
+        Binding("f1", "help", "Help", tooltip="This list of keys"),
+    ]
+    top_k: reactive[int] = reactive(5, init=False)
+    pair_mode: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, model: str = "bert-base-uncased", *, device: str = "auto", dtype: str = "float32",
+                 top_k: int = 5, engine_loader: EngineLoader = load_engine, text_a: str = "",
+                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False) -> None:
+        """``steady``: no latencies, load times, blinking or animation (tests and screenshots)."""
+        super().__init__()
+        self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype)
+        self._texts = (text_a, text_b)
+        self._candidates = candidates
+        self.steady = steady
+        self.set_reactive(BertuiApp.top_k, self.validate_top_k(top_k))
+        self.model_spec = model
+        """The model that answers (or, before any has loaded, the one being loaded)."""
+        self.model_info: ModelInfo | None = None
+        self.mask_token = DEFAULT_MASK
+        self._loading: str | None = None
+        self._failure: tuple[str, str] | None = None
+        self.latest_request_id = 0
+        self._answered: AnalysisRequest | None = None
+        self._debounce: Timer | None = None
+        self._submitted: tuple[AnalysisRequest, float] | None = None
+        self._shown: tuple[AnalysisRequest, Analysis] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Sentences(*self._texts, id="sentences")
+        yield ModelBanner(id="banner")
+        yield TokenGrid(id="grid")
+        with Horizontal(id="results"):
+            yield MaskPanel(id="masks")
+            yield Leaderboard(self._candidates, id="nsp")
+            yield ModelCard(id="card")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.steady:
+            self.add_class("-steady")
+            self.animation_level = "none"
+            for field in self.query(Input):
+                field.cursor_blink = False
+        self.query_one(MaskPanel).show_top_k(self.top_k)
+        self.query_one(Sentences).field_a.focus()
+        self._load(self.model_spec)
+        self._request_changed()
+
+    def on_unmount(self) -> None:
+        self.service.close()
+
+    # -- the model --------------------------------------------------------------------------------
+    def _load(self, spec: str) -> None:
+        self._loading = spec
+        self._show_loading(spec, "starting")
+        # After the first paint: the worker's torch import competes with the event loop for the GIL.
+        self.call_after_refresh(self.service.load, spec)
+
+    def _show_loading(self, spec: str, stage: str) -> None:
+        self.query_one(ModelBanner).loading(spec, stage)
+        self.query_one(StatusLine).state(f"loading {spec}: {stage}…", "busy")
+        if self.model_info is None:
+            self.query_one(ModelCard).loading(spec)
+            self.query_one(MaskPanel).waiting(f"Waiting for {spec} to load…")
+
+    @on(ModelLoading)
+    def _model_loading(self, message: ModelLoading) -> None:
+        if message.spec == self._loading:
+            self._show_loading(message.spec, message.stage)
+
+    @on(ModelReady)
+    def _model_ready(self, message: ModelReady) -> None:
+        self.model_spec, self.model_info, self._failure = message.spec, message.info, None
+        self.mask_token = message.info.mask_token
+        if message.spec == self._loading:
+            self._loading = None
+            self.query_one(ModelBanner).hide()
+        self.query_one(Sentences).use_mask_token(self.mask_token)
+        self._describe_model(self.query_one(ModelCard))
+        self._show_model()
+        self.refresh_bindings()
+        self._request_changed()  # the text on screen, asked of the model now in use
+
+    @on(ModelFailed)
+    def _model_failed(self, message: ModelFailed) -> None:
+        if message.spec == self._loading:
+            self._loading = None
+        status = self.query_one(StatusLine)
+        if self.model_info is not None:  # a switch failed: the model in use still answers
+            self.query_one(ModelBanner).hide()
+            self.notify(message.error, title=f"Cannot load {message.spec}", severity="error", timeout=10)
+            status.state(f"cannot load {message.spec}; still using {self.model_spec}", "error")
+            return
+        self._failure = (message.spec, message.error)
+        self.query_one(ModelBanner).failed(message.spec, message.error)
+        self._describe_model(self.query_one(ModelCard))
+        self.query_one(MaskPanel).waiting("No model: see above.")
+        status.state(f"cannot load {message.spec}", "error")
+        self.refresh_bindings()
+
+    def _describe_model(self, card: ModelCard) -> None:
+        if self.model_info is not None:
+            card.show(self.model_spec, self.model_info, timings=not self.steady)
+        elif self._failure is not None:
+            card.failed(self._failure[0])
+        else:
+            card.loading(self._loading or self.model_spec)
+
+    def _show_model(self) -> None:
+        info = self.model_info
+        self.query_one(StatusLine).model(Content.assemble((self.model_spec, "bold"),
+                                                          f" · {info.device} {info.dtype}"),
+                                         demo=DEMO_LABEL if info.is_demo else "")
+
+    # -- requests and answers ---------------------------------------------------------------------
+    def _request_changed(self) -> None:
+        """The text on screen changed: answers to earlier requests are stale from now on."""
+        self.latest_request_id += 1
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._submit)
+
+    def _asked(self) -> AnalysisRequest:
+        """The request the screen makes now: sentences, pair mode, k and candidates."""
+        sentences = self.query_one(Sentences)
+        return AnalysisRequest(
+            request_id=self.latest_request_id,
+            text_a=sentences.field_a.value,
+            text_b=sentences.field_b.value if self.pair_mode else None,
+            top_k=self.top_k,
+            candidates=tuple(self.query_one(Leaderboard).candidates),
+        )
+
+    def _submit(self) -> None:
+        request = self._asked()
+        self._submitted = (request, time.perf_counter())
+        self.service.submit(request)
+        if self.model_info is not None and self._loading is None:
+            self.query_one(StatusLine).state("analysing…", "busy")
+
+    @property
+    def results_current(self) -> bool:
+        """Whether the panes answer the text on screen (an error counts as an answer)."""
+        return self._answered == self._asked()
+
+    @on(AnalysisDone)
+    def _analysis_done(self, message: AnalysisDone) -> None:
+        analysis = message.analysis
+        if analysis.request_id != self.latest_request_id or self._submitted is None:
+            return  # a newer request is on its way: this answer describes text no longer on screen
+        request, sent = self._submitted
+        self._answered = request
+        self._shown = (request, analysis)
+        self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret())
+        self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo)
+        self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence)
+        status = self.query_one(StatusLine)
+        if self._loading is None:
+            status.state("ready")
+        if not self.steady:
+            status.latency(f"{(time.perf_counter() - sent) * 1000:.0f} ms")
+
+    @on(AnalysisFailed)
+    def _analysis_failed(self, message: AnalysisFailed) -> None:
+        if message.request_id == self.latest_request_id and self._submitted is not None:
+            self._answered = self._submitted[0]
+            self.query_one(StatusLine).state(message.error, "error")
+
+    def _caret(self) -> tuple[int, int] | None:
+        """(sentence, caret) of the sentence being typed in, for the grid to follow; None elsewhere."""
+        sentences = self.query_one(Sentences)
+        for sequence, field in enumerate((sentences.field_a, sentences.field_b)):
+            if field.has_focus:
+                return sequence, field.cursor_position
+        return None
+
+    @on(Input.Changed, "#sentence-a, #sentence-b")
+    @on(CandidatesChanged)
+    def _edited(self, _message: Input.Changed | CandidatesChanged) -> None:
+        self._request_changed()
+
+    @on(TokenSelected)
+    def _token_selected(self, message: TokenSelected) -> None:
+        self.query_one(Sentences).show_span(message.sequence, message.span)
+
+    @on(Button.Pressed, "#use-demo")
+    def _demo_pressed(self) -> None:
+        self.action_use_demo()
+
+    @on(Button.Pressed, "#switch-model")
+    def _switch_pressed(self) -> None:
+        self.action_switch_model()
+
+    # -- settings ---------------------------------------------------------------------------------
+    def validate_top_k(self, top_k: int) -> int:
+        return max(TOP_K_RANGE[0], min(TOP_K_RANGE[1], top_k))
+
+    def watch_top_k(self, top_k: int) -> None:
+        self.query_one(MaskPanel).show_top_k(top_k)
+        self._request_changed()
+
+    def watch_pair_mode(self, pair: bool) -> None:
+        sentences = self.query_one(Sentences)
+        sentences.set_pair(pair)
+        if pair:
+            sentences.field_b.focus()
+        elif sentences.field_b.has_focus:
+            sentences.field_a.focus()
+        self._request_changed()
+
+    # -- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change_k":
+            return not isinstance(self.focused, Input)  # +/- are text while typing
+        return True
+
+    def action_change_k(self, step: int) -> None:
+        self.top_k += step
+
+    def action_toggle_pair(self) -> None:
+        self.pair_mode = not self.pair_mode
+
+    def action_insert_mask(self) -> None:
+        focused = self.focused
+        field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
+        start, end = sorted(field.selection)
+        field.replace(self.mask_token, start, end)
+        field.focus()
+
+    def action_clear(self) -> None:
+        sentences = self.query_one(Sentences)
+        sentences.field_a.clear()
+        sentences.field_b.clear()
+        sentences.field_a.focus()
+
+    def action_switch_model(self) -> None:
+        def chosen(spec: str | None) -> None:
+            if spec:
+                self._load(spec)
+
+        self.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
+
+    def action_use_demo(self) -> None:
+        self._load("demo")
+
+    def action_model_card(self) -> None:
+        self.push_screen(ModelCardScreen(self._describe_model))
+
+    def action_help(self) -> None:
+        everywhere = [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
+                      Binding("ctrl+q", "quit", "Quit")]
+        self.push_screen(HelpScreen([("Everywhere", everywhere),
+                                     (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
+                                     (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
+
+    def action_copy_json(self) -> None:
+        if self._shown is None:
+            self.notify("Nothing to copy yet: no results.", severity="warning")
+            return
+        request, analysis = self._shown
+        results = {
+            "model": self.model_spec,
+            "text_a": request.text_a,
+            "text_b": request.text_b,
+            "top_k": request.top_k,
+            "encoding": analysis.encoding.to_json(),
+            "masks": [mask.to_json() for mask in analysis.masks],
+            "next_sentence": None if analysis.next_sentence is None else {
+                "is_next": analysis.next_sentence.is_next, "not_next": analysis.next_sentence.not_next},
+            "ranking": None if analysis.ranking is None else [entry.to_json() for entry in analysis.ranking],
+        }
+        text = json.dumps(results, ensure_ascii=False, indent=2)
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the results as JSON ({len(text):,} characters).")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help, action in PALETTE:
+            yield SystemCommand(title, help, partial(self.run_action, action))
+
+
+def run_app(model: str = "bert-base-uncased", device: str = "auto", dtype: str = "float32",
+            top_k: int = 5) -> int:
+    """Run the app until the person quits; the exit status for the command line."""
+    app = BertuiApp(model, device=device, dtype=dtype, top_k=top_k, text_a=EXAMPLE_TEXT,
+                    candidates=EXAMPLE_CANDIDATES)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,49 @@
+"""The help screen: every key, read from the bindings themselves so it cannot drift from them."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+TEXT_KEYS = (
+    ("← → home end", "Move in the sentence (ctrl+← → by word)"),
+    ("^w ^u ^k", "Delete the word left / all left / all right"),
+    ("tab shift+tab", "Next / previous pane"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self._sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help") as help:
+            help.border_title = "bertui keys"
+            help.border_subtitle = "escape closes"
+            yield Static(self._content())
+
+    def _content(self) -> Content:
+        rows = [("Typing", list(TEXT_KEYS))]
+        for title, bindings in self._sections:
+            rows.append((title, [(self._keys(binding), binding.tooltip or binding.description)
+                                 for binding in bindings if binding.description]))
+        width = max(len(keys) for _, entries in rows for keys, _ in entries) + 2
+        lines: list[Content] = []
+        for title, entries in rows:
+            lines.append(Content.styled(title, "bold $text-accent"))
+            lines += [Content.assemble((keys.ljust(width), "$text-primary"), description)
+                      for keys, description in entries]
+            lines.append(Content(""))
+        return Content("\n").join(lines[:-1])
+
+    def _keys(self, binding: Binding) -> str:
+        if binding.key_display:
+            return binding.key_display
+        return " / ".join(self.app.get_key_display(Binding(key, "")) for key in binding.key.split(","))

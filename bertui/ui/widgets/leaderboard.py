@@ -1,0 +1,240 @@
+"""The next-sentence leaderboard: candidates that may follow sentence A, ranked by IsNext.
+
+The candidates are the person's list, edited here (add, edit, delete, reorder); every change posts
+CandidatesChanged and the app asks the model again. An edit is live: the text goes to the model as it
+is typed, and escape puts the old text back. The list shows either the ranking or the person's order.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Input, OptionList, Static
+
+from bertui.engine.results import NextSentence, RankedCandidate
+from bertui.ui.messages import CandidatesChanged
+from bertui.ui.widgets.score_bar import percent, score_bar
+
+NO_NSP_HEAD = ("This model has no next-sentence head, so nothing can be ranked: NSP exists only in BERT "
+               "pretraining checkpoints (such as bert-base-uncased).")
+
+
+def bar_width(width: int) -> int:
+    """Bars shrink in narrow panes to leave the candidates room."""
+    return max(4, min(10, width // 7))
+
+LIST_ACTIONS = {"add", "edit", "delete", "move", "toggle_order"}
+
+
+class Leaderboard(Vertical):
+    BINDINGS = [
+        Binding("a,insert", "add", "Add", tooltip="Add a candidate"),
+        Binding("e", "edit", "Edit", tooltip="Edit the candidate (enter too); live, escape undoes"),
+        Binding("x,delete", "delete", "Delete", tooltip="Delete the candidate"),
+        Binding("shift+up", "move(-1)", "Move", key_display="⇧↑↓", tooltip="Move the candidate up"),
+        Binding("shift+down", "move(1)", "Move down", show=False, tooltip="Move the candidate down"),
+        Binding("s", "toggle_order", "Order", tooltip="Show the ranking, or your order"),
+        Binding("escape", "cancel_edit", "Cancel edit", show=False),
+    ]
+    BINDING_GROUP_TITLE = "Next-sentence candidates"
+
+    def __init__(self, candidates: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.candidates: list[str] = list(candidates)
+        self.border_title = "Next sentence"
+        self._ranking: dict[tuple[int, str], RankedCandidate] = {}
+        self._has_nsp: bool | None = None  # unknown until a model answers
+        self._next_sentence: NextSentence | None = None
+        self._first = ""
+        self._ranked = True
+        self._editing: int | None = None
+        self._before_edit: str | None = None  # None: the candidate being edited is new
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="nsp-first")
+        yield Static(id="nsp-head")
+        yield OptionList(id="candidates", markup=False)
+        yield Input(id="candidate-editor", placeholder="A sentence that might follow A", compact=True,
+                    select_on_focus=False)
+
+    def on_mount(self) -> None:
+        self._refresh_rows()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._refresh_rows)  # rows are wrapped to the list's new width
+
+    # -- what the app tells it ------------------------------------------------------------------------
+    def show(self, first: str, ranking: tuple[RankedCandidate, ...] | None,
+             next_sentence: NextSentence | None) -> None:
+        """The answer for sentence A = ``first``; ``ranking`` None means the model has no NSP head."""
+        self._first = first
+        self._has_nsp = ranking is not None
+        self._ranking = {(entry.index, entry.candidate): entry for entry in ranking or ()}
+        self._next_sentence = next_sentence
+        self._refresh_rows()
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def _order(self) -> list[int]:
+        indices = list(range(len(self.candidates)))
+        if self._ranked:
+            indices.sort(key=lambda i: -(entry.is_next if (entry := self._entry(i)) else -1.0))
+        return indices
+
+    def _entry(self, index: int) -> RankedCandidate | None:
+        return self._ranking.get((index, self.candidates[index]))
+
+    def _refresh_rows(self) -> None:
+        self._draw_head()
+        options = self.query_one("#candidates", OptionList)
+        chosen = self.selected_index()
+        order = self._order()
+        options.clear_options()
+        width = options.scrollable_content_region.width
+        options.add_options([self._row(index, width) for index in order])
+        if chosen is not None and chosen in order:
+            options.highlighted = order.index(chosen)
+        elif order:
+            options.highlighted = 0
+        self.border_subtitle = "" if self._has_nsp is False else "ranked by IsNext" if self._ranked else \
+            "your order"
+        self.set_class(not self.candidates, "-empty")
+
+    def _row(self, index: int, width: int) -> Content:
+        """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
+        text = Content(self.candidates[index])
+        if index == self._editing:
+            text = Content.assemble(("✎ ", "$text-accent"), text)
+        entry = self._entry(index)
+        if not self._has_nsp:
+            prefix = Content.styled("  • ", "$text-muted")
+        elif entry is None:
+            prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
+        else:
+            rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
+            prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
+                                      score_bar(entry.is_next, bar_width(width)), " ", percent(entry.is_next), " ")
+        indent = prefix.cell_length
+        lines = text.wrap(width - indent) if width > indent + 8 else [text]
+        # No-break spaces: the list would strip ordinary ones from the start of a line.
+        return Content("\n" + "\u00a0" * indent).join([prefix + lines[0], *lines[1:]])
+
+    def _draw_head(self) -> None:
+        first = self.query_one("#nsp-first", Static)
+        first.update(Content.assemble(("After A: ", "$text-muted"), Content(self._first)))
+        first.display = bool(self._first)
+        lines = []
+        if self._has_nsp is False:
+            lines.append(Content.styled(NO_NSP_HEAD, "$text-warning"))
+        elif self._next_sentence is not None:
+            width = self.query_one("#candidates", OptionList).scrollable_content_region.width
+            lines.append(Content.assemble(
+                ("A→B ", "$text-success bold"), score_bar(self._next_sentence.is_next, bar_width(width)), " ",
+                percent(self._next_sentence.is_next), (" sentence B", "$text-success")))
+        if not self.candidates:
+            lines.append(Content.styled("No candidates yet: press a to add one.", "$text-muted"))
+        head = self.query_one("#nsp-head", Static)
+        head.update(Content("\n").join(lines))
+        head.display = bool(lines)
+
+    def selected_index(self) -> int | None:
+        """The candidate under the list's cursor (its index in the person's order)."""
+        highlighted = self.query_one("#candidates", OptionList).highlighted
+        order = self._order()
+        return order[highlighted] if highlighted is not None and highlighted < len(order) else None
+
+    # -- editing --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_edit":
+            return self._editing is not None
+        if action in LIST_ACTIONS and self._editing is not None:
+            return False
+        if action in {"edit", "delete", "move"} and self.selected_index() is None:
+            return None
+        return True
+
+    def _changed(self) -> None:
+        self._refresh_rows()
+        self.post_message(CandidatesChanged())
+
+    def action_add(self) -> None:
+        self.candidates.append("")
+        self._start_edit(len(self.candidates) - 1, before=None)
+
+    def action_edit(self) -> None:
+        index = self.selected_index()
+        if index is not None:
+            self._start_edit(index, before=self.candidates[index])
+
+    @on(OptionList.OptionSelected)
+    def _edit_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def action_delete(self) -> None:
+        index = self.selected_index()
+        if index is not None:
+            del self.candidates[index]
+            self._changed()
+
+    def action_move(self, step: int) -> None:
+        """Move the selected candidate in the person's order (the list switches to that order)."""
+        index = self.selected_index()
+        if index is None or not 0 <= index + step < len(self.candidates):
+            return
+        self.candidates[index], self.candidates[index + step] = self.candidates[index + step], \
+            self.candidates[index]
+        self._ranked = False
+        self._changed()
+        self.query_one("#candidates", OptionList).highlighted = index + step
+
+    def action_toggle_order(self) -> None:
+        self._ranked = not self._ranked
+        self._refresh_rows()
+
+    def _start_edit(self, index: int, before: str | None) -> None:
+        self._editing, self._before_edit = index, before
+        editor = self.query_one("#candidate-editor", Input)
+        with editor.prevent(Input.Changed):
+            editor.value = self.candidates[index]
+        editor.cursor_position = len(editor.value)
+        self.add_class("-editing")
+        self.refresh_bindings()
+        if before is None:
+            self._changed()
+        else:
+            self._refresh_rows()
+        editor.focus()
+
+    @on(Input.Changed, "#candidate-editor")
+    def _edit_live(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._editing is not None:
+            self.candidates[self._editing] = event.value
+            self._changed()
+
+    @on(Input.Submitted, "#candidate-editor")
+    def _edit_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._finish_edit(keep=bool(event.value.strip()))
+
+    def action_cancel_edit(self) -> None:
+        if self._before_edit is None:
+            self._finish_edit(keep=False)
+        else:
+            self.candidates[self._editing] = self._before_edit
+            self._finish_edit(keep=True)
+
+    def _finish_edit(self, keep: bool) -> None:
+        index, self._editing = self._editing, None
+        if not keep:
+            del self.candidates[index]
+        self.remove_class("-editing")
+        self.refresh_bindings()
+        self._changed()
+        options = self.query_one("#candidates", OptionList)
+        if keep:
+            options.highlighted = self._order().index(index)
+        options.focus()

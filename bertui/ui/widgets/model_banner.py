@@ -1,0 +1,37 @@
+"""The banner over the results while no model answers: loading (with a spinner), or why loading failed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, LoadingIndicator, Static
+
+
+class ModelBanner(Vertical):
+    """Hidden unless it has the ``-loading`` or ``-failed`` class."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="banner-loading"):
+            yield LoadingIndicator()
+            yield Static(id="banner-stage")
+        yield Static(id="banner-error")
+        with Horizontal(id="banner-actions"):
+            yield Button("Use the demo model (random predictions)", id="use-demo", variant="warning",
+                         compact=True)
+            yield Button("Switch model…", id="switch-model", compact=True)
+
+    def loading(self, spec: str, stage: str) -> None:
+        self.query_one("#banner-stage", Static).update(Content.assemble(
+            "Loading ", (spec, "bold"), f" — {stage}…",
+            ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))
+        self.set_classes("-loading")
+
+    def failed(self, spec: str, error: str) -> None:
+        self.border_title = Content.assemble("Cannot load ", (spec, "bold"))
+        self.query_one("#banner-error", Static).update(Content.assemble(
+            error, ("\nctrl+g loads the built-in demo model; ctrl+o loads another.", "$text-muted")))
+        self.set_classes("-failed")
+
+    def hide(self) -> None:
+        self.set_classes("")

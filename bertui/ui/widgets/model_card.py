@@ -1,0 +1,54 @@
+"""The model card: what the loaded model is, where it runs, and how long it took to load."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from bertui.engine.results import ModelInfo
+
+DEMO_LABEL = "demo model — random predictions"
+
+
+def parameters(count: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return str(count)
+
+
+def heads(info: ModelInfo) -> str:
+    present = [name for name, has in (("masked LM", info.has_mlm_head), ("NSP", info.has_nsp_head)) if has]
+    return " + ".join(present) or "none"
+
+
+class ModelCard(Static):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Model"
+
+    def loading(self, spec: str) -> None:
+        self.update(Content.assemble(("Loading ", "$text-muted"), Content(spec), ("…", "$text-muted")))
+
+    def failed(self, spec: str) -> None:
+        self.update(Content.assemble(("No model: ", "$text-error"), Content(spec),
+                                     (" could not be loaded.", "$text-error")))
+
+    def show(self, spec: str, info: ModelInfo, timings: bool = True) -> None:
+        rows = [
+            ("Architecture", info.architecture),
+            ("Layers", f"{info.layers} · hidden {info.hidden_size} · heads {info.heads}"),
+            ("Parameters", parameters(info.parameters)),
+            ("Vocabulary", f"{info.vocab_size:,} · max {info.max_length} tokens"),
+            ("Tokenizer", f"{info.tokenizer_class} ({info.model_type})"),
+            ("Heads", heads(info)),
+            ("Device", f"{info.device} · {info.dtype}"),
+        ]
+        if timings:
+            rows.append(("Loaded in", f"{info.load_seconds:.2f} s"))
+        lines = [Content.styled(spec, "bold")]
+        if info.is_demo:
+            lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
+        width = max(len(name) for name, _ in rows) + 1
+        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(value)) for name, value in rows]
+        self.update(Content("\n").join(lines))

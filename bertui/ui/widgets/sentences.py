@@ -1,0 +1,92 @@
+"""The input pane: sentence A, and sentence B in pair mode. Masks and the selected token are marked."""
+
+from __future__ import annotations
+
+import re
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label
+
+# Every spelling the engine accepts for a mask, plus the model's own token (added once it is known).
+MASK_SPELLINGS = (r"\[mask\]", r"<mask>")
+
+
+class Marks(Highlighter):
+    """Styles the masks and the span of the token selected in the grid; the text itself stays plain."""
+
+    def __init__(self, field: SentenceInput) -> None:
+        self._field = field
+
+    def highlight(self, text: Text) -> None:
+        field = self._field
+        mask_style = field.get_component_rich_style("sentence-input--mask")
+        for match in field.mask_pattern.finditer(text.plain):
+            text.stylize(mask_style, match.start(), match.end())
+        if field.span is not None:
+            text.stylize(field.get_component_rich_style("sentence-input--token"), *field.span)
+
+
+class SentenceInput(Input):
+    COMPONENT_CLASSES = {"sentence-input--mask", "sentence-input--token"}
+    DEFAULT_CSS = """
+    SentenceInput > .sentence-input--mask { color: $text-warning; text-style: bold; }
+    SentenceInput > .sentence-input--token { background: $accent 40%; text-style: underline; }
+    """
+
+    def __init__(self, value: str = "", **kwargs) -> None:
+        super().__init__(value, select_on_focus=False, compact=True, **kwargs)
+        self.highlighter = Marks(self)
+        self.span: tuple[int, int] | None = None
+        self.mask_pattern = re.compile("|".join(MASK_SPELLINGS), re.IGNORECASE)
+
+    def use_mask_token(self, mask_token: str) -> None:
+        self.mask_pattern = re.compile("|".join((*MASK_SPELLINGS, re.escape(mask_token))), re.IGNORECASE)
+        self.refresh()
+
+    def show_span(self, span: tuple[int, int] | None) -> None:
+        if span != self.span:
+            self.span = span
+            self.refresh()
+
+
+class Sentences(Vertical):
+    """Sentence A always; sentence B only in pair mode (the ``-pair`` class shows it)."""
+
+    def __init__(self, text_a: str = "", text_b: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text_a = text_a
+        self._text_b = text_b
+        self.border_title = "Sentence"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="row-a", classes="sentence-row"):
+            yield Label("A", classes="segment-a")
+            yield SentenceInput(self._text_a, id="sentence-a",
+                                placeholder="Type a sentence; ctrl+t inserts a mask where a word should be guessed")
+        with Horizontal(id="row-b", classes="sentence-row"):
+            yield Label("B", classes="segment-b")
+            yield SentenceInput(self._text_b, id="sentence-b", placeholder="The sentence that follows A")
+
+    @property
+    def field_a(self) -> SentenceInput:
+        return self.query_one("#sentence-a", SentenceInput)
+
+    @property
+    def field_b(self) -> SentenceInput:
+        return self.query_one("#sentence-b", SentenceInput)
+
+    def set_pair(self, pair: bool) -> None:
+        self.set_class(pair, "-pair")
+        self.border_title = "Sentences A · B" if pair else "Sentence"
+
+    def use_mask_token(self, mask_token: str) -> None:
+        self.field_a.use_mask_token(mask_token)
+        self.field_b.use_mask_token(mask_token)
+
+    def show_span(self, sequence: int | None, span: tuple[int, int] | None) -> None:
+        """Mark ``span`` in sentence A (sequence 0) or B (1); None clears both."""
+        self.field_a.show_span(span if sequence == 0 else None)
+        self.field_b.show_span(span if sequence == 1 else None)

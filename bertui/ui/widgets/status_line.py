@@ -1,0 +1,31 @@
+"""The status line: what is running, the last answer's latency, and the model and device in use."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Label
+
+
+class StatusLine(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield Label(id="status-state")
+        yield Label(id="status-latency")
+        yield Label(id="status-model")
+        yield Label(id="status-demo")
+
+    def state(self, what: str | Content, tone: str = "") -> None:
+        """``tone``: "" (plain), "busy", "error" — a CSS class on the state label."""
+        label = self.query_one("#status-state", Label)
+        label.update(Content(what) if isinstance(what, str) else what)
+        for name in ("busy", "error"):
+            label.set_class(tone == name, f"-{name}")
+
+    def latency(self, text: str) -> None:
+        self.query_one("#status-latency", Label).update(Content(text))
+
+    def model(self, text: Content, demo: str = "") -> None:
+        """The model and device; ``demo`` is its demo label (hidden on narrow screens: the panes say it)."""
+        self.query_one("#status-model", Label).update(text)
+        self.query_one("#status-demo", Label).update(Content(demo))
