@@ -1,0 +1,90 @@
+"""Apps for the UI tests: the seeded tiny BERTs built by tests/conftest.py, under names of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from bertui.engine.errors import ModelLoadError
+from bertui.ui.app import BertuiApp
+
+TINY = "tiny-bert"
+TINY_MLM_ONLY = "tiny-bert-mlm"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests in a fresh event loop (no asyncio plugin needed for Pilot)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**arguments))
+    return True
+
+
+@pytest.fixture(scope="session")
+def loader(bert_dir, bert_mlm_only_dir):
+    """Engine.load for two spec names: the tiny BERT with NSP and without; ``demo`` is the real demo.
+
+    Any other spec fails as an unknown model does. The folders' paths stay off the screen.
+    """
+    folders = {TINY: bert_dir, TINY_MLM_ONLY: bert_mlm_only_dir}
+
+    def load(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
+        from bertui.engine.inference import Engine
+
+        if spec != "demo" and spec not in folders:
+            raise ModelLoadError(f"cannot load {spec!r}: no such model here. Try --model demo.")
+        return Engine.load(str(folders.get(spec, spec)), device="cpu", dtype=dtype, progress=progress)
+
+    return load
+
+
+@pytest.fixture
+def make_app(loader):
+    """A BertuiApp on the tiny BERT, steady (no timings, blinking or animation) unless asked otherwise."""
+
+    def make(model: str = TINY, **options) -> BertuiApp:
+        options.setdefault("engine_loader", loader)
+        options.setdefault("steady", True)
+        return BertuiApp(model, device="cpu", **options)
+
+    return make
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the app run until ``condition`` holds (checked between its message cycles)."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+        await pilot.pause(0.01)
+
+
+async def settle(pilot) -> None:
+    """Until a model answers and the panes show the answer to the text on screen."""
+    app = pilot.app
+    await until(pilot, lambda: app.model_info is not None and app.results_current)
+    await pilot.pause()
+
+
+class Gate:
+    """Wraps a loader so that the n-th analysis (or the load itself) waits until ``open()``."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._open = threading.Event()
+
+    def wait(self) -> None:
+        self.entered.set()
+        if not self._open.wait(timeout=60):
+            raise TimeoutError("gate never opened")
+
+    def open(self) -> None:
+        self._open.set()

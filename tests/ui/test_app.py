@@ -1,0 +1,343 @@
+"""The app driven like a person drives it, on the seeded tiny BERT."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from textual.widgets import OptionList
+
+from bertui.ui.screens.help import HelpScreen
+from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.model_banner import ModelBanner
+from bertui.ui.widgets.sentences import Sentences
+from bertui.ui.widgets.token_grid import TokenGrid
+from tests.ui.conftest import TINY, TINY_MLM_ONLY, Gate, settle, until
+
+
+def screen_text(app) -> str:
+    """The characters painted on the screen, row by row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def status(app) -> str:
+    return app.query_one("#status-state").content.plain
+
+
+def shown(app):
+    """(request, analysis) the panes show now."""
+    return app._shown
+
+
+def candidate_rows(app) -> list[str]:
+    options = app.query_one("#candidates", OptionList)
+    return [" ".join(options.get_option_at_index(i).prompt.plain.split()) for i in range(options.option_count)]
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*("space" if ch == " " else ch for ch in text))
+
+
+class Wrapped:
+    """An engine whose analyze runs ``before(request)`` first (to block or to fail)."""
+
+    def __init__(self, engine, before) -> None:
+        self._engine = engine
+        self._before = before
+        self.info = engine.info
+        self.mask_token = engine.mask_token
+        self.seen: list[str] = []
+
+    def analyze(self, request):
+        self.seen.append(request.text_a)
+        self._before(request)
+        return self._engine.analyze(request)
+
+
+def wrapping(loader, before):
+    engines: list[Wrapped] = []
+
+    def load(spec, **options):
+        engines.append(Wrapped(loader(spec, **options), before))
+        return engines[-1]
+
+    return load, engines
+
+
+async def test_typing_updates_grid_masks_and_leaderboard(make_app):
+    app = make_app(candidates=("the dog ate my pizza .", "the sky is blue ."))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "my dog is [MASK] .")
+        await settle(pilot)
+        request, analysis = shown(app)
+        assert request.text_a == "my dog is [MASK] ."
+        grid = app.query_one(TokenGrid)
+        assert grid.encoding.tokens == ("[CLS]", "my", "dog", "is", "[MASK]", ".", "[SEP]")
+        text = screen_text(app)
+        assert "Tokens · 7" in text
+        top = analysis.masks[0].predictions[0]
+        assert "[MASK] 1 of 1 · token 4" in text
+        assert f"{top.token_str}" in text and f"{top.score * 100:.1f}%" in text
+        rows = candidate_rows(app)
+        assert len(rows) == 2 and all("%" in row for row in rows)
+        best = analysis.ranking[0]
+        assert best.candidate in rows[0] and f"{best.is_next * 100:.1f}%" in rows[0]
+        assert "After A: my dog is [MASK] ." in text
+
+
+async def test_stale_results_are_dropped(loader, make_app):
+    gate = Gate()
+    load, engines = wrapping(loader, lambda request: gate.wait() if "first" in request.text_a else None)
+    app = make_app(engine_loader=load)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        grid = app.query_one(TokenGrid)
+        painted = []
+        show = grid.show
+        grid.show = lambda encoding, follow=None: (painted.append(encoding.tokens), show(encoding, follow))
+        await type_text(pilot, "first [MASK]")
+        await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "second [MASK]")
+        await until(pilot, lambda: app.service.pending is not None
+                    and app.service.pending.text_a == "second [MASK]")
+        gate.open()
+        await settle(pilot)
+        assert shown(app)[0].text_a == "second [MASK]"
+        assert "second" in grid.encoding.tokens
+        assert all("first" not in tokens for tokens in painted)
+        # Keystrokes typed while the worker was busy collapsed into one request: no queue.
+        seen = engines[0].seen
+        blocked = next(i for i, text in enumerate(seen) if "first" in text)
+        assert seen[blocked + 1:] == ["second [MASK]"]
+
+
+async def test_worker_error_reaches_status_and_next_request_is_served(loader, make_app):
+    def explode(request):
+        if "boom" in request.text_a:
+            raise RuntimeError("boom went the model")
+
+    load, _ = wrapping(loader, explode)
+    app = make_app(engine_loader=load, text_a="a [MASK]")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_text(pilot, " boom")
+        await settle(pilot)
+        assert status(app) == "RuntimeError: boom went the model"
+        assert "boom" not in shown(app)[0].text_a  # the last good answer stays on screen
+        await pilot.press(*["backspace"] * 5)
+        await settle(pilot)
+        assert shown(app)[0].text_a == "a [MASK]" and shown(app)[0].request_id == app.latest_request_id
+        assert status(app) == "ready"
+
+
+async def test_pair_mode_adds_sentence_b(make_app):
+    app = make_app(text_a="the dog ate my pizza .")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        sentences = app.query_one(Sentences)
+        assert "The sentence that follows A" not in screen_text(app)  # B's placeholder
+        await pilot.press("ctrl+b")
+        assert "The sentence that follows A" in screen_text(app)
+        assert app.pair_mode and sentences.field_b.has_focus
+        await type_text(pilot, "it was good .")
+        await settle(pilot)
+        request, analysis = shown(app)
+        assert request.text_b == "it was good ."
+        assert analysis.encoding.token_type_ids.count(1) == 5  # it was good . [SEP]
+        assert f"{analysis.next_sentence.is_next * 100:.1f}% sentence B" in screen_text(app)
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert shown(app)[0].text_b is None and 1 not in shown(app)[1].encoding.token_type_ids
+        assert sentences.field_a.has_focus
+
+
+async def test_candidates_are_added_edited_deleted_and_reordered(make_app):
+    app = make_app(text_a="the dog ate my pizza .", candidates=("it was good .", "the sky is blue ."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        board = app.query_one(Leaderboard)
+        app.query_one("#candidates").focus()
+        await pilot.press("a")
+        await type_text(pilot, "cats play")
+        await settle(pilot)  # live: the half-written candidate is ranked already
+        assert shown(app)[0].candidates[-1] == "cats play"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert board.candidates == ["it was good .", "the sky is blue .", "cats play"]
+        assert len(shown(app)[1].ranking) == 3
+        ranked = [entry.candidate for entry in shown(app)[1].ranking]
+        assert [row.split("% ", 1)[1] for row in candidate_rows(app)] == ranked
+
+        await pilot.press("s")  # the person's order: edit the second candidate
+        await pilot.press("home", "down", "e", "ctrl+u")
+        await type_text(pilot, "the sky is red .")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert board.candidates == ["it was good .", "the sky is red .", "cats play"]
+
+        await pilot.press("e", "x", "x", "escape")  # escape puts the old text back
+        await settle(pilot)
+        assert board.candidates == ["it was good .", "the sky is red .", "cats play"]
+
+        await pilot.press("shift+up")
+        await settle(pilot)
+        assert board.candidates == ["the sky is red .", "it was good .", "cats play"]
+        assert shown(app)[0].candidates == tuple(board.candidates)
+
+        await pilot.press("down", "down", "x")
+        await settle(pilot)
+        assert board.candidates == ["the sky is red .", "it was good ."]
+        assert len(shown(app)[1].ranking) == 2
+
+        await pilot.press("a", "escape")  # a new candidate abandoned is no candidate
+        await settle(pilot)
+        assert board.candidates == ["the sky is red .", "it was good ."]
+
+
+async def test_top_k_changes_from_the_keyboard(make_app):
+    app = make_app(text_a="a [MASK] and a [MASK]", top_k=2)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("+")  # typing: the key is text
+        assert app.top_k == 2 and app.query_one(Sentences).field_a.value.endswith("+")
+        await pilot.press("backspace", "tab")  # to the grid
+        await pilot.press("+", "+", "+")
+        await settle(pilot)
+        assert app.top_k == 5
+        assert [len(mask.predictions) for mask in shown(app)[1].masks] == [5, 5]
+        assert "top-k 5" in screen_text(app)
+        for _ in range(6):
+            await pilot.press("minus")
+        await settle(pilot)
+        assert app.top_k == 1 and [len(m.predictions) for m in shown(app)[1].masks] == [1, 1]
+        app.top_k = 99
+        assert app.top_k == 50
+
+
+async def test_load_failure_shows_why_and_offers_the_demo(make_app):
+    app = make_app(model="no-such-model", text_a="a [MASK] .")
+    async with app.run_test(size=(100, 30)) as pilot:
+        banner = app.query_one(ModelBanner)
+        await until(pilot, lambda: banner.has_class("-failed"))
+        text = screen_text(app)
+        assert "Cannot load no-such-model" in text
+        assert "cannot load 'no-such-model': no such model here. Try --model demo." in text
+        assert "Use the demo model (random predictions)" in text
+        await pilot.click("#use-demo")
+        await settle(pilot)
+        assert app.model_spec == "demo" and app.model_info.is_demo
+        assert not banner.display
+        assert shown(app)[1].masks
+        assert "demo model — random predictions" in screen_text(app)
+
+
+async def test_demo_key_after_failure(make_app):
+    app = make_app(model="no-such-model")
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert app.model_info.is_demo
+
+
+async def test_switching_model_and_a_failed_switch(make_app):
+    app = make_app(text_a="the sky is [MASK] .", candidates=("it is blue .",))
+    async with app.run_test(size=(130, 40)) as pilot:  # wide: the model card is on screen
+        await settle(pilot)
+        assert "masked LM + NSP" in screen_text(app)
+        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+u")
+        await type_text(pilot, TINY_MLM_ONLY)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.model_spec == TINY_MLM_ONLY)
+        await settle(pilot)
+        assert shown(app)[1].ranking is None
+        text = screen_text(app)
+        assert "no next-sentence head" in text and "NSP exists" in text
+        assert "it is blue ." in text  # the candidates stay, unranked
+        await pilot.press("ctrl+o", "ctrl+u")
+        await type_text(pilot, "nope")
+        await pilot.press("enter")
+        await until(pilot, lambda: status(app) == f"cannot load nope; still using {TINY_MLM_ONLY}")
+        assert app.model_spec == TINY_MLM_ONLY
+        await type_text(pilot, " x")
+        await settle(pilot)  # the model in use still answers
+        assert shown(app)[0].text_a.endswith(" x")
+
+
+async def test_user_text_is_never_markup(make_app):
+    app = make_app(text_a="[bold]x[/] is [MASK]", candidates=("[red]y[/red] too",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "A [bold]x[/] is [MASK]" in text
+        assert "After A: [bold]x[/] is [MASK]" in text
+        assert "[red]y[/red] too" in text
+        tokens = app.query_one(TokenGrid).encoding.tokens
+        assert tokens[1] == "[" and "x" in tokens and "/" in tokens
+        await pilot.press("ctrl+o", "ctrl+u")
+        await type_text(pilot, "[blink]m[/]")
+        await pilot.press("enter")
+        await until(pilot, lambda: status(app) == "cannot load [blink]m[/]; still using tiny-bert")
+
+
+async def test_loading_accepts_typing_and_analyses_it_when_ready(loader):
+    gate = Gate()
+
+    def slow(spec, **options):
+        gate.wait()
+        return loader(spec, **options)
+
+    from bertui.ui.app import BertuiApp
+
+    app = BertuiApp(TINY, device="cpu", engine_loader=slow, steady=True)
+    async with app.run_test() as pilot:
+        await until(pilot, gate.entered.is_set)
+        assert "Loading tiny-bert — starting…" in screen_text(app)
+        await type_text(pilot, "early [MASK]")
+        assert app.query_one(Sentences).field_a.value == "early [MASK]"
+        gate.open()
+        await settle(pilot)
+        assert shown(app)[0].text_a == "early [MASK]"
+        assert not app.query_one(ModelBanner).display
+
+
+async def test_insert_mask_copy_json_help_and_palette(make_app):
+    app = make_app(candidates=("it is .",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "a b")
+        await pilot.press("left", "left", "ctrl+t")
+        field = app.query_one(Sentences).field_a
+        assert field.value == "a[MASK] b" and field.cursor_position == len("a[MASK]")
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        copied = json.loads(app.clipboard)
+        assert copied["text_a"] == "a[MASK] b"
+        assert copied["encoding"]["tokens"] == list(shown(app)[1].encoding.tokens)
+        assert copied["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str", "sequence"}
+        assert copied["ranking"][0].keys() == {"rank", "candidate", "is_next", "not_next"}
+
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        keys = app.screen.query_one("#help Static").content.plain
+        for line in ("^t  Insert the model's mask token at the cursor", "^y  Copy results as JSON",
+                     "⇧↑↓  Move the candidate up", "shift+↓  Move the candidate down", "→   Next token",
+                     "x / del  Delete the candidate", "+ -  More predictions per mask"):
+            assert " ".join(line.split()) in " ".join(keys.split())
+        await pilot.press("escape")
+
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "toggle pair")
+        await until(pilot, lambda: "Toggle pair mode" in screen_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.pair_mode)
+
+
+def test_importing_the_app_does_not_import_torch():
+    code = ("import sys, bertui.ui.app, bertui.cli; "
+            "heavy = {'torch', 'transformers'} & set(sys.modules); assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,127 @@
+"""The model service on its own: one worker thread, latest request wins, errors never kill it."""
+
+from __future__ import annotations
+
+import threading
+
+from bertui.engine.errors import InputError, ModelLoadError
+from bertui.engine.results import Analysis, AnalysisRequest, Encoding
+from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
+from bertui.ui.service import ModelService
+from tests.ui.conftest import Gate
+
+EMPTY = Encoding(tokens=(), input_ids=(), token_type_ids=(), attention_mask=(), offsets=(), sequence_ids=(),
+                 special=(), mask_positions=())
+
+
+class Inbox:
+    """Stands in for the app: collects what the worker posts, from any thread."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self._arrived = threading.Condition()
+
+    def post_message(self, message) -> bool:
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return True
+
+    def wait_for(self, kind, count: int = 1) -> list:
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: len(self.of(kind)) >= count, timeout=10), self.messages
+            return self.of(kind)
+
+    def of(self, kind) -> list:
+        return [message for message in self.messages if isinstance(message, kind)]
+
+
+class FakeEngine:
+    info = "fake info"
+    mask_token = "[MASK]"
+
+    def __init__(self, gate: Gate | None = None) -> None:
+        self.gate = gate
+        self.threads: set[str] = set()
+        self.seen: list[int] = []
+
+    def analyze(self, request: AnalysisRequest) -> Analysis:
+        self.threads.add(threading.current_thread().name)
+        self.seen.append(request.request_id)
+        if self.gate and request.text_a == "slow":
+            self.gate.wait()
+        if request.text_a == "bad input":
+            raise InputError("no mask to fill")
+        if request.text_a == "crash":
+            raise RuntimeError("tensor on fire\nlong traceback text")
+        return Analysis(request_id=request.request_id, encoding=EMPTY)
+
+
+def service_with(engine: FakeEngine, inbox: Inbox, fail: set[str] = frozenset()) -> ModelService:
+    def loader(spec, *, device, dtype, progress):
+        progress("loading weights")
+        if spec in fail:
+            raise ModelLoadError(f"cannot load {spec!r}: not here")
+        return engine
+
+    return ModelService(inbox, loader=loader, device="cpu")
+
+
+def test_a_burst_of_requests_does_not_queue():
+    gate, inbox = Gate(), Inbox()
+    engine = FakeEngine(gate)
+    service = service_with(engine, inbox)
+    service.load("fake")
+    service.submit(AnalysisRequest(1, "slow"))
+    assert gate.entered.wait(10)
+    for request_id in range(2, 11):  # typed while the worker is busy
+        service.submit(AnalysisRequest(request_id, "fast"))
+    assert service.pending.request_id == 10
+    gate.open()
+    done = inbox.wait_for(AnalysisDone, 2)
+    assert [message.analysis.request_id for message in done] == [1, 10]
+    assert engine.seen == [1, 10] and engine.threads == {"bertui-model"}
+    assert service.pending is None
+    service.close()
+
+
+def test_requests_before_the_model_is_ready_wait_for_it():
+    inbox = Inbox()
+    service = service_with(FakeEngine(), inbox)
+    service.submit(AnalysisRequest(1, "early"))
+    service.submit(AnalysisRequest(2, "earlier text replaced"))
+    service.load("fake")
+    assert inbox.wait_for(AnalysisDone)[0].analysis.request_id == 2
+    stages = [message.stage for message in inbox.of(ModelLoading)]
+    assert stages == ["starting", "loading weights"]
+    assert inbox.of(ModelReady)[0].info == "fake info"
+    service.close()
+
+
+def test_errors_are_reported_and_the_worker_carries_on():
+    inbox = Inbox()
+    service = service_with(FakeEngine(), inbox, fail={"broken"})
+    service.load("broken")
+    assert inbox.wait_for(ModelFailed)[0].error == "cannot load 'broken': not here"
+    service.load("fake")
+    inbox.wait_for(ModelReady)
+    service.submit(AnalysisRequest(1, "bad input"))
+    assert inbox.wait_for(AnalysisFailed)[0].error == "no mask to fill"  # bertui's own: as it is
+    service.submit(AnalysisRequest(2, "crash"))
+    failed = inbox.wait_for(AnalysisFailed, 2)[1]
+    assert (failed.request_id, failed.error) == (2, "RuntimeError: tensor on fire")
+    service.submit(AnalysisRequest(3, "fine"))
+    assert inbox.wait_for(AnalysisDone)[0].analysis.request_id == 3
+    service.close()
+
+
+def test_a_loader_that_breaks_is_reported_not_raised():
+    inbox = Inbox()
+
+    def loader(spec, **options):
+        raise OSError("disk gone")
+
+    service = ModelService(inbox, loader=loader)
+    service.load("x")
+    assert inbox.wait_for(ModelFailed)[0].error == "cannot load 'x': OSError: disk gone"
+    service.close()
