@@ -21,6 +21,10 @@ from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelL
 EngineLoader = Callable[..., Any]
 """``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature."""
 
+# from_pretrained is not safe in two threads at once (two loads of one folder can report the MLM head
+# missing). An app has one worker, but a process may hold two apps (tests): one load at a time.
+_ONE_LOAD_AT_A_TIME = threading.Lock()
+
 
 class Target(Protocol):
     def post_message(self, message: Message) -> bool: ...
@@ -105,7 +109,8 @@ class ModelService:
 
         progress("starting")
         try:
-            engine = self._loader(spec, device=self._device, dtype=self._dtype, progress=progress)
+            with _ONE_LOAD_AT_A_TIME:
+                engine = self._loader(spec, device=self._device, dtype=self._dtype, progress=progress)
         except BertuiError as error:
             self._target.post_message(ModelFailed(spec, str(error)))
         except Exception as error:  # a broken loader must not take the thread down
