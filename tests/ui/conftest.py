@@ -1,4 +1,5 @@
-"""Apps for the UI tests: the seeded tiny BERTs built by tests/conftest.py, under names of their own."""
+"""Apps for the UI tests: seeded tiny BERTs (the demo recipe, with and without the NSP head) under names
+of their own, so the folders' temporary paths never reach the screen or the snapshots."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 
@@ -28,12 +30,13 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 @pytest.fixture(scope="session")
-def loader(bert_dir, bert_mlm_only_dir):
+def loader(tmp_path_factory):
     """Engine.load for two spec names: the tiny BERT with NSP and without; ``demo`` is the real demo.
 
-    Any other spec fails as an unknown model does. The folders' paths stay off the screen.
+    Any other spec fails as an unknown model does.
     """
-    folders = {TINY: bert_dir, TINY_MLM_ONLY: bert_mlm_only_dir}
+    folders = {TINY: build_demo_model(tmp_path_factory.mktemp("ui-bert")),
+               TINY_MLM_ONLY: build_demo_model(tmp_path_factory.mktemp("ui-bert-mlm"), with_nsp_head=False)}
 
     def load(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
         from bertui.engine.inference import Engine
@@ -63,8 +66,14 @@ async def until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> 
     await pilot.pause()
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+            state = pilot.app.query_one("#status-state").content
+            banner = pilot.app.query_one("#banner-error").content
+            raise AssertionError(f"timed out after {timeout} s; the status line says {state!r}; {banner!r}")
         await pilot.pause(0.01)
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*("space" if ch == " " else ch for ch in text))
 
 
 async def settle(pilot) -> None:

@@ -13,7 +13,7 @@ from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
-from tests.ui.conftest import TINY, TINY_MLM_ONLY, Gate, settle, until
+from tests.ui.conftest import TINY, TINY_MLM_ONLY, Gate, settle, type_text, until
 
 
 def screen_text(app) -> str:
@@ -33,10 +33,6 @@ def shown(app):
 def candidate_rows(app) -> list[str]:
     options = app.query_one("#candidates", OptionList)
     return [" ".join(options.get_option_at_index(i).prompt.plain.split()) for i in range(options.option_count)]
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*("space" if ch == " " else ch for ch in text))
 
 
 class Wrapped:
