@@ -51,6 +51,7 @@ EXAMPLE_TEXT = "The capital of France is [MASK]."
 EXAMPLE_CANDIDATES = ("It is also the largest city in the country.", "Penguins cannot fly.",
                       "Paris has been the capital since the tenth century.")
 
+EDITING_ACTIONS = {"insert_mask", "toggle_pair", "clear"}
 # The command palette's own entries: (title, help, action).
 PALETTE = (
     ("Switch model…", "Load a hub id, a local folder, or demo", "switch_model"),
@@ -70,16 +71,19 @@ class BertuiApp(App[int]):
     CSS_PATH = "bertui.tcss"
     TITLE = "bertui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    # Keys that edit the sentences are priority bindings: they run in order with the keys typed around
+    # them (a non-priority binding runs after the key has bubbled up, by which time later keys are in).
     BINDINGS = [
-        Binding("ctrl+t", "insert_mask", "Mask", tooltip="Insert the model's mask token at the cursor"),
-        Binding("ctrl+b", "toggle_pair", "Pair", tooltip="Pair mode: show or hide sentence B"),
+        Binding("ctrl+t", "insert_mask", "Mask", tooltip="Insert the model's mask token at the cursor",
+                priority=True),
+        Binding("ctrl+b", "toggle_pair", "Pair", tooltip="Pair mode: show or hide sentence B", priority=True),
         Binding("plus,equals_sign", "change_k(1)", "top-k", key_display="+ -",
                 tooltip="More predictions per mask (top-k + 1; not while typing)"),
         Binding("minus", "change_k(-1)", "Fewer", show=False,
                 tooltip="Fewer predictions per mask (top-k − 1; not while typing)"),
         Binding("ctrl+o", "switch_model", "Model", tooltip="Load another model"),
         Binding("ctrl+g", "use_demo", "Use the demo model", show=False),
-        Binding("ctrl+l", "clear", "Clear sentences", show=False),
+        Binding("ctrl+l", "clear", "Clear sentences", show=False, priority=True),
         Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
         Binding("f2", "model_card", "Model card", show=False),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
@@ -287,16 +291,19 @@ class BertuiApp(App[int]):
     def watch_pair_mode(self, pair: bool) -> None:
         sentences = self.query_one(Sentences)
         sentences.set_pair(pair)
+        # set_focus, not focus(): at once, so that the keys typed next land in the right sentence.
         if pair:
-            sentences.field_b.focus()
+            self.screen.set_focus(sentences.field_b)
         elif sentences.field_b.has_focus:
-            sentences.field_a.focus()
+            self.screen.set_focus(sentences.field_a)
         self._request_changed()
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "change_k":
             return not isinstance(self.focused, Input)  # +/- are text while typing
+        if action in EDITING_ACTIONS:
+            return len(self.screen_stack) == 1  # not under a dialog: its keys are its own
         return True
 
     def action_change_k(self, step: int) -> None:
@@ -310,13 +317,13 @@ class BertuiApp(App[int]):
         field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
         start, end = sorted(field.selection)
         field.replace(self.mask_token, start, end)
-        field.focus()
+        self.screen.set_focus(field)
 
     def action_clear(self) -> None:
         sentences = self.query_one(Sentences)
         sentences.field_a.clear()
         sentences.field_b.clear()
-        sentences.field_a.focus()
+        self.screen.set_focus(sentences.field_a)
 
     def action_switch_model(self) -> None:
         def chosen(spec: str | None) -> None:

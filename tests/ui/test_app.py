@@ -8,6 +8,7 @@ import sys
 
 from textual.widgets import OptionList
 
+from bertui.engine.results import RankedCandidate
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
@@ -191,6 +192,26 @@ async def test_candidates_are_added_edited_deleted_and_reordered(make_app):
         await pilot.press("a", "escape")  # a new candidate abandoned is no candidate
         await settle(pilot)
         assert board.candidates == ["the sky is red .", "it was good ."]
+
+
+async def test_the_selected_candidate_stays_selected_when_the_ranking_moves_it(make_app):
+    app = make_app(model="no-such-model", candidates=("one", "two", "three"))  # rankings come from here only
+    async with app.run_test() as pilot:
+        board = app.query_one(Leaderboard)
+
+        def rank(*order):  # candidate indices, best first
+            return tuple(RankedCandidate(rank=r, candidate=board.candidates[i], is_next=1 - r / 10,
+                                         not_next=r / 10, index=i) for r, i in enumerate(order, start=1))
+
+        board.show("a", rank(0, 1, 2), None)
+        app.query_one("#candidates").focus()
+        await pilot.press("down")
+        assert board.selected_index() == 1
+        for order in ((1, 2, 0), (2, 0, 1), (0, 2, 1)):
+            board.show("a", rank(*order), None)
+            await pilot.pause()
+            assert board.selected_index() == 1
+            assert candidate_rows(app)[order.index(1)].endswith("two")
 
 
 async def test_top_k_changes_from_the_keyboard(make_app):

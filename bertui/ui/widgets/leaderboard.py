@@ -50,6 +50,7 @@ class Leaderboard(Vertical):
         self._next_sentence: NextSentence | None = None
         self._first = ""
         self._ranked = True
+        self._rows: list[int] = []  # candidate index of each row on screen
         self._editing: int | None = None
         self._before_edit: str | None = None  # None: the candidate being edited is new
 
@@ -90,7 +91,7 @@ class Leaderboard(Vertical):
         self._draw_head()
         options = self.query_one("#candidates", OptionList)
         chosen = self.selected_index()
-        order = self._order()
+        self._rows = order = self._order()
         options.clear_options()
         width = options.scrollable_content_region.width
         options.add_options([self._row(index, width) for index in order])
@@ -100,7 +101,6 @@ class Leaderboard(Vertical):
             options.highlighted = 0
         self.border_subtitle = "" if self._has_nsp is False else "ranked by IsNext" if self._ranked else \
             "your order"
-        self.set_class(not self.candidates, "-empty")
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
@@ -142,8 +142,8 @@ class Leaderboard(Vertical):
     def selected_index(self) -> int | None:
         """The candidate under the list's cursor (its index in the person's order)."""
         highlighted = self.query_one("#candidates", OptionList).highlighted
-        order = self._order()
-        return order[highlighted] if highlighted is not None and highlighted < len(order) else None
+        rows = self._rows
+        return rows[highlighted] if highlighted is not None and highlighted < len(rows) else None
 
     # -- editing --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -188,7 +188,7 @@ class Leaderboard(Vertical):
             self.candidates[index]
         self._ranked = False
         self._changed()
-        self.query_one("#candidates", OptionList).highlighted = index + step
+        self.query_one("#candidates", OptionList).highlighted = self._rows.index(index + step)
 
     def action_toggle_order(self) -> None:
         self._ranked = not self._ranked
@@ -236,5 +236,5 @@ class Leaderboard(Vertical):
         self._changed()
         options = self.query_one("#candidates", OptionList)
         if keep:
-            options.highlighted = self._order().index(index)
+            options.highlighted = self._rows.index(index)
         options.focus()
