@@ -11,10 +11,11 @@ import json
 import time
 from collections.abc import Iterable
 from functools import partial
+from typing import ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import reactive
@@ -40,11 +41,11 @@ from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
-from bertui.ui.widgets.sentences import Sentences, SentenceInput
+from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import TokenGrid
 
-DEBOUNCE_SECONDS = 0.04
+DEBOUNCE_SECONDS = 0.03
 TOP_K_RANGE = (1, 50)
 DEFAULT_MASK = "[MASK]"
 EXAMPLE_TEXT = "The capital of France is [MASK]."
@@ -70,10 +71,10 @@ PALETTE = (
 class BertuiApp(App[int]):
     CSS_PATH = "bertui.tcss"
     TITLE = "bertui"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     # Keys that edit the sentences are priority bindings: they run in order with the keys typed around
     # them (a non-priority binding runs after the key has bubbled up, by which time later keys are in).
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "insert_mask", "Mask", tooltip="Insert the model's mask token at the cursor",
                 priority=True),
         Binding("ctrl+b", "toggle_pair", "Pair", tooltip="Pair mode: show or hide sentence B", priority=True),

@@ -113,7 +113,7 @@ class ModelService:
                 engine = self._loader(spec, device=self._device, dtype=self._dtype, progress=progress)
         except BertuiError as error:
             self._target.post_message(ModelFailed(spec, str(error)))
-        except Exception as error:  # a broken loader must not take the thread down
+        except Exception as error:  # noqa: BLE001 — a broken loader must not take the thread down
             self._target.post_message(ModelFailed(spec, f"cannot load {spec!r}: {short_error(error)}"))
         else:
             self._engine = engine
@@ -124,7 +124,7 @@ class ModelService:
             analysis = self._engine.analyze(request)
         except BertuiError as error:
             self._target.post_message(AnalysisFailed(request.request_id, str(error)))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 — reported; the worker serves the next request
             self._target.post_message(AnalysisFailed(request.request_id, short_error(error)))
         else:
             self._target.post_message(AnalysisDone(analysis))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from bertui.ui.widgets.model_card import ModelCard
 
 
 class ModelCardScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f2,q", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f2,q", "dismiss", "Close")]
 
     def __init__(self, describe: Callable[[ModelCard], None]) -> None:
         super().__init__()

@@ -7,9 +7,11 @@ is typed, and escape puts the old text back. The list shows either the ranking o
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, OptionList, Static
@@ -30,7 +32,7 @@ LIST_ACTIONS = {"add", "edit", "delete", "move", "toggle_order"}
 
 
 class Leaderboard(Vertical):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,insert", "add", "Add", tooltip="Add a candidate"),
         Binding("e", "edit", "Edit", tooltip="Edit the candidate (enter too); live, escape undoes"),
         Binding("x,delete", "delete", "Delete", tooltip="Delete the candidate"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -30,7 +31,7 @@ class Marks(Highlighter):
 
 
 class SentenceInput(Input):
-    COMPONENT_CLASSES = {"sentence-input--mask", "sentence-input--token"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"sentence-input--mask", "sentence-input--token"}
     DEFAULT_CSS = """
     SentenceInput > .sentence-input--mask { color: $text-warning; text-style: bold; }
     SentenceInput > .sentence-input--token { background: $accent 40%; text-style: underline; }

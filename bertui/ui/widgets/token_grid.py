@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.style import Style
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from bertui.engine.results import Encoding
@@ -29,7 +31,7 @@ class TokenGrid(DataTable):
     TokenGrid > .token-grid--segment-a { color: $text-primary; }
     TokenGrid > .token-grid--segment-b { color: $text-success; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "cursor_left", "Previous token", show=False),
         Binding("right", "cursor_right", "Next token", show=False),
         Binding("home", "scroll_home", "First token", show=False),
