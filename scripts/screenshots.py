@@ -1,0 +1,121 @@
+"""SVG screenshots of the app's main states, driven through Textual's pilot with the demo model.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+
+The demo model (random weights, built offline) keeps them reproducible; the app runs ``steady`` (no
+latencies, load times or blinking cursor), so running this again rewrites identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from bertui.engine.errors import ModelLoadError
+from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
+from bertui.ui.service import load_engine
+
+TWO_MASKS = "The [MASK] sat on the [MASK] all afternoon."
+CANDIDATES = ("It was warm there in the sun.", "Stock prices fell sharply on Monday.",
+              "Then it jumped down and ran away.", "Penguins cannot fly.", "The mat was red.")
+
+
+async def until(pilot, condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await pilot.pause(0.02)
+
+
+async def answered(pilot) -> None:
+    await until(pilot, lambda: pilot.app.model_info is not None and pilot.app.results_current)
+    await pilot.pause()
+
+
+async def typed(pilot, text: str) -> None:
+    await pilot.press(*("space" if ch == " " else ch for ch in text))
+
+
+def offline_loader(spec: str, **options):
+    if spec != "demo":
+        raise ModelLoadError(f"cannot load {spec!r}: it is not in the Hugging Face cache and the Hugging Face "
+                             "hub cannot be reached. Download it once on a connected machine, or pass a "
+                             "local folder with --model PATH, or try --model demo (a tiny built-in model "
+                             "with random predictions).")
+    return load_engine(spec, **options)
+
+
+async def shoot(out: Path, name: str, size: tuple[int, int], scene, model: str = "demo",
+                loader=load_engine, **options) -> None:
+    app = BertuiApp(model, device="cpu", engine_loader=loader, steady=True, **options)
+    async with app.run_test(size=size) as pilot:
+        await scene(pilot)
+        await pilot.pause()
+        app.save_screenshot(str(out / f"{name}.svg"))
+    print(out / f"{name}.svg")
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    released = threading.Event()
+
+    def held_loader(spec, *, progress, **options):
+        progress("loading the tokenizer and weights")
+        released.wait(timeout=60)
+        return load_engine(spec, progress=progress, **options)
+
+    async def loading(pilot):
+        await until(pilot, lambda: "weights" in str(pilot.app.query_one("#banner-stage").content))
+
+    async def masks(pilot):
+        await answered(pilot)
+
+    async def pair(pilot):
+        await answered(pilot)
+        await pilot.press("ctrl+b")
+        await typed(pilot, "It purred quietly.")
+        await answered(pilot)
+
+    async def leaderboard(pilot):
+        await answered(pilot)
+        pilot.app.query_one("#candidates").focus()
+        await pilot.press("a")
+        await typed(pilot, "Then it fell asleep.")
+        await pilot.press("enter")
+        await answered(pilot)
+
+    async def failed(pilot):
+        await until(pilot, lambda: pilot.app.query_one("#banner").has_class("-failed"))
+
+    async def help_keys(pilot):
+        await answered(pilot)
+        await pilot.press("f1")
+
+    async def model_card(pilot):
+        await answered(pilot)
+        await pilot.press("f2")
+
+    example = {"text_a": "The capital of France is [MASK].", "candidates": EXAMPLE_CANDIDATES}
+    await shoot(out, "loading", (120, 34), loading, loader=held_loader, **example)
+    released.set()
+    await shoot(out, "masks", (120, 34), masks, text_a=TWO_MASKS, candidates=CANDIDATES[:3])
+    await shoot(out, "pair", (120, 34), pair, text_a=TWO_MASKS, candidates=CANDIDATES[:3])
+    await shoot(out, "leaderboard", (120, 34), leaderboard, text_a="The cat sat on the mat.",
+                candidates=CANDIDATES)
+    await shoot(out, "load-error", (100, 30), failed, model="bert-base-uncased", loader=offline_loader,
+                **example)
+    await shoot(out, "narrow-80x24", (80, 24), masks, **example)
+    await shoot(out, "wide-160x48", (160, 48), pair, text_a=TWO_MASKS, candidates=CANDIDATES)
+    await shoot(out, "help", (100, 40), help_keys, **example)
+    await shoot(out, "model-card", (80, 24), model_card, **example)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "screenshots")
+    asyncio.run(main(parser.parse_args().out))
