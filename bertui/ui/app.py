@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -222,7 +223,10 @@ class BertuiApp(App[int]):
         )
 
     def _submit(self) -> None:
-        request = self._asked()
+        try:
+            request = self._asked()
+        except NoMatches:  # the debounce fired while the app closes: its panes are gone
+            return
         self._submitted = (request, time.perf_counter())
         self.service.submit(request)
         if self.model_info is not None and self._loading is None:
