@@ -37,6 +37,7 @@ from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
 from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.widgets.compare_panel import ComparePanel
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
@@ -94,8 +95,10 @@ class BertuiApp(App[int]):
 
     def __init__(self, model: str = "bert-base-uncased", *, device: str = "auto", dtype: str = "float32",
                  top_k: int = 5, engine_loader: EngineLoader = load_engine, text_a: str = "",
-                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False) -> None:
-        """``steady``: no latencies, load times, blinking or animation (tests and screenshots)."""
+                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False,
+                 compare: str | None = None) -> None:
+        """``steady``: no latencies, load times, blinking or animation (tests and screenshots).
+        ``compare``: a second model (B) answering every request beside the first."""
         super().__init__()
         self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype)
         self._texts = (text_a, text_b)
@@ -113,13 +116,18 @@ class BertuiApp(App[int]):
         self._debounce: Timer | None = None
         self._submitted: tuple[AnalysisRequest, float] | None = None
         self._shown: tuple[AnalysisRequest, Analysis] | None = None
+        self.compare = None if compare is None else ComparePanel(
+            compare, current=lambda: self.latest_request_id, loader=engine_loader, device=device, dtype=dtype,
+            id="compare")
 
     def compose(self) -> ComposeResult:
         yield Sentences(*self._texts, id="sentences")
         yield ModelBanner(id="banner")
         yield TokenGrid(id="grid")
-        with Horizontal(id="results"):
-            yield MaskPanel(id="masks")
+        with Horizontal(id="results", classes="" if self.compare is None else "-compare"):
+            yield MaskPanel("Predictions · A" if self.compare is not None else "Predictions", id="masks")
+            if self.compare is not None:
+                yield self.compare
             yield Leaderboard(self._candidates, id="nsp")
             yield ModelCard(id="card")
         yield StatusLine(id="status")
@@ -225,6 +233,8 @@ class BertuiApp(App[int]):
         request = self._asked()
         self._submitted = (request, time.perf_counter())
         self.service.submit(request)
+        if self.compare is not None:
+            self.compare.submit(request)
         if self.model_info is not None and self._loading is None:
             self.query_one(StatusLine).state("analysing…", "busy")
 
@@ -244,6 +254,8 @@ class BertuiApp(App[int]):
         self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret())
         self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo)
         self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence)
+        if self.compare is not None:
+            self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
         if self._loading is None:
             status.state("ready")
@@ -373,9 +385,9 @@ class BertuiApp(App[int]):
 
 
 def run_app(model: str = "bert-base-uncased", device: str = "auto", dtype: str = "float32",
-            top_k: int = 5) -> int:
+            top_k: int = 5, compare: str | None = None) -> int:
     """Run the app until the person quits; the exit status for the command line."""
     app = BertuiApp(model, device=device, dtype=dtype, top_k=top_k, text_a=EXAMPLE_TEXT,
-                    candidates=EXAMPLE_CANDIDATES)
+                    candidates=EXAMPLE_CANDIDATES, compare=compare)
     app.run()
     return app.return_code or 0
