@@ -89,7 +89,7 @@ class ComparePanel(Vertical):
     def _ready(self, message: ModelReady) -> None:
         message.stop()
         self.info = message.info
-        self.border_subtitle = Content(f"{message.info.architecture} · {message.info.mask_token}")
+        self.border_subtitle = Content(f"{message.info.model_type} · mask {message.info.mask_token}")
 
     @on(ModelFailed)
     def _failed_to_load(self, message: ModelFailed) -> None:
