@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -23,6 +24,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 
+from bertui import export
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
 from bertui.ui.messages import (
     AnalysisDone,
@@ -33,6 +35,7 @@ from bertui.ui.messages import (
     ModelReady,
     TokenSelected,
 )
+from bertui.ui.screens.export import ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
@@ -64,6 +67,7 @@ PALETTE = (
     ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
     ("Clear sentences", "Empty sentences A and B", "clear"),
     ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
+    ("Export…", "Write the results to a file: JSON, Markdown report, CSV of tokens or leaderboard", "export"),
     ("Model card", "Architecture, sizes, heads, device, load time", "model_card"),
     ("bertui keys", "Every key binding", "help"),
 )
@@ -87,6 +91,7 @@ class BertuiApp(App[int]):
         Binding("ctrl+g", "use_demo", "Use the demo model", show=False),
         Binding("ctrl+l", "clear", "Clear sentences", show=False, priority=True),
         Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
+        Binding("ctrl+r", "export", "Export results to a file", show=False),
         Binding("f2", "model_card", "Model card", show=False),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
     ]
@@ -377,6 +382,19 @@ class BertuiApp(App[int]):
         text = json.dumps(results, ensure_ascii=False, indent=2)
         self.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
+
+    def action_export(self) -> None:
+        if self._shown is None:
+            self.notify("Nothing to export yet: no results.", severity="warning")
+            return
+        request, analysis = self._shown
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Wrote {path}", title="Exported", markup=False)
+
+        self.push_screen(ExportScreen(partial(export.render, request=request, analysis=analysis,
+                                              info=self.model_info)), written)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
