@@ -151,6 +151,7 @@ class ComparePanel(Vertical):
     def _draw_nsp(self) -> None:
         nsp = self.query_one("#compare-nsp", Static)
         analysis = self.shown
+        nsp.set_class(self.info.has_nsp_head, "-rows")
         if not self.info.has_nsp_head:
             nsp.update(Content.styled(NO_NSP_HEAD, "$text-muted"))
             return
