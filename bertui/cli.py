@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
     serve.add_argument("--port", type=int, default=8000, help="default 8000")
-    serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS, help="a second model beside the first")
+    serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS,
+                       help="a second model beside the first")
     return parser
 
 

@@ -27,7 +27,8 @@ pytest.importorskip("textual_serve", reason="bertui serve needs textual-serve (p
 aiohttp = pytest.importorskip("aiohttp")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium (Debian: apt install chromium)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="no headless Chromium (Debian: apt install chromium)")
 
 TYPED = "the dog ate my [MASK] and the [MASK] ."
 # Whatever the page asks of the network besides the server is off.
@@ -88,7 +89,8 @@ def wait_until(condition, timeout: float, what: str, process: subprocess.Popen) 
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:
-            raise AssertionError(f"{what}: the process ended: {process.log.read_text(errors='replace')[-2000:]}")
+            log = process.log.read_text(errors="replace")[-2000:]
+            raise AssertionError(f"{what}: the process ended: {log}")
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(0.1)
@@ -157,7 +159,8 @@ async def drive(page_url: str, port: int, expected: list[tuple[str, str]]) -> st
             await page.call("Page.navigate", url=page_url)
             await page.until("document.querySelector('.xterm-screen') !== null", 10, "xterm.js on the page")
             # The example sentence is answered once the model has loaded in the app's process.
-            await page.until("window.__terminalOutput.includes('of 1 · token')", 45, "the example's predictions")
+            await page.until("window.__terminalOutput.includes('of 1 · token')", 45,
+                             "the example's predictions")
             await page.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
             mark = await page.evaluate("window.__terminalOutput.length")
             await page.key("l", "KeyL", 76, modifiers=2)  # ctrl+l: clear the sentences
@@ -172,7 +175,8 @@ async def drive(page_url: str, port: int, expected: list[tuple[str, str]]) -> st
 def test_typing_in_the_browser_shows_predictions(tmp_path):
     app_port, devtools_port = free_port(), free_port()
     server = start([sys.executable, "-m", "bertui", "serve", "--model", "demo", "--device", "cpu",
-                    "--port", str(app_port)], tmp_path / "serve.log", env=dict(os.environ, HF_HUB_OFFLINE="1"),
+                    "--port", str(app_port)], tmp_path / "serve.log",
+                   env=dict(os.environ, HF_HUB_OFFLINE="1"),
                    cwd=Path(__file__).resolve().parents[1])
     browser = None
     try:

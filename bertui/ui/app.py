@@ -67,7 +67,8 @@ PALETTE = (
     ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
     ("Clear sentences", "Empty sentences A and B", "clear"),
     ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
-    ("Export…", "Write the results to a file: JSON, Markdown report, CSV of tokens or leaderboard", "export"),
+    ("Export…", "Write the results to a file: JSON, Markdown report, CSV of tokens or leaderboard",
+     "export"),
     ("Model card", "Architecture, sizes, heads, device, load time", "model_card"),
     ("bertui keys", "Every key binding", "help"),
 )

@@ -68,15 +68,18 @@ def assert_same(shown: Analysis, expected: Analysis) -> None:
     assert [m.position for m in shown.masks] == [m.position for m in expected.masks]
     for got, want in zip(shown.masks, expected.masks):
         assert [p.token_str for p in got.predictions] == [p.token_str for p in want.predictions]
-        assert [p.score for p in got.predictions] == pytest.approx([p.score for p in want.predictions], abs=1e-6)
+        assert [p.score for p in got.predictions] == \
+            pytest.approx([p.score for p in want.predictions], abs=1e-6)
     assert (shown.next_sentence is None) == (expected.next_sentence is None)
     if expected.next_sentence is not None:
         assert shown.next_sentence.is_next == pytest.approx(expected.next_sentence.is_next, abs=1e-6)
     if expected.ranking is None:
         assert shown.ranking is None
     else:
-        assert [(r.candidate, r.rank) for r in shown.ranking] == [(r.candidate, r.rank) for r in expected.ranking]
-        assert [r.is_next for r in shown.ranking] == pytest.approx([r.is_next for r in expected.ranking], abs=1e-6)
+        assert [(r.candidate, r.rank) for r in shown.ranking] == \
+            [(r.candidate, r.rank) for r in expected.ranking]
+        assert [r.is_next for r in shown.ranking] == \
+            pytest.approx([r.is_next for r in expected.ranking], abs=1e-6)
 
 
 async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, reference):
@@ -93,7 +96,8 @@ async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, r
         assert [a.encoding.tokens[m.position] for m in a.masks] == ["[MASK]"]
         assert [b.encoding.tokens[m.position] for m in b.masks] == ["<mask>"]
         tokens = app.compare.query_one("#compare-tokens").content.plain
-        assert tokens.startswith(f"Split differs from A · {len(b.encoding.tokens)} tokens (A: {len(a.encoding.tokens)})")
+        counts = f"{len(b.encoding.tokens)} tokens (A: {len(a.encoding.tokens)})"
+        assert tokens.startswith(f"Split differs from A · {counts}")
         assert tokens.splitlines()[1] == " ".join(b.encoding.tokens)
         text = screen_text(app)
         assert "<mask> 1 of 1" in text and "[MASK] 1 of 1" in text
@@ -117,7 +121,8 @@ async def test_nsp_where_both_have_it_and_the_same_split(compare_loader, referen
         await pilot.press("ctrl+b")
         await type_text(pilot, "it was good .")
         await both_answered(pilot)
-        request = AnalysisRequest(0, "the dog ate my [MASK] .", "it was good .", top_k=5, candidates=CANDIDATES)
+        request = AnalysisRequest(0, "the dog ate my [MASK] .", "it was good .", top_k=5,
+                                  candidates=CANDIDATES)
         b = app.compare.shown
         assert_same(b, reference(OTHER_BERT).analyze(request))
         assert b.next_sentence.is_next != pytest.approx(app._shown[1].next_sentence.is_next)  # two models

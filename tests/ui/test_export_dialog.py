@@ -81,7 +81,8 @@ async def test_the_format_follows_the_file_name(make_app):
         await settle(pilot)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-        field, chooser = app.screen.query_one("#export-path", Input), app.screen.query_one("#export-format", Select)
+        field = app.screen.query_one("#export-path", Input)
+        chooser = app.screen.query_one("#export-format", Select)
         assert chooser.value == "json"
         for name, fmt in (("out.md", "md"), ("out.csv", "csv"), ("out.ranking.csv", "ranking.csv"),
                           ("other.csv", "ranking.csv"), ("report.markdown", "md"), ("x.JSON", "json"),

@@ -161,8 +161,9 @@ class ComparePanel(Vertical):
                                           score_bar(analysis.next_sentence.is_next, NSP_BAR), " ",
                                           percent(analysis.next_sentence.is_next)))
         for entry in analysis.ranking or ():
-            lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"), score_bar(entry.is_next, NSP_BAR),
-                                          " ", percent(entry.is_next), " ", Content(entry.candidate)))
+            lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"),
+                                          score_bar(entry.is_next, NSP_BAR), " ", percent(entry.is_next), " ",
+                                          Content(entry.candidate)))
         if lines:
             lines.insert(0, Content.styled("Next sentence", "$text-muted"))
         nsp.update(Content("\n").join(lines))
