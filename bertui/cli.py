@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bertui {__version__}")
     _model_options(parser, defaults=True)
     parser.add_argument("--top-k", "-k", type=_top_k, default=5, help="predictions per mask (app); default 5")
+    parser.add_argument("--compare", metavar="SPEC",
+                        help="a second model answering beside the first (app and serve): its tokens where "
+                             "they differ, its predictions, its next-sentence scores")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
@@ -77,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
     serve.add_argument("--port", type=int, default=8000, help="default 8000")
+    serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS,
+                       help="a second model beside the first")
     return parser
 
 
@@ -122,12 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from bertui.ui.app import run_app
 
-        return run_app(model=args.model, device=args.device, dtype=args.dtype, top_k=args.top_k)
+        return run_app(model=args.model, device=args.device, dtype=args.dtype, top_k=args.top_k,
+                       compare=args.compare)
     try:
         if args.command == "serve":
             from bertui.serve import serve
 
-            return serve(args.model, args.device, args.dtype, args.top_k, args.host, args.port)
+            return serve(args.model, args.device, args.dtype, args.top_k, args.host, args.port, args.compare)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)

@@ -85,3 +85,44 @@ def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInf
         lines += ["", "## Candidate next sentences", "", "| rank | candidate | IsNext |", "|---|---|---|"]
         lines += [f"| {r.rank} | {_cell(r.candidate)} | {r.is_next:.4f} |" for r in analysis.ranking]
     return "\n".join(lines) + "\n"
+
+
+FORMATS = {
+    "json": "JSON: everything, with the headless commands' keys",
+    "md": "Markdown report",
+    "csv": "CSV: the token grid",
+    "ranking.csv": "CSV: the next-sentence leaderboard",
+}
+"""What the app can write, by name; a name is also the file ending it is chosen by."""
+
+
+def format_for(path: str, current: str = "json") -> str:
+    """The format a file name asks for: by its ending, the longest that matches; else ``current``.
+
+    A plain ``.csv`` keeps a CSV format already chosen (both CSVs end in it)."""
+    name = path.lower()
+    if name.endswith(".markdown"):
+        return "md"
+    if name.endswith(".csv") and current.endswith("csv") and not name.endswith(".ranking.csv"):
+        return current
+    for fmt in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith("." + fmt):
+            return fmt
+    return current
+
+
+def render(fmt: str, request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None = None) -> str:
+    """The text of one format; ValueError says why there is nothing to write (no leaderboard)."""
+    if fmt == "json":
+        return to_json(request, analysis, info)
+    if fmt == "md":
+        return markdown_report(request, analysis, info)
+    if fmt == "csv":
+        return grid_csv(analysis)
+    if fmt == "ranking.csv":
+        if analysis.ranking is None:
+            raise ValueError("This model has no next-sentence head: there is no leaderboard to export.")
+        if not analysis.ranking:
+            raise ValueError("No candidates: the leaderboard is empty.")
+        return ranking_csv(analysis.ranking)
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")

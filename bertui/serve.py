@@ -13,16 +13,18 @@ import sys
 from bertui.engine.errors import InputError
 
 
-def app_command(model: str, device: str, dtype: str, top_k: int) -> str:
+def app_command(model: str, device: str, dtype: str, top_k: int, compare: str | None = None) -> str:
+    compared = [] if compare is None else ["--compare", compare]
     return shlex.join([sys.executable, "-m", "bertui", "--model", model, "--device", device, "--dtype", dtype,
-                       "--top-k", str(top_k)])
+                       "--top-k", str(top_k), *compared])
 
 
-def serve(model: str, device: str, dtype: str, top_k: int, host: str, port: int) -> int:
+def serve(model: str, device: str, dtype: str, top_k: int, host: str, port: int,
+          compare: str | None = None) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
         raise InputError("bertui serve needs textual-serve: pip install 'bertui[serve]'") from None
     print(f"bertui: serving on http://{host}:{port} (Ctrl+C stops)", file=sys.stderr)
-    Server(app_command(model, device, dtype, top_k), host=host, port=port, title="bertui").serve()
+    Server(app_command(model, device, dtype, top_k, compare), host=host, port=port, title="bertui").serve()
     return 0

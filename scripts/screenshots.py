@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
 from bertui.ui.service import load_engine
 
 TWO_MASKS = "The [MASK] sat on the [MASK] all afternoon."
+OTHER_DEMO = "demo-seed-2"  # the demo recipe with other random weights: a second model for --compare
 CANDIDATES = ("It was warm there in the sun.", "Stock prices fell sharply on Monday.",
               "Then it jumped down and ran away.", "Penguins cannot fly.", "The mat was red.")
 
@@ -33,7 +36,9 @@ async def until(pilot, condition, timeout: float = 60.0) -> None:
 
 
 async def answered(pilot) -> None:
-    await until(pilot, lambda: pilot.app.model_info is not None and pilot.app.results_current)
+    app = pilot.app
+    await until(pilot, lambda: app.model_info is not None and app.results_current
+                and (app.compare is None or app.compare.answered))
     await pilot.pause()
 
 
@@ -100,6 +105,11 @@ async def main(out: Path) -> None:
         await answered(pilot)
         await pilot.press("f2")
 
+    other_demo = build_demo_model(Path(tempfile.mkdtemp(prefix="bertui-demo-")), seed=2)
+
+    def two_demos(spec, **options):
+        return load_engine(str(other_demo) if spec == OTHER_DEMO else spec, **options)
+
     example = {"text_a": "The capital of France is [MASK].", "candidates": EXAMPLE_CANDIDATES}
     await shoot(out, "loading", (120, 34), loading, loader=held_loader, **example)
     released.set()
@@ -111,6 +121,8 @@ async def main(out: Path) -> None:
                 **example)
     await shoot(out, "narrow-80x24", (80, 24), masks, **example)
     await shoot(out, "wide-160x48", (160, 48), pair, text_a=TWO_MASKS, candidates=CANDIDATES)
+    await shoot(out, "compare", (120, 34), pair, loader=two_demos, compare=OTHER_DEMO, text_a=TWO_MASKS,
+                candidates=CANDIDATES[:3])
     await shoot(out, "help", (100, 40), help_keys, **example)
     await shoot(out, "model-card", (80, 24), model_card, **example)
 

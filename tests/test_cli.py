@@ -95,3 +95,20 @@ def test_errors_are_one_line_with_an_exit_status(bert_dir, args, code, message):
 def test_nsp_on_a_model_without_the_head_says_so(bert_mlm_only_dir):
     done = run("nsp", "a", "b", "-m", str(bert_mlm_only_dir))
     assert done.returncode == 2 and "no next-sentence head" in done.stderr
+
+
+def test_compare_option_reaches_the_app_and_serve(monkeypatch):
+    """In-process: the app itself is replaced by a recorder."""
+    import shlex
+
+    import bertui.ui.app as app_module
+    from bertui.cli import main
+    from bertui.serve import app_command
+
+    seen = {}
+    monkeypatch.setattr(app_module, "run_app", lambda **options: seen.update(options) or 0)
+    assert main(["--model", "demo", "--compare", "other model"]) == 0
+    assert seen["model"] == "demo" and seen["compare"] == "other model"
+    command = shlex.split(app_command("demo", "cpu", "float32", 5, "other model"))
+    assert command[-2:] == ["--compare", "other model"]
+    assert "--compare" not in app_command("demo", "cpu", "float32", 5)

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -24,6 +25,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 
+from bertui import export
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
 from bertui.ui.messages import (
     AnalysisDone,
@@ -34,10 +36,12 @@ from bertui.ui.messages import (
     ModelReady,
     TokenSelected,
 )
+from bertui.ui.screens.export import ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
 from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.widgets.compare_panel import ComparePanel
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
@@ -64,6 +68,8 @@ PALETTE = (
     ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
     ("Clear sentences", "Empty sentences A and B", "clear"),
     ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
+    ("Export…", "Write the results to a file: JSON, Markdown report, CSV of tokens or leaderboard",
+     "export"),
     ("Model card", "Architecture, sizes, heads, device, load time", "model_card"),
     ("bertui keys", "Every key binding", "help"),
 )
@@ -87,6 +93,7 @@ class BertuiApp(App[int]):
         Binding("ctrl+g", "use_demo", "Use the demo model", show=False),
         Binding("ctrl+l", "clear", "Clear sentences", show=False, priority=True),
         Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
+        Binding("ctrl+r", "export", "Export results to a file", show=False),
         Binding("f2", "model_card", "Model card", show=False),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
     ]
@@ -95,8 +102,10 @@ class BertuiApp(App[int]):
 
     def __init__(self, model: str = "bert-base-uncased", *, device: str = "auto", dtype: str = "float32",
                  top_k: int = 5, engine_loader: EngineLoader = load_engine, text_a: str = "",
-                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False) -> None:
-        """``steady``: no latencies, load times, blinking or animation (tests and screenshots)."""
+                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False,
+                 compare: str | None = None) -> None:
+        """``steady``: no latencies, load times, blinking or animation (tests and screenshots).
+        ``compare``: a second model (B) answering every request beside the first."""
         super().__init__()
         self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype)
         self._texts = (text_a, text_b)
@@ -114,13 +123,18 @@ class BertuiApp(App[int]):
         self._debounce: Timer | None = None
         self._submitted: tuple[AnalysisRequest, float] | None = None
         self._shown: tuple[AnalysisRequest, Analysis] | None = None
+        self.compare = None if compare is None else ComparePanel(
+            compare, current=lambda: self.latest_request_id, loader=engine_loader, device=device, dtype=dtype,
+            id="compare")
 
     def compose(self) -> ComposeResult:
         yield Sentences(*self._texts, id="sentences")
         yield ModelBanner(id="banner")
         yield TokenGrid(id="grid")
-        with Horizontal(id="results"):
-            yield MaskPanel(id="masks")
+        with Horizontal(id="results", classes="" if self.compare is None else "-compare"):
+            yield MaskPanel("Predictions · A" if self.compare is not None else "Predictions", id="masks")
+            if self.compare is not None:
+                yield self.compare
             yield Leaderboard(self._candidates, id="nsp")
             yield ModelCard(id="card")
         yield StatusLine(id="status")
@@ -229,6 +243,8 @@ class BertuiApp(App[int]):
             return
         self._submitted = (request, time.perf_counter())
         self.service.submit(request)
+        if self.compare is not None:
+            self.compare.submit(request)
         if self.model_info is not None and self._loading is None:
             self.query_one(StatusLine).state("analysing…", "busy")
 
@@ -248,6 +264,8 @@ class BertuiApp(App[int]):
         self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret())
         self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo)
         self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence)
+        if self.compare is not None:
+            self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
         if self._loading is None:
             status.state("ready")
@@ -370,6 +388,19 @@ class BertuiApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 
+    def action_export(self) -> None:
+        if self._shown is None:
+            self.notify("Nothing to export yet: no results.", severity="warning")
+            return
+        request, analysis = self._shown
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Wrote {path}", title="Exported", markup=False)
+
+        self.push_screen(ExportScreen(partial(export.render, request=request, analysis=analysis,
+                                              info=self.model_info)), written)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for title, help, action in PALETTE:
@@ -377,9 +408,9 @@ class BertuiApp(App[int]):
 
 
 def run_app(model: str = "bert-base-uncased", device: str = "auto", dtype: str = "float32",
-            top_k: int = 5) -> int:
+            top_k: int = 5, compare: str | None = None) -> int:
     """Run the app until the person quits; the exit status for the command line."""
     app = BertuiApp(model, device=device, dtype=dtype, top_k=top_k, text_a=EXAMPLE_TEXT,
-                    candidates=EXAMPLE_CANDIDATES)
+                    candidates=EXAMPLE_CANDIDATES, compare=compare)
     app.run()
     return app.return_code or 0

@@ -14,9 +14,9 @@ from bertui.ui.widgets.score_bar import percent, score_bar
 
 
 class MaskPanel(VerticalScroll):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, title: str = "Predictions", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.border_title = "Predictions"
+        self.border_title = title
         self._masks: tuple[MaskPrediction, ...] = ()
         self._mask_token = "[MASK]"
         self._demo = False
@@ -48,8 +48,10 @@ class MaskPanel(VerticalScroll):
                 "No mask to fill. Put ", (self._mask_token, "$text-warning bold"),
                 " where a word should be guessed (ctrl+t inserts it)."))
         words = [p.token_str for mask in self._masks for p in mask.predictions]
-        word_width = min(18, max(6, *(cell_len(w) for w in words))) if words else 6
-        bar_width = max(6, min(40, self.scrollable_content_region.width - word_width - 12))
+        width = self.scrollable_content_region.width
+        # Rank, word, bar and percentage on one line: in a narrow pane the words give way first.
+        word_width = min(18, max(6, *(cell_len(w) for w in words)), max(4, width - 18)) if words else 6
+        bar_width = max(6, min(40, width - word_width - 12))
         for number, mask in enumerate(self._masks, start=1):
             lines.append(Content.assemble(
                 (f"{self._mask_token} {number}", "$text-warning bold"),

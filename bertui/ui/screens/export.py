@@ -1,0 +1,105 @@
+"""The Export dialog: a file name and a format, then the current view written there.
+
+The format follows the file name's ending as it is typed (and can be chosen by hand). Writing happens
+here, so that a path that cannot be written says why and stays open for the person to fix it; the files
+are a few kilobytes, so the write is inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select
+
+from bertui.export import FORMATS, format_for
+
+DEFAULT_NAME = "bertui-results.json"
+
+
+def write_error(path: Path, error: OSError) -> str:
+    """What went wrong, in words that say what to change."""
+    if isinstance(error, PermissionError):
+        return f"Permission denied: cannot write {path}. Choose a folder you can write to."
+    if isinstance(error, IsADirectoryError):
+        return f"{path} is a folder: add a file name."
+    if isinstance(error, (FileNotFoundError, NotADirectoryError)):
+        return f"No such folder: {path.parent}. Create it first, or choose another."
+    return f"Cannot write {path}: {error.strerror or error}"
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Dismisses with the path written, or None when cancelled.
+
+    ``render(format)`` gives the text to write; a ValueError from it is shown as the reason.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, render: Callable[[str], str], name: str = DEFAULT_NAME) -> None:
+        super().__init__()
+        self._text_for = render
+        self._name = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Export the current view")
+            yield Input(self._name, id="export-path", placeholder="file name: .json, .md or .csv")
+            yield Select([(label, fmt) for fmt, label in FORMATS.items()], value=format_for(self._name),
+                         allow_blank=False, id="export-format", compact=True)
+            yield Label(id="export-message", classes="hint")
+            yield Label("enter writes · escape cancels · the format follows the file name's ending",
+                        classes="hint")
+
+    def on_mount(self) -> None:
+        self._describe(self._name)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+
+    @on(Input.Changed, "#export-path")
+    def _name_changed(self, event: Input.Changed) -> None:
+        chooser = self.query_one("#export-format", Select)
+        chooser.value = format_for(event.value.strip(), str(chooser.value))
+        self._describe(event.value.strip())
+
+    def _describe(self, name: str) -> None:
+        """Warn before a file is replaced; otherwise say where it goes."""
+        path = Path(name).expanduser()
+        if not name:
+            self._say("")
+        elif path.is_file():
+            self._say(f"{path} exists: enter replaces it.", "-warning")
+        else:
+            self._say(f"Writes {path.absolute()}")
+
+    def _say(self, text: str, tone: str = "") -> None:
+        message = self.query_one("#export-message", Label)
+        message.update(Content(text))
+        message.set_classes(f"hint {tone}".strip())
+
+    @on(Input.Submitted, "#export-path")
+    def _write(self) -> None:
+        path = self.path
+        if not str(self.query_one("#export-path", Input).value).strip():
+            self._say("Type a file name first.", "-error")
+            return
+        try:
+            text = self._text_for(str(self.query_one("#export-format", Select).value))
+        except ValueError as error:
+            self._say(str(error), "-error")
+            return
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self._say(write_error(path, error), "-error")
+            return
+        self.dismiss(path)

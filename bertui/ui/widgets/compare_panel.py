@@ -1,0 +1,169 @@
+"""Model B beside model A (``bertui --compare``): B's tokens where they split the text differently,
+its top-k per mask, and its next-sentence scores where it has the head.
+
+The panel owns B's ModelService (a second worker thread) and is that service's target, so B's
+messages come to the panel and stop here: the app's handlers only ever see model A. The app hands the
+panel every request it sends A, and A's answer to line the tokens up; an answer from B is shown only
+while its request is still the app's latest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
+from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
+from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.score_bar import percent, score_bar
+
+NO_NSP_HEAD = "B has no next-sentence head: next-sentence scores are compared only when both models have one."
+NSP_BAR = 8
+
+
+def spans(encoding: Encoding) -> list[tuple[int | None, tuple[int, int]]]:
+    """Where each real token lies: (sentence, character span); special tokens left out."""
+    return [(sequence, span) for sequence, span in zip(encoding.sequence_ids, encoding.offsets)
+            if sequence is not None]
+
+
+class ComparePanel(Vertical):
+    def __init__(self, spec: str, *, current: Callable[[], int], loader: EngineLoader = load_engine,
+                 device: str = "auto", dtype: str = "float32", **kwargs) -> None:
+        """``current()`` is the id of the app's latest request: B's answers to older ones are dropped."""
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.service = ModelService(self, loader=loader, device=device, dtype=dtype)
+        self.info: ModelInfo | None = None
+        self.shown: Analysis | None = None
+        """B's answer on screen."""
+        self._current = current
+        self._failed: int | None = None  # the request B could not answer
+        self._a: Encoding | None = None  # A's encoding of the request B's answer is lined up with
+        self._a_id = -1
+        self.border_title = Content.assemble(("B ", "bold"), Content(spec))
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-tokens")
+        yield MaskPanel(id="compare-masks")
+        yield Static(id="compare-nsp")
+
+    def on_mount(self) -> None:
+        self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
+        self.call_after_refresh(self.service.load, self.spec)
+
+    def on_unmount(self) -> None:
+        self.service.close()
+
+    @property
+    def answered(self) -> bool:
+        """Whether B's part of the screen answers the app's latest request (an error counts)."""
+        latest = self._current()
+        return self._failed == latest or (self.shown is not None and self.shown.request_id == latest)
+
+    # -- what the app tells it --------------------------------------------------------------------
+    def submit(self, request: AnalysisRequest) -> None:
+        """Ask B what A is asked. Token positions chosen on A's tokens mean nothing in B's, nor do
+        A's views: B gets the text, the pair, k and the candidates."""
+        self.service.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False))
+
+    def line_up(self, analysis: Analysis) -> None:
+        """A's answer: B's tokens are compared with its tokens when both answer the same request."""
+        self._a, self._a_id = analysis.encoding, analysis.request_id
+        self._draw_tokens()
+
+    # -- B's worker -------------------------------------------------------------------------------
+    @on(ModelLoading)
+    def _loading(self, message: ModelLoading) -> None:
+        message.stop()
+        self.border_subtitle = Content(f"loading: {message.stage}…")
+
+    @on(ModelReady)
+    def _ready(self, message: ModelReady) -> None:
+        message.stop()
+        self.info = message.info
+        self.border_subtitle = Content(f"{message.info.model_type} · mask {message.info.mask_token}")
+
+    @on(ModelFailed)
+    def _failed_to_load(self, message: ModelFailed) -> None:
+        message.stop()
+        self.border_subtitle = "cannot load"
+        self.add_class("-failed")
+        self.query_one(MaskPanel).waiting(message.error)
+
+    @on(AnalysisDone)
+    def _done(self, message: AnalysisDone) -> None:
+        message.stop()
+        analysis = message.analysis
+        if analysis.request_id != self._current():
+            return  # the text has changed since: this answer is not about what is on screen
+        self.shown, self._failed = analysis, None
+        self.query_one(MaskPanel).show(analysis.masks, self.info.mask_token, self.info.is_demo)
+        self._draw_tokens()
+        self._draw_nsp()
+
+    @on(AnalysisFailed)
+    def _analysis_failed(self, message: AnalysisFailed) -> None:
+        message.stop()
+        if message.request_id == self._current():
+            self._failed = message.request_id
+            self.query_one(MaskPanel).waiting(message.error)
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _draw_tokens(self) -> None:
+        tokens = self.query_one("#compare-tokens", Static)
+        analysis = self.shown
+        if analysis is None:
+            tokens.update(Content())
+            return
+        encoding = analysis.encoding
+        count = Content.styled(f"{len(encoding.tokens)} tokens", "$text-muted")
+        if self._a is None or self._a_id != analysis.request_id:
+            tokens.update(Content.assemble(count, (" · A's not in yet", "$text-muted")))
+            return
+        theirs = set(spans(self._a))
+        if spans(encoding) == spans(self._a):
+            tokens.update(Content.assemble(("Same split as A", "$text-success"), " · ", count))
+            return
+        masks = set(encoding.mask_positions)
+        row = []
+        for position, token in enumerate(encoding.tokens):
+            if position in masks:
+                look = "$text-warning bold"
+            elif encoding.special[position]:
+                look = "$text-muted italic"
+            elif (encoding.sequence_ids[position], encoding.offsets[position]) in theirs:
+                look = ""
+            else:
+                look = "$text-accent underline"  # a piece A does not have
+            row.append(Content.styled(token, look))
+        tokens.update(Content.assemble(("Split differs from A", "$text-warning"), " · ", count,
+                                       (f" (A: {len(self._a.tokens)})", "$text-muted"), "\n",
+                                       Content(" ").join(row)))
+
+    def _draw_nsp(self) -> None:
+        nsp = self.query_one("#compare-nsp", Static)
+        analysis = self.shown
+        nsp.set_class(self.info.has_nsp_head, "-rows")
+        if not self.info.has_nsp_head:
+            nsp.update(Content.styled(NO_NSP_HEAD, "$text-muted"))
+            return
+        lines: list[Content] = []
+        if analysis.next_sentence is not None:
+            lines.append(Content.assemble(("A→B ", "$text-success bold"),
+                                          score_bar(analysis.next_sentence.is_next, NSP_BAR), " ",
+                                          percent(analysis.next_sentence.is_next)))
+        for entry in analysis.ranking or ():
+            lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"),
+                                          score_bar(entry.is_next, NSP_BAR), " ", percent(entry.is_next), " ",
+                                          Content(entry.candidate)))
+        if lines:
+            lines.insert(0, Content.styled("Next sentence", "$text-muted"))
+        nsp.update(Content("\n").join(lines))
