@@ -10,10 +10,20 @@ from bertui.engine.results import Encoding
 # are six characters, so rewriting one into the other keeps every character offset in place.
 _MASK_SPELLINGS = re.compile(r"\[mask\]|<mask>", re.IGNORECASE)
 _ALIASABLE = ("[MASK]", "<mask>")
+# A lone UTF-16 surrogate cannot be encoded, and the tokenizer rejects it with a TypeError. Python makes
+# them from bytes that are not UTF-8 (a command-line argument in Latin-1, say): they become U+FFFD,
+# one character for one, so offsets stay put.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def normalize_masks(text: str, mask_token: str) -> str:
-    """Rewrite any spelling of a mask into ``mask_token`` (for models whose mask is [MASK] or <mask>)."""
+    """Rewrite any spelling of a mask into ``mask_token`` (for models whose mask is [MASK] or <mask>);
+    characters no tokenizer can read become U+FFFD."""
+    text = without_surrogates(text)
     return _MASK_SPELLINGS.sub(mask_token, text) if mask_token in _ALIASABLE else text
 
 

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 
 from bertui.engine.results import Encoding
 from bertui.ui.messages import TokenSelected
+from bertui.ui.visible import visible
 
 ROWS = ("token", "id", "segment", "attention")
 
@@ -76,7 +77,7 @@ class TokenGrid(DataTable):
                 look = special
             else:
                 look = segment
-            tokens.append(Text(token, style=look))
+            tokens.append(Text(visible(token), style=look))
             ids.append(Text(str(encoding.input_ids[position]), style=look if position in masks else Style()))
             types.append(Text("AB"[encoding.token_type_ids[position] % 2], style=segment))
             attention.append(Text(str(encoding.attention_mask[position])))
