@@ -94,15 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_stdin() -> str:
+    """Standard input as UTF-8; bytes that are not (a Latin-1 file piped in) become U+FFFD, not a traceback."""
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+
+
 def _read_text(value: str) -> str:
-    return without_surrogates(sys.stdin.read() if value == "-" else value)
+    return without_surrogates(_read_stdin() if value == "-" else value)
 
 
 def _read_candidates(args: argparse.Namespace) -> list[str]:
     candidates = list(args.candidates)
     if args.candidates_file is not None:
         try:
-            text = sys.stdin.read() if str(args.candidates_file) == "-" else \
+            text = _read_stdin() if str(args.candidates_file) == "-" else \
                 args.candidates_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(f"cannot read candidates from {args.candidates_file}: {error}") from None

@@ -28,14 +28,25 @@ def normalize_masks(text: str, mask_token: str) -> str:
 
 
 def tokenize(tokenizer, text_a: str, text_b: str | None, max_length: int):
-    """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped)."""
-    options = dict(return_offsets_mapping=True, return_token_type_ids=True)
-    batch = tokenizer(text_a, text_b, **options)
-    full = len(batch["input_ids"])
-    if full <= max_length:
+    """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped).
+
+    Only the kept tokens become Python objects. A pasted megabyte is 200,000 tokens: turning them all
+    into lists (ids, offsets, tokens) took seconds and held the GIL, freezing the app; the dropped ones
+    are only counted, inside the Rust tokenizer.
+    """
+    batch = tokenizer(text_a, text_b, truncation=True, max_length=max_length, return_offsets_mapping=True,
+                      return_token_type_ids=True)
+    kept = len(batch["input_ids"])
+    if kept < max_length:
         return batch, 0
-    batch = tokenizer(text_a, text_b, truncation=True, max_length=max_length, **options)
-    return batch, full - len(batch["input_ids"])
+    return batch, count_tokens(tokenizer, text_a, text_b) - kept
+
+
+def count_tokens(tokenizer, text_a: str, text_b: str | None) -> int:
+    """Tokens of the whole text or pair, special tokens included, without truncation."""
+    backend = tokenizer.backend_tokenizer
+    backend.no_truncation()  # transformers leaves the last call's truncation set, and sets it per call
+    return len(backend.encode(text_a, text_b))
 
 
 def to_encoding(tokenizer, batch, truncated: int) -> Encoding:
