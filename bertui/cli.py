@@ -7,30 +7,37 @@ loaded, 2 when the input or the options are wrong.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from bertui import __version__
+from bertui.engine.encoding import without_surrogates
 from bertui.engine.errors import BertuiError, InputError
+from bertui.export import dumps
 
 DEFAULT_MODEL = "bert-base-uncased"  # the same default as bertui.engine.loading, without importing torch
 EXIT_MODEL, EXIT_INPUT = 1, 2
+REMOTE_CODE_WARNING = ("bertui: warning: --trust-remote-code lets the model's own Python code run on this "
+                       "machine, with your permissions; use it only for checkpoints whose code you trust")
 
 
 def _model_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
-    """--model/--device/--dtype, accepted before or after the subcommand."""
+    """--model/--device/--dtype/--trust-remote-code, accepted before or after the subcommand."""
 
     def default(value):
         return value if defaults else argparse.SUPPRESS
 
-    parser.add_argument("--model", "-m", default=default(DEFAULT_MODEL), metavar="SPEC",
+    # No default value: the app tells "not given" (use the saved session's model) from a choice.
+    parser.add_argument("--model", "-m", default=default(None), metavar="SPEC",
                         help="hub id, local folder, or 'demo' (a tiny built-in model with random weights); "
-                             f"default {DEFAULT_MODEL}")
+                             f"default: the app's last model, else {DEFAULT_MODEL}")
     parser.add_argument("--device", default=default("auto"),
                         help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps; default auto")
     parser.add_argument("--dtype", default=default("float32"), choices=["float32", "float16", "bfloat16"],
                         help="weights' precision; default float32")
+    parser.add_argument("--trust-remote-code", action="store_true", default=default(False),
+                        help="let a hub checkpoint run its own Python code (custom architectures); off "
+                             "by default because that code runs with your permissions")
 
 
 def _top_k(value: str) -> int:
@@ -52,7 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bertui {__version__}")
     _model_options(parser, defaults=True)
-    parser.add_argument("--top-k", "-k", type=_top_k, default=5, help="predictions per mask (app); default 5")
+    parser.add_argument("--top-k", "-k", type=_top_k, default=None,
+                        help="predictions per mask (app); default: the last session's, else 5")
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument("--no-session", action="store_true",
+                      help="the app neither restores nor saves the session (sentences, candidates, k, model)")
+    keep.add_argument("--session", type=Path, metavar="FILE",
+                      help="restore and save the app's session in FILE instead of the default "
+                           "(your state folder's bertui/session.json)")
     parser.add_argument("--compare", metavar="SPEC",
                         help="a second model answering beside the first (app and serve): its tokens where "
                              "they differ, its predictions, its next-sentence scores")
@@ -85,19 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_stdin() -> str:
+    """Standard input as UTF-8; bytes that are not (a Latin-1 file piped in) become U+FFFD, not a traceback."""
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+
+
 def _read_text(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    return without_surrogates(_read_stdin() if value == "-" else value)
 
 
 def _read_candidates(args: argparse.Namespace) -> list[str]:
     candidates = list(args.candidates)
     if args.candidates_file is not None:
         try:
-            text = sys.stdin.read() if str(args.candidates_file) == "-" else \
+            text = _read_stdin() if str(args.candidates_file) == "-" else \
                 args.candidates_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(f"cannot read candidates from {args.candidates_file}: {error}") from None
         candidates += [line.strip() for line in text.splitlines() if line.strip()]
+    candidates = [without_surrogates(candidate) for candidate in candidates]
     if not candidates:
         raise InputError("no candidates: give them after the first sentence or with --candidates-file")
     return candidates
@@ -110,30 +130,38 @@ def _headless(args: argparse.Namespace) -> dict:
         text = "" if args.command == "info" else _read_text(args.text)
     from bertui.engine.inference import Engine  # torch is imported only here
 
-    engine = Engine.load(args.model, device=args.device, dtype=args.dtype)
+    engine = Engine.load(args.model or DEFAULT_MODEL, device=args.device, dtype=args.dtype,
+                         trust_remote_code=args.trust_remote_code)
     if args.command == "info":
         return engine.info.to_json()
     if args.command == "tokenize":
         return engine.encode(text, args.pair).to_json()
     if args.command == "fill":
-        masks = engine.fill(text, args.pair, top_k=args.top_k)
+        masks = engine.fill(text, args.pair, top_k=args.top_k or 5)
         return {"masks": [mask.to_json() for mask in masks]}
-    ranking = engine.rank(args.first, candidates)
-    return {"first": args.first, "ranking": [entry.to_json() for entry in ranking]}
+    first = without_surrogates(args.first)
+    ranking = engine.rank(first, candidates)
+    return {"first": first, "ranking": [entry.to_json() for entry in ranking]}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.trust_remote_code:
+        print(REMOTE_CODE_WARNING, file=sys.stderr)
     if args.command is None:
+        from bertui.session import default_path
         from bertui.ui.app import run_app
 
         return run_app(model=args.model, device=args.device, dtype=args.dtype, top_k=args.top_k,
-                       compare=args.compare)
+                       session_file=None if args.no_session else args.session or default_path(),
+                       trust_remote_code=args.trust_remote_code, compare=args.compare)
     try:
         if args.command == "serve":
             from bertui.serve import serve
 
-            return serve(args.model, args.device, args.dtype, args.top_k, args.host, args.port, args.compare)
+            return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or 5, args.host,
+                         args.port, trust_remote_code=args.trust_remote_code,
+                         compare=args.compare)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)
@@ -143,6 +171,5 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_MODEL
     except KeyboardInterrupt:
         return 130
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(dumps(result) + "\n")
     return 0

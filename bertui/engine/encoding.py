@@ -10,22 +10,43 @@ from bertui.engine.results import Encoding
 # are six characters, so rewriting one into the other keeps every character offset in place.
 _MASK_SPELLINGS = re.compile(r"\[mask\]|<mask>", re.IGNORECASE)
 _ALIASABLE = ("[MASK]", "<mask>")
+# A lone UTF-16 surrogate cannot be encoded, and the tokenizer rejects it with a TypeError. Python makes
+# them from bytes that are not UTF-8 (a command-line argument in Latin-1, say): they become U+FFFD,
+# one character for one, so offsets stay put.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def normalize_masks(text: str, mask_token: str) -> str:
-    """Rewrite any spelling of a mask into ``mask_token`` (for models whose mask is [MASK] or <mask>)."""
+    """Rewrite any spelling of a mask into ``mask_token`` (for models whose mask is [MASK] or <mask>);
+    characters no tokenizer can read become U+FFFD."""
+    text = without_surrogates(text)
     return _MASK_SPELLINGS.sub(mask_token, text) if mask_token in _ALIASABLE else text
 
 
 def tokenize(tokenizer, text_a: str, text_b: str | None, max_length: int):
-    """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped)."""
-    options = dict(return_offsets_mapping=True, return_token_type_ids=True)
-    batch = tokenizer(text_a, text_b, **options)
-    full = len(batch["input_ids"])
-    if full <= max_length:
+    """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped).
+
+    Only the kept tokens become Python objects. A pasted megabyte is 200,000 tokens: turning them all
+    into lists (ids, offsets, tokens) took seconds and held the GIL, freezing the app; the dropped ones
+    are only counted, inside the Rust tokenizer.
+    """
+    batch = tokenizer(text_a, text_b, truncation=True, max_length=max_length, return_offsets_mapping=True,
+                      return_token_type_ids=True)
+    kept = len(batch["input_ids"])
+    if kept < max_length:
         return batch, 0
-    batch = tokenizer(text_a, text_b, truncation=True, max_length=max_length, **options)
-    return batch, full - len(batch["input_ids"])
+    return batch, count_tokens(tokenizer, text_a, text_b) - kept
+
+
+def count_tokens(tokenizer, text_a: str, text_b: str | None) -> int:
+    """Tokens of the whole text or pair, special tokens included, without truncation."""
+    backend = tokenizer.backend_tokenizer
+    backend.no_truncation()  # transformers leaves the last call's truncation set, and sets it per call
+    return len(backend.encode(text_a, text_b))
 
 
 def to_encoding(tokenizer, batch, truncated: int) -> Encoding:

@@ -59,13 +59,17 @@ class Engine:
 
     @classmethod
     def load(cls, spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
-             progress: Progress | None = None) -> Engine:
-        """Load a hub id, folder or ``demo``; raises ModelLoadError with what to do on failure."""
+             progress: Progress | None = None, *, trust_remote_code: bool = False) -> Engine:
+        """Load a hub id, folder or ``demo``; raises ModelLoadError with what to do on failure.
+
+        ``trust_remote_code`` runs the checkpoint's own Python code: never unless a person asked.
+        """
         from transformers.utils import logging
 
         logging.set_verbosity_error()  # no stderr chatter under a full-screen app or JSON output
         logging.disable_progress_bar()
-        engine = cls(load_model(spec, device=device, dtype=dtype, progress=progress), spec)
+        engine = cls(load_model(spec, device=device, dtype=dtype, progress=progress,
+                                trust_remote_code=trust_remote_code), spec)
         if progress:
             progress("warming up")
         engine.analyze(AnalysisRequest(request_id=0, text_a=f"warm {engine.mask_token} up", text_b="ok"))

@@ -1,7 +1,8 @@
 """Turn a model spec (hub id, folder, or ``demo``) into a loaded model and tokenizer, or a clear error.
 
 The real loading path is ``from_pretrained`` of a hub id or a folder. Safety: ``trust_remote_code``
-is never passed as True, safetensors are preferred by transformers when present, and pickled
+is False unless the person asked for it (``--trust-remote-code``), safetensors are used whenever a
+checkpoint has them (explicitly for a folder; transformers prefers them on the hub), and pickled
 ``.bin`` checkpoints go through ``torch.load(weights_only=True)``. The only network traffic is the
 hub download of the model the person named, tried after the local cache.
 """
@@ -27,8 +28,8 @@ DEFAULT_MODEL = "bert-base-uncased"
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
 NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "MegatronBertForPreTraining"}
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
+SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
+WEIGHT_FILES = (*SAFETENSORS_FILES, "pytorch_model.bin", "pytorch_model.bin.index.json")
 # Families whose position ids start after the padding index (RoBERTa counts from pad_token_id + 1).
 OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
 
@@ -156,16 +157,29 @@ def _max_length(config: PretrainedConfig, tokenizer) -> int:
     return int(min(positions, tokenizer.model_max_length))
 
 
-def _read(spec_or_folder: str, model_class, local_only: bool):
-    common = dict(trust_remote_code=False, local_files_only=local_only)
+def _safetensors_only(source: str, local: bool) -> bool | None:
+    """True for a folder that has safetensors: its pickled .bin, if any, is never opened. None (let
+    transformers choose, safetensors first) for a hub id or a folder with only a .bin."""
+    if local and any((Path(source) / name).is_file() for name in SAFETENSORS_FILES):
+        return True
+    return None
+
+
+def _read(spec_or_folder: str, model_class, local_only: bool, trust_remote_code: bool,
+          use_safetensors: bool | None):
+    common = dict(trust_remote_code=trust_remote_code, local_files_only=local_only)
     tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
-    model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True, **common)
+    model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True,
+                                              use_safetensors=use_safetensors, **common)
     return tokenizer, model, info
 
 
 def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
-               progress: Progress | None = None) -> Loaded:
-    """Load ``spec`` for inference on ``device`` in ``dtype``; raise ModelLoadError with a fix on failure."""
+               progress: Progress | None = None, *, trust_remote_code: bool = False) -> Loaded:
+    """Load ``spec`` for inference on ``device`` in ``dtype``; raise ModelLoadError with a fix on failure.
+
+    ``trust_remote_code`` lets a checkpoint run its own Python code: only ever from an explicit flag.
+    """
     say = progress or (lambda _stage: None)
     started = time.perf_counter()
     target_device = resolve_device(device)
@@ -190,7 +204,8 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     say(f"reading the config of {spec}")
     try:
         try:
-            config = AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=True)
+            config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                                local_files_only=True)
             cached = True
         except OSError:
             if local:
@@ -199,16 +214,17 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
             if _offline() or not _hub_reachable():
                 raise ModelLoadError(_offline_message(spec)) from None
             say(f"downloading {spec} from the Hugging Face hub")
-            config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+            config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
         model_class = _model_class(config)
         say("loading the tokenizer and weights")
+        read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
         try:
-            tokenizer, model, info = _read(source, model_class, local_only=cached)
+            tokenizer, model, info = _read(source, model_class, local_only=cached, **read)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            tokenizer, model, info = _read(source, model_class, local_only=False)
+            tokenizer, model, info = _read(source, model_class, local_only=False, **read)
     except ModelLoadError:
         raise
     except ValueError as error:

@@ -2,12 +2,13 @@
 
 The window paints first; the model loads afterwards in the service's worker thread. Every edit bumps
 the request id at once and sends a request after a short debounce; an answer is shown only if its id
-is still the latest, i.e. it describes the text on screen.
+is still the latest, i.e. it describes the text on screen. The same edits are saved to the session
+file (bertui.session) a little later, and once more on exit.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -19,14 +20,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 
-from bertui import export
+from bertui import export, session
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
+from bertui.export import dumps
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
@@ -48,9 +49,12 @@ from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.status_line import StatusLine
+from bertui.ui.visible import visible
 from bertui.ui.widgets.token_grid import TokenGrid
 
 DEBOUNCE_SECONDS = 0.03
+SESSION_SAVE_SECONDS = 0.5  # typing saves at most twice a second; quitting saves at once
+DEFAULT_MODEL = "bert-base-uncased"
 TOP_K_RANGE = (1, 50)
 DEFAULT_MASK = "[MASK]"
 EXAMPLE_TEXT = "The capital of France is [MASK]."
@@ -102,16 +106,28 @@ class BertuiApp(App[int]):
 
     def __init__(self, model: str = "bert-base-uncased", *, device: str = "auto", dtype: str = "float32",
                  top_k: int = 5, engine_loader: EngineLoader = load_engine, text_a: str = "",
-                 text_b: str = "", candidates: tuple[str, ...] = (), steady: bool = False,
-                 compare: str | None = None) -> None:
+                 text_b: str = "", candidates: tuple[str, ...] = (), pair: bool = False,
+                 session_file: Path | None = None, saved_model: str | None = None, notice: str | None = None,
+                 steady: bool = False, compare: str | None = None) -> None:
         """``steady``: no latencies, load times, blinking or animation (tests and screenshots).
-        ``compare``: a second model (B) answering every request beside the first."""
+
+        ``session_file``: where the session is saved as it changes (None: nowhere); ``saved_model`` the
+        model it names until another loads; ``notice`` a sentence to show once the window is up;
+        ``compare``: a second model (B) answering every request beside the first.
+        """
         super().__init__()
         self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype)
         self._texts = (text_a, text_b)
         self._candidates = candidates
         self.steady = steady
         self.set_reactive(BertuiApp.top_k, self.validate_top_k(top_k))
+        self.set_reactive(BertuiApp.pair_mode, pair)
+        self.session_file = session_file
+        self._session_model = saved_model
+        self._unsaved: session.Session | None = None
+        self._session_timer: Timer | None = None
+        self._session_error: str | None = None
+        self._notice = notice
         self.model_spec = model
         """The model that answers (or, before any has loaded, the one being loaded)."""
         self.model_info: ModelInfo | None = None
@@ -147,12 +163,51 @@ class BertuiApp(App[int]):
             for field in self.query(Input):
                 field.cursor_blink = False
         self.query_one(MaskPanel).show_top_k(self.top_k)
-        self.query_one(Sentences).field_a.focus()
+        sentences = self.query_one(Sentences)
+        sentences.set_pair(self.pair_mode)
+        (sentences.field_b if self.pair_mode else sentences.field_a).focus()
+        if self._notice:
+            self.notify(visible(self._notice), title="Session", severity="warning", timeout=20, markup=False)
         self._load(self.model_spec)
         self._request_changed()
 
     def on_unmount(self) -> None:
+        self._write_session()
         self.service.close()
+
+    # -- the session ------------------------------------------------------------------------------
+    def _session_changed(self) -> None:
+        """Remember what is on screen now (cheap) and write it a little later (debounced)."""
+        if self.session_file is None:
+            return
+        request = self._asked()
+        self._unsaved = session.Session(
+            text_a=request.text_a, text_b=self.query_one(Sentences).field_b.value, pair_mode=self.pair_mode,
+            candidates=tuple(c for c in request.candidates if c.strip()), top_k=self.top_k,
+            model=self._session_model)
+        if self._session_timer is not None:
+            self._session_timer.stop()
+        self._session_timer = self.set_timer(SESSION_SAVE_SECONDS, self._write_session)
+
+    def _write_session(self) -> None:
+        snapshot, self._unsaved = self._unsaved, None
+        if snapshot is None or self.session_file is None:
+            return
+        try:
+            session.save(self.session_file, snapshot)
+        except OSError as error:
+            first = self._session_error is None
+            self._session_error = f"cannot save the session to {self.session_file}: {error.strerror or error}"
+            if first and self.is_running:
+                self.notify(visible(self._session_error), title="Session", severity="error", timeout=15,
+                            markup=False)
+        else:
+            self._session_error = None
+
+    @property
+    def session_error(self) -> str | None:
+        """Why the last save failed, if it did (the command line prints it after the app exits)."""
+        return self._session_error
 
     # -- the model --------------------------------------------------------------------------------
     def _load(self, spec: str) -> None:
@@ -176,6 +231,7 @@ class BertuiApp(App[int]):
     @on(ModelReady)
     def _model_ready(self, message: ModelReady) -> None:
         self.model_spec, self.model_info, self._failure = message.spec, message.info, None
+        self._session_model = message.spec
         self.mask_token = message.info.mask_token
         if message.spec == self._loading:
             self._loading = None
@@ -193,7 +249,8 @@ class BertuiApp(App[int]):
         status = self.query_one(StatusLine)
         if self.model_info is not None:  # a switch failed: the model in use still answers
             self.query_one(ModelBanner).hide()
-            self.notify(message.error, title=f"Cannot load {message.spec}", severity="error", timeout=10)
+            self.notify(visible(message.error), title=f"Cannot load {visible(message.spec)}", severity="error",
+                        timeout=10, markup=False)
             status.state(f"cannot load {message.spec}; still using {self.model_spec}", "error")
             return
         self._failure = (message.spec, message.error)
@@ -213,7 +270,7 @@ class BertuiApp(App[int]):
 
     def _show_model(self) -> None:
         info = self.model_info
-        self.query_one(StatusLine).model(Content.assemble((self.model_spec, "bold"),
+        self.query_one(StatusLine).model(Content.assemble((visible(self.model_spec), "bold"),
                                                           f" · {info.device} {info.dtype}"),
                                          demo=DEMO_LABEL if info.is_demo else "")
 
@@ -224,6 +281,7 @@ class BertuiApp(App[int]):
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._submit)
+        self._session_changed()
 
     def _asked(self) -> AnalysisRequest:
         """The request the screen makes now: sentences, pair mode, k and candidates."""
@@ -237,10 +295,9 @@ class BertuiApp(App[int]):
         )
 
     def _submit(self) -> None:
-        try:
-            request = self._asked()
-        except NoMatches:  # the debounce fired while the app closes: its panes are gone
+        if not self.is_running:  # the debounce fired while the app shuts down: its panes are gone
             return
+        request = self._asked()
         self._submitted = (request, time.perf_counter())
         self.service.submit(request)
         if self.compare is not None:
@@ -384,7 +441,7 @@ class BertuiApp(App[int]):
                 "is_next": analysis.next_sentence.is_next, "not_next": analysis.next_sentence.not_next},
             "ranking": None if analysis.ranking is None else [entry.to_json() for entry in analysis.ranking],
         }
-        text = json.dumps(results, ensure_ascii=False, indent=2)
+        text = dumps(results)
         self.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 
@@ -407,10 +464,39 @@ class BertuiApp(App[int]):
             yield SystemCommand(title, help, partial(self.run_action, action))
 
 
-def run_app(model: str = "bert-base-uncased", device: str = "auto", dtype: str = "float32",
-            top_k: int = 5, compare: str | None = None) -> int:
+def build_app(model: str | None = None, device: str = "auto", dtype: str = "float32", top_k: int | None = None,
+              *, session_file: Path | None = None, trust_remote_code: bool = False,
+              engine_loader: EngineLoader = load_engine) -> BertuiApp:
+    """The app the command line starts, its session restored.
+
+    With a ``session_file``, the saved session replaces the example text; a model or k given on the
+    command line (not None) wins over the saved one, since the person just asked for it.
+    """
+    restored = session.restore(session_file) if session_file is not None else session.Restored()
+    if restored.problem and restored.set_aside is None:  # unreadable, left in place: do not overwrite it
+        session_file, notice = None, f"{restored.problem}. This session will not be saved."
+    else:
+        notice = restored.problem
+    saved = restored.session
+    loader = partial(engine_loader, trust_remote_code=True) if trust_remote_code else engine_loader
+    if saved is None:
+        options = dict(text_a=EXAMPLE_TEXT, candidates=EXAMPLE_CANDIDATES)
+    else:
+        options = dict(text_a=saved.text_a, text_b=saved.text_b, pair=saved.pair_mode,
+                       candidates=saved.candidates)
+    return BertuiApp(model or (saved and saved.model) or DEFAULT_MODEL, device=device, dtype=dtype,
+                     top_k=top_k if top_k is not None else saved.top_k if saved else 5, engine_loader=loader,
+                     session_file=session_file, saved_model=saved.model if saved else None, notice=notice,
+                     compare=compare, **options)
+
+
+def run_app(model: str | None = None, device: str = "auto", dtype: str = "float32", top_k: int | None = None,
+            *, session_file: Path | None = None, trust_remote_code: bool = False,
+            compare: str | None = None) -> int:
     """Run the app until the person quits; the exit status for the command line."""
-    app = BertuiApp(model, device=device, dtype=dtype, top_k=top_k, text_a=EXAMPLE_TEXT,
-                    candidates=EXAMPLE_CANDIDATES, compare=compare)
+    app = build_app(model, device, dtype, top_k, session_file=session_file, trust_remote_code=trust_remote_code,
+                    compare=compare)
     app.run()
+    if app.session_error:
+        print(f"bertui: {app.session_error}", file=sys.stderr)
     return app.return_code or 0

@@ -30,11 +30,15 @@ class Target(Protocol):
     def post_message(self, message: Message) -> bool: ...
 
 
-def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
-    """The real loader: importing the engine imports torch, so it runs in the worker thread only."""
+def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None],
+                trust_remote_code: bool = False):
+    """The real loader: importing the engine imports torch, so it runs in the worker thread only.
+
+    The app passes ``trust_remote_code`` with functools.partial, so loaders keep one signature.
+    """
     from bertui.engine.inference import Engine
 
-    return Engine.load(spec, device=device, dtype=dtype, progress=progress)
+    return Engine.load(spec, device=device, dtype=dtype, progress=progress, trust_remote_code=trust_remote_code)
 
 
 def short_error(error: Exception) -> str:

@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from bertui.ui.visible import ShowControls
+
 
 class ModelSwitchScreen(ModalScreen[str | None]):
     """Dismisses with the spec typed (stripped), or None when cancelled or left empty."""
@@ -24,7 +26,7 @@ class ModelSwitchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Switch model")
-            yield Input(self._current, id="model-spec",
+            yield Input(self._current, id="model-spec", highlighter=ShowControls(),
                         placeholder="hub id (bert-base-uncased), a folder, or demo")
             yield Label("enter loads it · escape cancels · demo = tiny built-in model, random predictions",
                         classes="hint")

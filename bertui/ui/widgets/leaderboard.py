@@ -18,8 +18,11 @@ from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
 from bertui.ui.messages import CandidatesChanged
+from bertui.ui.visible import visible
 from bertui.ui.widgets.score_bar import percent, score_bar
 
+# Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
+FIRST_SHOWN = 2000
 NO_NSP_HEAD = ("This model has no next-sentence head, so nothing can be ranked: NSP exists only in BERT "
                "pretraining checkpoints (such as bert-base-uncased).")
 
@@ -106,7 +109,7 @@ class Leaderboard(Vertical):
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
-        text = Content(self.candidates[index])
+        text = Content(visible(self.candidates[index]))
         if index == self._editing:
             text = Content.assemble(("✎ ", "$text-accent"), text)
         entry = self._entry(index)
@@ -125,7 +128,8 @@ class Leaderboard(Vertical):
 
     def _draw_head(self) -> None:
         first = self.query_one("#nsp-first", Static)
-        first.update(Content.assemble(("After A: ", "$text-muted"), Content(self._first)))
+        shown = self._first if len(self._first) <= FIRST_SHOWN else self._first[:FIRST_SHOWN] + "…"
+        first.update(Content.assemble(("After A: ", "$text-muted"), Content(visible(shown))))
         first.display = bool(self._first)
         lines = []
         if self._has_nsp is False:

@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import MaskPrediction
+from bertui.ui.visible import visible
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import percent, score_bar
 
@@ -47,7 +48,7 @@ class MaskPanel(VerticalScroll):
             lines.append(Content.assemble(
                 "No mask to fill. Put ", (self._mask_token, "$text-warning bold"),
                 " where a word should be guessed (ctrl+t inserts it)."))
-        words = [p.token_str for mask in self._masks for p in mask.predictions]
+        words = [visible(p.token_str) for mask in self._masks for p in mask.predictions]
         width = self.scrollable_content_region.width
         # Rank, word, bar and percentage on one line: in a narrow pane the words give way first.
         word_width = min(18, max(6, *(cell_len(w) for w in words)), max(4, width - 18)) if words else 6
@@ -57,7 +58,7 @@ class MaskPanel(VerticalScroll):
                 (f"{self._mask_token} {number}", "$text-warning bold"),
                 (f" of {len(self._masks)} · token {mask.position}", "$text-muted")))
             for rank, prediction in enumerate(mask.predictions, start=1):
-                word = Content(prediction.token_str).truncate(word_width, ellipsis=True, pad=True)
+                word = Content(visible(prediction.token_str)).truncate(word_width, ellipsis=True, pad=True)
                 lines.append(Content.assemble(
                     (f"{rank:>3} ", "$text-muted"), word,
                     " ", score_bar(prediction.score, bar_width), " ", percent(prediction.score)))

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import ModelInfo
+from bertui.ui.visible import visible
 
 DEMO_LABEL = "demo model — random predictions"
 
@@ -28,10 +29,10 @@ class ModelCard(Static):
         self.border_title = "Model"
 
     def loading(self, spec: str) -> None:
-        self.update(Content.assemble(("Loading ", "$text-muted"), Content(spec), ("…", "$text-muted")))
+        self.update(Content.assemble(("Loading ", "$text-muted"), Content(visible(spec)), ("…", "$text-muted")))
 
     def failed(self, spec: str) -> None:
-        self.update(Content.assemble(("No model: ", "$text-error"), Content(spec),
+        self.update(Content.assemble(("No model: ", "$text-error"), Content(visible(spec)),
                                      (" could not be loaded.", "$text-error")))
 
     def show(self, spec: str, info: ModelInfo, timings: bool = True) -> None:
@@ -46,9 +47,9 @@ class ModelCard(Static):
         ]
         if timings:
             rows.append(("Loaded in", f"{info.load_seconds:.2f} s"))
-        lines = [Content.styled(spec, "bold")]
+        lines = [Content.styled(visible(spec), "bold")]
         if info.is_demo:
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
         width = max(len(name) for name, _ in rows) + 1
-        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(value)) for name, value in rows]
+        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(visible(value))) for name, value in rows]
         self.update(Content("\n").join(lines))

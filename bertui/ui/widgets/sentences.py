@@ -11,20 +11,34 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
+from bertui.ui.visible import show_controls
+
 # Every spelling the engine accepts for a mask, plus the model's own token (added once it is known).
 MASK_SPELLINGS = (r"\[mask\]", r"<mask>")
+MASK_SPAN = 16  # longer than any mask spelling, so a mask cut by the window's edge is still found
 
 
 class Marks(Highlighter):
-    """Styles the masks and the span of the token selected in the grid; the text itself stays plain."""
+    """Styles the masks and the span of the token selected in the grid; control characters are shown as
+    symbols (see ``visible``), the rest of the text stays plain.
+
+    Only masks near the visible part of the line are styled: the Input renders its whole value on every
+    refresh, and styling each of 70,000 masks in a pasted megabyte made every keystroke take seconds.
+    """
 
     def __init__(self, field: SentenceInput) -> None:
         self._field = field
 
     def highlight(self, text: Text) -> None:
         field = self._field
+        show_controls(text)
+        # A character at cell c has index >= c / 2 (wide characters take two cells); the window's end is
+        # generous for zero-width characters. Outside the window nothing is on screen to style.
+        scroll, width = field.scroll_offset.x, max(field.size.width, 80)
+        start = max(0, scroll // 2 - MASK_SPAN)
+        end = scroll + 4 * width + MASK_SPAN
         mask_style = field.get_component_rich_style("sentence-input--mask")
-        for match in field.mask_pattern.finditer(text.plain):
+        for match in field.mask_pattern.finditer(text.plain, start, end):
             text.stylize(mask_style, match.start(), match.end())
         if field.span is not None:
             text.stylize(field.get_component_rich_style("sentence-input--token"), *field.span)

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from bertui.engine.results import Encoding
 from bertui.ui.messages import TokenSelected
+from bertui.ui.visible import visible
 
 ROWS = ("", "token", "id", "segment", "attention")
 GAP = 2  # cells between columns
@@ -89,7 +90,7 @@ class TokenGrid(Horizontal, can_focus=True):
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
         return [
             Content.styled(str(position), "$text-muted"),
-            Content.styled(encoding.tokens[position], look),
+            Content.styled(visible(encoding.tokens[position]), look),
             Content.styled(str(encoding.input_ids[position]), MASK if masked else ""),
             Content.styled("AB"[encoding.token_type_ids[position] % 2], segment),
             Content(str(encoding.attention_mask[position])),
@@ -100,7 +101,7 @@ class TokenGrid(Horizontal, can_focus=True):
             return
         scroll = self.query_one("#grid-scroll", HorizontalScroll)
         start = self._starts[self.cursor]
-        end = start + cell_len(self.encoding.tokens[self.cursor]) + GAP
+        end = start + cell_len(visible(self.encoding.tokens[self.cursor])) + GAP
         if start < scroll.scroll_x:
             scroll.scroll_to(x=start, animate=False)
         elif end > scroll.scroll_x + scroll.size.width:

@@ -1,0 +1,128 @@
+"""The session file: saved atomically, restored, a broken one set aside and reported, never fatal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bertui import session
+from bertui.cli import main as cli_main
+from bertui.session import Session
+
+EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", text_b="it was good .", pair_mode=True,
+                     candidates=("one", "two", "one"), top_k=7, model="demo")
+
+
+def test_save_then_restore_gives_back_every_field(tmp_path):
+    path = tmp_path / "state" / "session.json"
+    session.save(path, EVERYTHING)
+    restored = session.restore(path)
+    assert restored.session == EVERYTHING and restored.problem is None
+    assert [p.name for p in path.parent.iterdir()] == ["session.json"]  # no temporary file left behind
+
+
+def test_no_file_is_no_session_and_no_problem(tmp_path):
+    assert session.restore(tmp_path / "session.json") == session.Restored()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe garbage", b"[]", b'{"version": 99}',
+                                     json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(), b""])
+def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content):
+    path = tmp_path / "session.json"
+    path.write_bytes(content)
+    restored = session.restore(path)
+    assert restored.session is None
+    assert restored.set_aside is not None and restored.set_aside.name.startswith("session.json.corrupt-")
+    assert restored.set_aside.read_bytes() == content  # kept, byte for byte
+    assert not path.exists()
+    assert "unreadable" in restored.problem and str(restored.set_aside) in restored.problem
+
+
+def test_an_unreadable_file_is_reported_and_left_alone(tmp_path):
+    path = tmp_path / "session.json"
+    path.mkdir()  # reading it fails the way a permission problem does, even as root
+    restored = session.restore(path)
+    assert restored.session is None and "cannot read" in restored.problem and path.is_dir()
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace", "write"])
+def test_a_crash_mid_write_leaves_the_previous_session_whole(tmp_path, monkeypatch, failing):
+    path = tmp_path / "session.json"
+    session.save(path, EVERYTHING)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if failing == "write":
+        monkeypatch.setattr(session.json, "dumps", lambda *a, **k: "x" * 10)  # then the disk fills up
+        real_fdopen = os.fdopen
+
+        class Full:
+            def __init__(self, *args, **kwargs):
+                self._file = real_fdopen(*args, **kwargs)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self._file.close()
+
+            def write(self, data):
+                self._file.write(data[:3])
+                crash()
+
+        monkeypatch.setattr(session.os, "fdopen", Full)
+    else:
+        monkeypatch.setattr(session.os, failing, crash)
+    with pytest.raises(OSError, match="No space left"):
+        session.save(path, Session(text_a="newer"))
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert session.restore(path).session == EVERYTHING
+    assert [p.name for p in tmp_path.iterdir()] == ["session.json"]
+
+
+def test_the_default_file_is_in_the_users_state_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert session.default_path() == tmp_path / "bertui" / "session.json"
+
+
+def test_the_session_module_needs_neither_torch_nor_textual():
+    code = ("import sys, bertui.session; heavy = {'torch', 'transformers', 'textual'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the command line's options -----------------------------------------------------------------------
+def started(monkeypatch, *argv: str) -> dict:
+    seen = {}
+
+    def fake_run_app(**options):
+        seen.update(options)
+        return 0
+
+    import bertui.ui.app
+
+    monkeypatch.setattr(bertui.ui.app, "run_app", fake_run_app)
+    assert cli_main(list(argv)) == 0
+    return seen
+
+
+def test_cli_session_options(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert started(monkeypatch)["session_file"] == session.default_path()
+    assert started(monkeypatch, "--no-session")["session_file"] is None
+    assert started(monkeypatch, "--session", str(tmp_path / "mine.json"))["session_file"] == tmp_path / "mine.json"
+    plain = started(monkeypatch)
+    assert plain["model"] is None and plain["top_k"] is None  # not given: the saved ones apply
+    chosen = started(monkeypatch, "--model", "demo", "-k", "3")
+    assert chosen["model"] == "demo" and chosen["top_k"] == 3
+    with pytest.raises(SystemExit):
+        cli_main(["--no-session", "--session", "x.json"])

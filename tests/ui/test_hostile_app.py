@@ -1,0 +1,205 @@
+"""The app's share of the hostile-input battery (tests/hostile_cases.py): control characters never drawn
+raw, markup shown as typed, a megabyte and a thousand candidates stay usable, every broken model says
+why and the demo then answers."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual import events
+
+from bertui.engine.results import AnalysisRequest
+from bertui.ui.app import BertuiApp
+from bertui.ui.visible import visible
+from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.model_banner import ModelBanner
+from bertui.ui.widgets.sentences import Sentences
+from bertui.ui.widgets.token_grid import TokenGrid
+from tests import tiny_models
+from tests.hostile_cases import ESC_CODES, MARKUP
+from tests.ui.conftest import settle, until
+
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def painted(app) -> list[str]:
+    """The text of every segment the screen would send to the terminal."""
+    return [segment.text for strip in app.screen._compositor.render_strips() for segment in strip]
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_control_characters_and_markup_are_shown_never_sent(make_app):
+    candidates = (MARKUP, ESC_CODES, "it was good .", "it was good .")
+    app = make_app(text_a=f"{MARKUP} {ESC_CODES}", text_b=ESC_CODES, pair=True, candidates=candidates)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        segments = painted(app)
+        assert not [text for text in segments if CONTROLS.search(text)]
+        text = screen_text(app)
+        assert "[bold]x[/] is [MASK] [link=https://x]y[/link]" in text  # echo, literally
+        assert "After A: [bold]x[/] is [MASK]" in text
+        assert visible("a\x1b[31mred") in text  # ␛[31m: shown, not obeyed
+        grid = app.query_one(TokenGrid)
+        assert grid.encoding.tokens[1:7] == ("[", "b", "##o", "##l", "##d", "]")  # markup is just characters
+        _request, analysis = app._shown
+        top = analysis.masks[0].predictions[0]
+        assert visible(top.token_str) in text
+        assert len(analysis.ranking) == 4
+        await pilot.press("ctrl+y")
+        copied = json.loads(app.clipboard)
+        assert copied["text_a"] == f"{MARKUP} {ESC_CODES}" and copied["text_b"] == ESC_CODES
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", app.clipboard)
+        assert sorted(r["candidate"] for r in copied["ranking"]) == sorted(candidates)
+
+
+async def test_a_model_spec_with_escapes_is_shown_not_obeyed(make_app):
+    app = make_app(model="\x1b[2Jevil[bold]")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
+        assert not [text for text in painted(app) if CONTROLS.search(text)]
+        assert "␛[2Jevil[bold]" in screen_text(app)
+
+
+async def test_text_past_the_maximum_shows_how_much_was_cut(make_app):
+    app = make_app(text_a="the dog " * 300 + "[MASK]")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        cut = app._shown[1].encoding.truncated
+        assert cut == 603 - 128  # 600 words, the mask, [CLS] and [SEP]; the tiny model takes 128
+        assert app.query_one(TokenGrid).border_subtitle == f"{cut} tokens cut at the model's max length"
+
+
+async def test_a_pasted_megabyte_keeps_the_app_responsive(make_app):
+    app = make_app(text_a="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        field = app.query_one(Sentences).field_a
+        field.post_message(events.Paste("the dog [MASK] " * 70_000 + "\nsecond line"))
+        await until(pilot, lambda: len(field.value) > 1_000_000)
+        assert "second line" not in field.value  # a one-line field takes the first line
+        await settle(pilot)
+        assert app.query_one(TokenGrid).encoding.truncated > 200_000
+        # Drawing the field is the event loop's share of every key: 3.5 s before masks were styled only
+        # near the visible part of the line (the worker's share runs in its own thread).
+        started = time.thread_time()
+        field.render_line(0)
+        assert time.thread_time() - started < 0.3
+        for key in "abc":
+            await pilot.press(key)
+        await settle(pilot)
+        assert app._shown[0].text_a.endswith("abc")
+
+
+async def test_a_thousand_candidates_stay_usable(make_app):
+    candidates = tuple(f"candidate {i} is here ." for i in range(1000))
+    app = make_app(text_a="the dog .", candidates=candidates)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(app._shown[1].ranking) == 1000
+        app.query_one("#candidates").focus()
+        started = time.perf_counter()
+        await pilot.press("down", "down", "end", "home")
+        assert time.perf_counter() - started < 2.0
+        board = app.query_one(Leaderboard)
+        await pilot.press("x")  # delete one: everything is ranked again
+        await settle(pilot)
+        assert len(board.candidates) == 999 and len(app._shown[1].ranking) == 999
+
+
+async def test_thirty_masks_and_an_empty_text(make_app):
+    app = make_app(text_a=" ".join(["[mask]"] * 30))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(app._shown[1].masks) == 30
+        assert "[MASK] 30 of 30" in "".join(app.query_one(MaskPanel).query_one("#mask-body").content.plain)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert app._shown[0].text_a == "" and not app._shown[1].masks
+        assert "No mask to fill" in screen_text(app)
+
+
+# -- broken models: each says why, then the demo answers ---------------------------------------------
+def _missing(tmp: Path, bert: Path) -> Path:
+    return tmp / "no-such-folder"
+
+
+def _empty(tmp: Path, bert: Path) -> Path:
+    (tmp / "empty").mkdir()
+    return tmp / "empty"
+
+
+def _config_only(tmp: Path, bert: Path) -> Path:
+    (tmp / "config-only").mkdir()
+    shutil.copy(bert / "config.json", tmp / "config-only")
+    return tmp / "config-only"
+
+
+def _truncated(tmp: Path, bert: Path) -> Path:
+    shutil.copytree(bert, tmp / "truncated")
+    weights = tmp / "truncated" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:4000])
+    return tmp / "truncated"
+
+
+def _encoder_only(tmp: Path, bert: Path) -> Path:
+    return tiny_models.build_bert_encoder_only(tmp / "encoder")
+
+
+def _pickle_bomb(tmp: Path, bert: Path) -> Path:
+    import pickle
+
+    shutil.copytree(bert, tmp / "bomb")
+    (tmp / "bomb" / "model.safetensors").unlink()
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (tmp / "pwned",))
+
+    (tmp / "bomb" / "pytorch_model.bin").write_bytes(pickle.dumps(Payload()))
+    return tmp / "bomb"
+
+
+BROKEN = [(_missing, "no model folder"), (_empty, "no config.json"), (_config_only, "no weights"),
+          (_truncated, "cannot load"), (_encoder_only, "no masked-LM head"), (_pickle_bomb, "cannot load")]
+
+
+@pytest.mark.parametrize(("build", "message"), BROKEN, ids=[build.__name__.strip("_") for build, _ in BROKEN])
+async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_dir, build, message):
+    folder = build(tmp_path, bert_dir)
+    app = BertuiApp(str(folder), device="cpu", text_a="the [MASK] .", steady=True)  # the real loader
+    async with app.run_test(size=(120, 40)) as pilot:
+        banner = app.query_one(ModelBanner)
+        await until(pilot, lambda: banner.has_class("-failed"))
+        assert message in " ".join(screen_text(app).split())
+        assert "Traceback" not in screen_text(app)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert app.model_info.is_demo and app._shown[1].masks
+        assert app._shown[0] == AnalysisRequest(request_id=app.latest_request_id, text_a="the [MASK] .",
+                                                top_k=5, candidates=())
+    assert not (tmp_path / "pwned").exists()
+
+
+async def test_a_hub_id_while_offline_and_a_missing_gpu(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for spec, device, message in (("bert-base-uncased", "cpu", "HF_HUB_OFFLINE is set"),
+                                  ("demo", "quantum", "unknown device"),
+                                  *((() if torch.cuda.is_available() else
+                                     (("demo", "cuda", "no CUDA GPU"),)))):
+        app = BertuiApp(spec, device=device, steady=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
+            assert message in " ".join(screen_text(app).split())
+            await pilot.press("a")  # still typing: the app is up
+            assert app.query_one(Sentences).field_a.value.endswith("a")

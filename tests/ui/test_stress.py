@@ -1,0 +1,121 @@
+"""A seeded burst of typing, deleting, pair-mode switches and candidate edits against a slow engine that
+fails once: afterwards every pane shows exactly the answer for the final text, and nothing is left behind."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+
+from bertui.engine.results import AnalysisRequest
+from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.token_grid import TokenGrid
+from tests.ui.conftest import TINY, settle
+
+WORDS = ("the", "dog", "[MASK]", "ate", "my", "pizza", ".", "sky", "is", "blue", "[mask]")
+BURST_SECONDS = 10.0
+BURST_ACTIONS = 80  # whichever comes first: a loaded CI box gets through fewer in the time
+
+
+class SlowEngine:
+    """The real tiny engine behind a delay; its ``fail_at``-th analysis raises once."""
+
+    def __init__(self, engine, delay: float, fail_at: int) -> None:
+        self.engine = engine
+        self.info = engine.info
+        self.mask_token = engine.mask_token
+        self._delay = delay
+        self._fail_at = fail_at
+        self.calls = 0
+        self.failed = 0
+        self.running = 0
+        self._lock = threading.Lock()
+
+    def analyze(self, request: AnalysisRequest):
+        with self._lock:
+            self.calls += 1
+            self.running += 1
+            call = self.calls
+        try:
+            assert self.running == 1, "two analyses at once"
+            time.sleep(self._delay)
+            if call == self._fail_at:
+                self.failed += 1
+                raise RuntimeError("injected failure")
+            return self.engine.analyze(request)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def same_analysis(shown, fresh) -> None:
+    assert shown.encoding == fresh.encoding
+    assert [m.position for m in shown.masks] == [m.position for m in fresh.masks]
+    for ours, theirs in zip(shown.masks, fresh.masks):
+        assert [p.token for p in ours.predictions] == [p.token for p in theirs.predictions]
+        assert [p.score for p in ours.predictions] == pytest.approx([p.score for p in theirs.predictions], abs=1e-6)
+    assert (shown.next_sentence is None) == (fresh.next_sentence is None)
+    if fresh.next_sentence:
+        assert shown.next_sentence.is_next == pytest.approx(fresh.next_sentence.is_next, abs=1e-6)
+    assert [(r.index, r.candidate) for r in shown.ranking] == [(r.index, r.candidate) for r in fresh.ranking]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed):
+    engines: list[SlowEngine] = []
+
+    def slow_loader(spec, **options):
+        engines.append(SlowEngine(loader(spec, **options), delay=0.04, fail_at=5))
+        return engines[-1]
+
+    rng = random.Random(seed)
+    app = make_app(TINY, engine_loader=slow_loader, text_a="the [MASK] .", candidates=("it was good .",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = app.query_one(Leaderboard)
+        deadline = time.monotonic() + BURST_SECONDS
+        actions = 0
+        while time.monotonic() < deadline and actions < BURST_ACTIONS:
+            choice = rng.random()
+            if board.has_class("-editing"):  # finish a candidate edit before anything else
+                await pilot.press(*rng.choice([("enter",), ("escape",), ("space", "o", "k", "enter")]))
+            elif choice < 0.45:
+                word = rng.choice(WORDS)
+                await pilot.press(*("space" if ch == " " else ch for ch in f" {word}"))
+            elif choice < 0.65:
+                await pilot.press(*["backspace"] * rng.randint(1, 6))
+            elif choice < 0.75:
+                await pilot.press("ctrl+b")
+            elif choice < 0.9:
+                app.query_one("#candidates").focus()
+                await pilot.press(rng.choice(["a", "e", "x"]))
+                if board.has_class("-editing"):
+                    await pilot.press(*rng.choice(WORDS))
+            else:
+                app.query_one("#sentence-a").focus()
+                await pilot.press("ctrl+t")
+            actions += 1
+            if rng.random() < 0.3:
+                await pilot.pause(rng.choice([0, 0.01, 0.05]))
+        await settle(pilot)
+        final = app._asked()
+        request, analysis = app._shown
+        assert request == final  # the panes answer the text on screen, nothing older
+        fresh = engines[-1].engine.analyze(final)
+        same_analysis(analysis, fresh)
+        assert app.query_one(TokenGrid).encoding == fresh.encoding
+        assert app.query_one(MaskPanel)._masks == analysis.masks
+        shown_ranking = {(index, text): entry.is_next for (index, text), entry in board._ranking.items()}
+        assert shown_ranking == pytest.approx({(r.index, r.candidate): r.is_next for r in fresh.ranking})
+        assert actions >= 5
+        # The failure was injected mid-burst (shown only if its request was still the latest); it poisoned
+        # nothing: later requests were answered and the status line is back to ready.
+        assert engines[-1].failed == 1 and engines[-1].calls > 5
+        assert app.query_one("#status-state").content.plain == "ready"
+        thread = app.service._thread
+    thread.join(timeout=5)
+    assert not thread.is_alive()  # the worker stopped with the app
+    assert app.return_code in (None, 0)
