@@ -466,7 +466,7 @@ class BertuiApp(App[int]):
 
 def build_app(model: str | None = None, device: str = "auto", dtype: str = "float32", top_k: int | None = None,
               *, session_file: Path | None = None, trust_remote_code: bool = False,
-              engine_loader: EngineLoader = load_engine) -> BertuiApp:
+              engine_loader: EngineLoader = load_engine, compare: str | None = None) -> BertuiApp:
     """The app the command line starts, its session restored.
 
     With a ``session_file``, the saved session replaces the example text; a model or k given on the
