@@ -109,6 +109,6 @@ def test_compare_option_reaches_the_app_and_serve(monkeypatch):
     monkeypatch.setattr(app_module, "run_app", lambda **options: seen.update(options) or 0)
     assert main(["--model", "demo", "--compare", "other model"]) == 0
     assert seen["model"] == "demo" and seen["compare"] == "other model"
-    command = shlex.split(app_command("demo", "cpu", "float32", 5, "other model"))
+    command = shlex.split(app_command("demo", "cpu", "float32", 5, compare="other model"))
     assert command[-2:] == ["--compare", "other model"]
     assert "--compare" not in app_command("demo", "cpu", "float32", 5)
