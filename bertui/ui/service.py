@@ -31,10 +31,13 @@ class Target(Protocol):
 
 
 def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
-    """The real loader: importing the engine imports torch, so it runs in the worker thread only."""
+    """The real loader: importing the engine imports torch, so it runs in the worker thread only.
+
+    torch leaves one core to the event loop, so keys are handled at once while the model runs.
+    """
     from bertui.engine.inference import Engine
 
-    return Engine.load(spec, device=device, dtype=dtype, progress=progress)
+    return Engine.load(spec, device=device, dtype=dtype, progress=progress, leave_core_for_ui=True)
 
 
 def short_error(error: Exception) -> str:
