@@ -28,9 +28,9 @@ GOAL_AT_64 = 1.6
 
 
 def candidates(count: int, seed: int = 0) -> list[str]:
-    """``count`` sentences of 2 to 40 words (mixed lengths, as a pasted list has), fixed by ``seed``."""
+    """``count`` sentences of 2 to 32 words (mixed lengths, as a pasted list has), fixed by ``seed``."""
     rng = random.Random(seed * 100_003 + count)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 40))).capitalize() + "."
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 32))).capitalize() + "."
             for _ in range(count)]
 
 

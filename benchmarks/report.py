@@ -52,6 +52,8 @@ def machine() -> dict[str, str]:
         "cpu": f"{cpu_model()}, {usable_cores()} usable cores ({os.cpu_count()} seen)",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else
+               "none (everything ran on the CPU; no GPU figures)",
         "versions": f"torch {torch.__version__}, transformers {transformers.__version__}, "
                     f"textual {textual.__version__}",
         "load": "load average %.2f %.2f %.2f at the end of the run" % os.getloadavg(),
@@ -69,7 +71,9 @@ def table(rows: list[Row]) -> list[str]:
 
 def markdown(rows: list[Row], about: dict[str, str], model: str, command: str, notes: list[str]) -> str:
     lines = ["# Benchmark results", "",
-             f"Written by `{command}` (benchmarks/run.py); rerun it to replace this file.", "",
+             f"Written by `{command}` (benchmarks/run.py); rerun it to replace this file.",
+             "Each figure is a median of runs interleaved with the plain transformers way; the load average "
+             "says how busy the machine was: on a shared machine the ratios hold, the absolutes do not.", "",
              "## Machine", ""]
     lines += [f"- **{key}**: {value}" for key, value in about.items()]
     lines += [f"- **model**: {model}", "", "## Latest run", ""]

@@ -45,16 +45,23 @@ class Screen:
                     raise TimeoutError("the app exited") from None
 
 
-class App:
-    """``python -m bertui --model MODEL --device cpu`` started in a pty of ``columns`` × ``rows``."""
+# The floor under any Textual app's first paint: one Static, on the same terminal, same interpreter.
+BARE_TEXTUAL = ["-c", "from textual.app import App\nfrom textual.widgets import Static\n"
+                      "class Bare(App):\n    def compose(self):\n        yield Static('Sentence A')\n"
+                      "Bare().run()"]
 
-    def __init__(self, model: str, columns: int = 120, rows: int = 36) -> None:
+
+class App:
+    """``python -m bertui --model MODEL --device cpu`` (or ``python ARGS``) in a pty of ``columns`` × ``rows``."""
+
+    def __init__(self, model: str, columns: int = 120, rows: int = 36, args: list[str] | None = None) -> None:
+        args = args or ["-m", "bertui", "--model", model, "--device", "cpu"]
         self.started = time.perf_counter()
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.environ["TERM"] = "xterm-256color"
             os.chdir(ROOT)
-            os.execv(sys.executable, [sys.executable, "-m", "bertui", "--model", model, "--device", "cpu"])
+            os.execv(sys.executable, [sys.executable, *args])
         import fcntl
         import termios
 
