@@ -23,8 +23,6 @@ TOKENIZER = "bert-base-uncased-tokenizer"
 class BenchModel:
     folder: Path
     description: str
-    full_size: bool
-    """False when the demo model stands in: its figures say nothing about bert-base."""
 
 
 def _has_weights(folder: Path) -> bool:
@@ -35,7 +33,7 @@ def prepare(shared: Path, scratch: Path) -> BenchModel:
     """The folder to load with ``Engine.load``; anything built goes under ``scratch``."""
     real = shared / CHECKPOINT
     if _has_weights(real):
-        return BenchModel(real, f"{CHECKPOINT} (real checkpoint, {real})", True)
+        return BenchModel(real, f"{CHECKPOINT} (real checkpoint, {real})")
     tokenizer = shared / TOKENIZER
     if (tokenizer / "tokenizer.json").is_file():
         import torch
@@ -48,12 +46,12 @@ def prepare(shared: Path, scratch: Path) -> BenchModel:
             if (tokenizer / name).is_file():
                 shutil.copy(tokenizer / name, folder / name)
         return BenchModel(folder, "random-initialised BertConfig() BertForPreTraining (bert-base-uncased "
-                                  "dimensions, 110M parameters) + the real bert-base-uncased tokenizer", True)
+                                  "dimensions, 110M parameters) + the real bert-base-uncased tokenizer")
     from bertui.engine.demo import demo_folder
 
     print(f"warning: no {tokenizer}: benchmarking the tiny demo model, whose figures say nothing about "
           "bert-base-uncased", file=sys.stderr)
-    return BenchModel(Path(demo_folder()), "the built-in demo model (tiny; NOT bert-base size)", False)
+    return BenchModel(Path(demo_folder()), "the built-in demo model (tiny; NOT bert-base size)")
 
 
 def scratch_folder() -> tempfile.TemporaryDirectory:

@@ -36,7 +36,7 @@ SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="fewer repeats, one launch, no unchunked 512 ranking (about a minute)")
+                        help="fewer repeats, one launch, no unchunked 512-candidate ranking")
     parser.add_argument("--repeat", type=int, help="timed runs per keystroke→masks figure (default 30, "
                         "quick 8); NSP runs a third or a tenth of it, 512 candidates once")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}")

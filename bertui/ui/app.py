@@ -222,6 +222,8 @@ class BertuiApp(App[int]):
         )
 
     def _submit(self) -> None:
+        if not self.query(Sentences):
+            return  # the debounce ran out while the app closes: its screen is already gone
         request = self._asked()
         self._submitted = (request, time.perf_counter())
         self.service.submit(request)
