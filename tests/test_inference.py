@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from transformers import AutoTokenizer, BertForNextSentencePrediction, pipeline
@@ -98,6 +100,60 @@ def test_small_chunks_give_the_same_ranking(engine, monkeypatch):
     assert [r.index for r in chunked] == [r.index for r in whole]
     for a, b in zip(chunked, whole):
         assert a.is_next == pytest.approx(b.is_next, abs=1e-5)
+
+
+def _encoder_failing_above(engine, most_rows: int, error: Exception, sizes: list[int]):
+    """The engine's encoder, except that a batch of more than ``most_rows`` rows raises ``error``."""
+    real = engine._heads.encoder
+
+    def encoder(**inputs):
+        sizes.append(inputs["input_ids"].shape[0])
+        if sizes[-1] > most_rows:
+            raise error
+        return real(**inputs)
+
+    return dataclasses.replace(engine._heads, encoder=encoder)
+
+
+@pytest.mark.parametrize("error", [
+    torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    RuntimeError("MPS backend out of memory (MPS allocated: 8.00 GB)"),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: "
+                 "you tried to allocate 68719476736 bytes"),
+], ids=["cuda", "mps", "cpu"])
+def test_out_of_memory_halves_the_chunk_and_ranks_the_same(engine, monkeypatch, error):
+    first = "the dog ate my pizza."
+    engine._rank_cache = None
+    whole = engine.rank(first, CANDIDATES)
+    sizes: list[int] = []
+    monkeypatch.setattr(engine, "_heads", _encoder_failing_above(engine, 2, error, sizes))
+    engine._rank_cache = None
+    retried = engine.rank(first, CANDIDATES)
+    assert sizes[:2] == [len(CANDIDATES), len(CANDIDATES) // 2]  # all at once, then half
+    assert sum(n for n in sizes if n <= 2) == len(CANDIDATES)  # every candidate ran once, in time
+    assert [r.index for r in retried] == [r.index for r in whole]
+    for a, b in zip(retried, whole):
+        assert a.is_next == pytest.approx(b.is_next, abs=1e-5)
+
+
+def test_out_of_memory_even_for_one_candidate_says_what_to_do(engine, monkeypatch):
+    sizes: list[int] = []
+    monkeypatch.setattr(engine, "_heads", _encoder_failing_above(
+        engine, 0, torch.OutOfMemoryError("CUDA out of memory."), sizes))
+    engine._rank_cache = None
+    with pytest.raises(InputError, match="out of memory on cpu ranking even one candidate at a time"):
+        engine.rank("the dog ate my pizza.", CANDIDATES)
+    assert sizes[-1] == 1
+
+
+def test_other_runtime_errors_are_not_retried(engine, monkeypatch):
+    sizes: list[int] = []
+    monkeypatch.setattr(engine, "_heads", _encoder_failing_above(
+        engine, 0, RuntimeError("mat1 and mat2 shapes cannot be multiplied"), sizes))
+    engine._rank_cache = None
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        engine.rank("the dog ate my pizza.", CANDIDATES)
+    assert sizes == [len(CANDIDATES)]
 
 
 def test_analysis_without_mask_or_pair_runs_no_forward(engine, monkeypatch):

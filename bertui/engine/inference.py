@@ -27,6 +27,7 @@ from bertui.engine.results import (
     RankedCandidate,
     WordPrediction,
 )
+from bertui.engine.threads import configure_threads
 
 # Tokens (rows × padded length) in one NSP ranking forward: bounds memory for any list length.
 RANK_TOKEN_BUDGET = 16384
@@ -59,13 +60,16 @@ class Engine:
 
     @classmethod
     def load(cls, spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "float32",
-             progress: Progress | None = None, *, trust_remote_code: bool = False) -> Engine:
+             progress: Progress | None = None, *, trust_remote_code: bool = False,
+             leave_core_for_ui: bool = False) -> Engine:
         """Load a hub id, folder or ``demo``; raises ModelLoadError with what to do on failure.
 
         ``trust_remote_code`` runs the checkpoint's own Python code: never unless a person asked.
+        ``leave_core_for_ui``: torch gets one core fewer, so an app's event loop keeps one to itself.
         """
         from transformers.utils import logging
 
+        configure_threads(leave_core_for_ui=leave_core_for_ui)
         logging.set_verbosity_error()  # no stderr chatter under a full-screen app or JSON output
         logging.disable_progress_bar()
         engine = cls(load_model(spec, device=device, dtype=dtype, progress=progress,
@@ -230,21 +234,45 @@ class Engine:
                 for i in range(len(candidates))]
         by_length = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
         results: list[tuple[float, float]] = [(0.0, 0.0)] * len(rows)
+        most_rows = len(rows)  # halved on each out-of-memory, for the rest of this ranking
         start = 0
         while start < len(by_length):
             # The longest row of a chunk is its last (sorted), so rows × that length bounds the chunk.
             end = start + 1
-            while end < len(by_length) and (end + 1 - start) * len(rows[by_length[end]]["input_ids"]) \
-                    <= RANK_TOKEN_BUDGET:
+            while end < len(by_length) and end - start < most_rows and \
+                    (end + 1 - start) * len(rows[by_length[end]]["input_ids"]) <= RANK_TOKEN_BUDGET:
                 end += 1
             chunk = by_length[start:end]
-            padded = self._tokenizer.pad([rows[i] for i in chunk], return_tensors="pt")
-            out = self._heads.encoder(**self._model_inputs(padded))
-            probs = self._heads.nsp(out.pooler_output).float().softmax(-1).tolist()
+            try:
+                probs = self._is_next_chunk([rows[i] for i in chunk])
+            except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
+                if not _out_of_memory(error):
+                    raise
+                self._release_cached_memory()
+                if len(chunk) == 1:
+                    raise InputError(
+                        f"out of memory on {self._device} ranking even one candidate at a time "
+                        f"({len(rows[chunk[0]]['input_ids'])} tokens): use shorter sentences, "
+                        "--dtype bfloat16 or float16, or --device cpu") from None
+                most_rows = len(chunk) // 2
+                continue
             for i, (is_next, not_next) in zip(chunk, probs):
                 results[i] = (is_next, not_next)
             start = end
         return results
+
+    def _is_next_chunk(self, rows: list[dict[str, list[int]]]) -> list[list[float]]:
+        """[IsNext, NotNext] of each (already tokenized) pair, from one padded forward."""
+        padded = self._tokenizer.pad(rows, return_tensors="pt")
+        out = self._heads.encoder(**self._model_inputs(padded))
+        return self._heads.nsp(out.pooler_output).float().softmax(-1).tolist()
+
+    def _release_cached_memory(self) -> None:
+        """Give the accelerator's cached blocks back after an out-of-memory, before a smaller retry."""
+        if self._device.type == "cuda":
+            torch.cuda.empty_cache()
+        elif self._device.type == "mps":
+            torch.mps.empty_cache()
 
     def _describe(self, spec: str) -> ModelInfo:
         config, tokenizer = self._loaded.config, self._tokenizer
@@ -270,3 +298,10 @@ class Engine:
             is_demo=self._loaded.is_demo,
             load_seconds=round(self._loaded.seconds, 3),
         )
+
+
+def _out_of_memory(error: RuntimeError) -> bool:
+    """CUDA's OutOfMemoryError, MPS's and the CPU allocator's failures all say so in their message."""
+    text = str(error).lower()
+    return isinstance(error, getattr(torch, "OutOfMemoryError", ())) or "out of memory" in text \
+        or "can't allocate memory" in text

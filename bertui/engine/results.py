@@ -8,8 +8,10 @@ commands print; fill-mask keys follow transformers' fill-mask pipeline.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy costs ~0.2 s to import: the app's first paint must not wait for it
+    import numpy as np
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,36 @@ def test_a_loader_that_breaks_is_reported_not_raised():
     service.load("x")
     assert inbox.wait_for(ModelFailed)[0].error == "cannot load 'x': OSError: disk gone"
     service.close()
+
+
+class CyclicEngine(FakeEngine):
+    """An engine in a reference cycle, as a loaded transformers model is: only the collector frees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.myself = self
+
+
+def test_the_collector_skips_a_loaded_model_and_frees_a_replaced_one():
+    import gc
+    import weakref
+
+    inbox = Inbox()
+    engines = {"first": CyclicEngine(), "second": CyclicEngine()}
+
+    def loader(spec, *, device, dtype, progress):
+        return engines.pop(spec)
+
+    service = ModelService(inbox, loader=loader, device="cpu")
+    try:
+        gc.unfreeze()
+        service.load("first")
+        inbox.wait_for(ModelReady)
+        assert gc.get_freeze_count() > 0  # what exists now is out of the collector's walks
+        first = weakref.ref(service._engine)
+        service.load("second")
+        inbox.wait_for(ModelReady, 2)
+        assert first() is None  # the replaced model was collected, not frozen for good
+    finally:
+        service.close()
+        gc.unfreeze()

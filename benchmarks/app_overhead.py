@@ -1,0 +1,150 @@
+"""App overhead: the real app (pilot, headless) on the bert-base model, typed into one key at a time.
+
+Counts the analyses and encoder passes the keys cause (the engine is wrapped and its encoder hooked),
+the time from each key to the panes painted with an answer that includes it, and the event loop's
+longest stall, from a 10 ms heartbeat timer running the whole time. Two typists: a burst (keys as fast as
+key auto-repeat, one every 20 ms) and a fast person (one every 100 ms). Keys go in as a terminal driver
+sends them: ``Pilot.press`` would wait for the whole process to go idle after each key, i.e. for the
+model, which is not what a person does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import unicodedata
+
+from benchmarks.context import Bench
+from benchmarks.measure import median, p95
+from benchmarks.report import Row, ms, verdict
+
+TYPED = " It has many old museums and a river."
+TYPISTS = {"burst": 0.02, "typing": 0.1}  # seconds between keys
+HEARTBEAT = 0.01
+STALL_GOAL = 0.05
+IDLE_CONTROL = 3.0  # seconds of heartbeat with nothing to do, before the typing
+
+
+class Counted:
+    """The engine the app gets, counting its analyses and encoder passes."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.info = engine.info
+        self.mask_token = engine.mask_token
+        self.analyses = 0
+        self.passes = 0
+        engine._heads.encoder.register_forward_hook(self._passed)
+
+    def _passed(self, *_args) -> None:
+        self.passes += 1
+
+    def analyze(self, request):
+        self.analyses += 1
+        return self._engine.analyze(request)
+
+
+async def _until(pilot, condition, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not answer in time")
+        await pilot.pause(0.01)
+
+
+def _key(app, char: str) -> None:
+    """Post ``char`` as the terminal driver does (Textual names keys like "space" and "full_stop")."""
+    from textual import events
+
+    key = char if char.isalnum() else unicodedata.name(char).lower().replace(" ", "_").replace("-", "_")
+    app._driver.send_message(events.Key(key, char))
+
+
+async def _type(folder: str) -> dict[str, dict]:
+    from bertui.ui.app import EXAMPLE_CANDIDATES, EXAMPLE_TEXT, BertuiApp
+    from bertui.ui.service import load_engine
+    from bertui.ui.widgets.mask_panel import MaskPanel
+    from bertui.ui.widgets.sentences import Sentences
+
+    engines: list[Counted] = []
+
+    def loader(spec: str, **options):
+        engines.append(Counted(load_engine(spec, **options)))
+        return engines[-1]
+
+    app = BertuiApp(folder, device="cpu", engine_loader=loader, text_a=EXAMPLE_TEXT, candidates=EXAMPLE_CANDIDATES)
+    results = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: app.model_info is not None and app.results_current)
+        await pilot.pause(0.2)
+        painted: list[tuple[float, str]] = []
+        beats: list[float] = []
+        panel = app.query_one(MaskPanel)
+        show = panel.show
+
+        def shown(*args, **kwargs):
+            show(*args, **kwargs)
+            text = app._shown[0].text_a
+            app.call_after_refresh(lambda: painted.append((time.perf_counter(), text)))
+
+        panel.show = shown
+        app.set_interval(HEARTBEAT, lambda: beats.append(time.perf_counter()))
+        field = app.query_one(Sentences).field_a
+        await asyncio.sleep(IDLE_CONTROL)  # the heartbeat alone: what the machine's load does to it
+        results["idle"] = {"stall": max(later - earlier for earlier, later in zip(beats, beats[1:]))}
+        for name, interval in TYPISTS.items():
+            engine = engines[-1]
+            analyses, passes = engine.analyses, engine.passes
+            painted.clear()
+            beats.clear()
+            keys: list[tuple[float, str]] = []
+            typed = field.value
+            for char in TYPED:
+                sent = time.perf_counter()
+                _key(app, char)
+                typed += char
+                keys.append((sent, typed))
+                await asyncio.sleep(max(0.0, interval - (time.perf_counter() - sent)))
+            await _until(pilot, lambda: app.results_current and painted and painted[-1][1] == field.value)
+            await pilot.pause(0.1)
+            gaps = [later - earlier for earlier, later in zip(beats, beats[1:])]
+            latencies = [next(at for at, text in painted if at >= sent and text.startswith(typed)) - sent
+                         for sent, typed in keys]
+            results[name] = {"keys": len(keys), "analyses": engine.analyses - analyses,
+                             "passes": engine.passes - passes, "latencies": latencies,
+                             "stall": max(gaps), "beats": len(beats)}
+            field.value = EXAMPLE_TEXT
+            await _until(pilot, lambda: app.results_current)
+            await pilot.pause(0.3)
+    return results
+
+
+def run(bench: Bench) -> list[Row]:
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        results = asyncio.run(_type(str(bench.model.folder)))
+        app_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)  # the app's loader leaves a core to the UI: later sections get all
+    idle = results.pop("idle")["stall"]
+    rows = [Row("app", f"control: longest event-loop stall over {IDLE_CONTROL:.0f} s with the model idle (the "
+                "machine's own scheduling noise)", ms(idle), "—", "—", "—", "—")]
+    for name, result in results.items():
+        keys, analyses, passes = result["keys"], result["analyses"], result["passes"]
+        latencies, stall = result["latencies"], result["stall"]
+        how = f"one key per {TYPISTS[name] * 1000:.0f} ms"
+        few = analyses <= max(2, keys // 4) if name == "burst" else analyses < keys
+        rows.append(Row("app", f"{keys} keys {how}: analyses run (each = 1 encoder pass for the masks + 1 "
+                        "for the 3-candidate leaderboard)", f"{analyses} analyses, {passes} passes",
+                        f"{keys} (one per key)", f"{analyses / keys:.2f} per key",
+                        "far fewer than keys", verdict(few, f"{analyses} analyses for {keys} keys")))
+        measure = ("last key → panes painted" if name == "burst" else
+                   f"key → panes painted with it (median; p95 {ms(p95(latencies))})")
+        rows.append(Row("app", f"{how}: {measure}",
+                        ms(latencies[-1] if name == "burst" else median(latencies)), "—", "—", "—", "—"))
+        rows.append(Row("app", f"{how}: longest event-loop stall ({HEARTBEAT * 1000:.0f} ms heartbeat, "
+                        f"torch on {app_threads} thread(s))", ms(stall), "—", "—",
+                        f"≤ {STALL_GOAL * 1000:.0f} ms", verdict(stall <= STALL_GOAL, f"{ms(stall)}")))
+    return rows

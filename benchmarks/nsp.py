@@ -1,0 +1,117 @@
+"""NSP ranking: ``engine.rank`` (length-sorted padded batches, chunked by a token budget) vs the seed
+notebook's loop, one BertForNextSentencePrediction call per candidate, on the same weights.
+
+At 512 candidates each way runs once (the loop takes long on a CPU), with the peak growth of resident
+memory beside it, and bertui once more with chunking switched off, to show what the chunks bound.
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+
+import torch
+
+from benchmarks.context import Bench
+from benchmarks.measure import PeakGrowth, median, side_by_side, timed
+from benchmarks.report import Row, ms, verdict
+
+FIRST = "The dog ate my pizza before the guests arrived."
+WORDS = ("the a of and to in it was she he they we my our their his her this that big small old new good "
+         "bad long short red blue green house city river tree dog cat bird pizza game sport day night "
+         "morning friend family school music book film road car train ship garden kitchen table window "
+         "ate saw made liked played walked found gave took left came went said knew thought wanted "
+         "quickly slowly very never always often again together outside inside after before because "
+         "while although guests party dinner weather rain snow summer winter").split()
+SIZES = (4, 64, 512)
+GOAL_AT_64 = 1.6
+
+
+def candidates(count: int, seed: int = 0) -> list[str]:
+    """``count`` sentences of 2 to 32 words (mixed lengths, as a pasted list has), fixed by ``seed``."""
+    rng = random.Random(seed * 100_003 + count)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 32))).capitalize() + "."
+            for _ in range(count)]
+
+
+def seed_loop(model, tokenizer, first: str, sentences: list[str]) -> list[tuple[float, str]]:
+    """The seed notebook's way: one forward per candidate, then sort by IsNext."""
+    scored = []
+    with torch.no_grad():
+        for sentence in sentences:
+            logits = model(**tokenizer(first, sentence, return_tensors="pt")).logits
+            scored.append((logits.softmax(-1)[0, 0].item(), sentence))
+    return sorted(scored, reverse=True)
+
+
+@contextmanager
+def unchunked():
+    from bertui.engine import inference
+
+    budget = inference.RANK_TOKEN_BUDGET
+    inference.RANK_TOKEN_BUDGET = 10**12
+    try:
+        yield
+    finally:
+        inference.RANK_TOKEN_BUDGET = budget
+
+
+def run(bench: Bench) -> list[Row]:
+    from transformers import BertForNextSentencePrediction
+
+    engine, tokenizer = bench.engine, bench.tokenizer
+    model = BertForNextSentencePrediction.from_pretrained(bench.model.folder).eval()
+
+    def ours(sentences):
+        engine._rank_cache = None  # the app caches the last ranking; each run here must compute
+        return engine.rank(FIRST, sentences)
+
+    rows = []
+    for size in SIZES:
+        sentences = candidates(size)
+        tokens = sum(len(ids) for ids in tokenizer([FIRST] * size, sentences)["input_ids"])
+        what = f"{size} candidates, {tokens:,} tokens"
+        if size == SIZES[0]:
+            _check_equal(bench, ours(sentences), seed_loop(model, tokenizer, FIRST, sentences))
+        if size < 512:
+            repeat = max(2, bench.repeat // (3 if size == 4 else 10))
+            a, b = side_by_side(lambda: ours(sentences), lambda: seed_loop(model, tokenizer, FIRST, sentences),
+                                repeat=repeat, warmup=0)
+            speedup = median(b) / median(a)
+            goal = f"≥ {GOAL_AT_64}× faster" if size == 64 else "—"
+            rows.append(Row("nsp", f"{what} (n={repeat})", ms(median(a)), ms(median(b)),
+                            f"{speedup:.2f}× faster", goal,
+                            verdict(speedup >= GOAL_AT_64, f"{speedup / GOAL_AT_64:.2f}× the goal")
+                            if size == 64 else "—"))
+        else:
+            with PeakGrowth() as memory_ours:
+                a = timed(lambda: ours(sentences))
+            with PeakGrowth() as memory_theirs:
+                b = timed(lambda: seed_loop(model, tokenizer, FIRST, sentences))
+            rows.append(Row("nsp", f"{what} (n=1)", ms(a), ms(b), f"{b / a:.2f}× faster", "—", "—"))
+            rows.append(Row("nsp", f"{size} candidates: peak memory growth while ranking",
+                            f"{memory_ours.mib:.0f} MiB (chunks ≤ "
+                            f"{_budget():,} tokens)", f"{memory_theirs.mib:.0f} MiB (one pair at a time)",
+                            "—", "bounded by chunking", "—"))
+            if not bench.quick:
+                with unchunked(), PeakGrowth() as memory_whole:
+                    whole = timed(lambda: ours(sentences))
+                bounded = memory_ours.mib < memory_whole.mib
+                rows.append(Row("nsp", f"{size} candidates as one unchunked batch (bertui, budget off)",
+                                f"{memory_whole.mib:.0f} MiB, {ms(whole)}", "—",
+                                f"chunked peak {memory_ours.mib / max(memory_whole.mib, 1):.2f}× of it",
+                                "chunked < unchunked", verdict(bounded, "chunking did not lower the peak")))
+    return rows
+
+
+def _check_equal(bench: Bench, ranked, looped) -> None:
+    by_sentence = {sentence: is_next for is_next, sentence in looped}
+    if any(abs(entry.is_next - by_sentence[entry.candidate]) > 1e-4 for entry in ranked):
+        bench.notes.append("nsp: bertui's IsNext probabilities differ from the seed loop's by more than 1e-4")
+
+
+def _budget() -> int:
+    from bertui.engine import inference
+
+    return inference.RANK_TOKEN_BUDGET
+

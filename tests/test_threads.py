@@ -1,0 +1,56 @@
+"""torch's thread count: within the process's real CPU share, one core left to the app when it asks."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from bertui.engine import threads
+
+
+@pytest.mark.parametrize(("cores", "torch_default", "leave", "expected"), [
+    (2, 2, True, 1),     # a 2-core laptop running the app: one core for torch, one for the event loop
+    (2, 2, False, 2),    # the headless CLI has no event loop to keep
+    (16, 16, True, 15),  # a 16-core GPU box
+    (1, 1, True, 1),     # never zero
+    (2, 64, False, 2),   # a container's 2-CPU quota on a 64-core host: torch alone would start 64
+    (64, 8, False, 8),   # never above what torch chose for the physical cores
+])
+def test_thread_count(cores, torch_default, leave, expected):
+    assert threads.intra_op_threads(cores, torch_default, leave_core_for_ui=leave) == expected
+
+
+@pytest.mark.parametrize(("cpu_max", "limit"), [("200000 100000\n", 2), ("150000 100000\n", 2),
+                                                  ("100000 100000\n", 1), ("max 100000\n", None)])
+def test_usable_cores_follow_the_cgroup_quota(tmp_path, cpu_max, limit):
+    affinity = len(os.sched_getaffinity(0))
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    expected = affinity if limit is None else min(affinity, limit)
+    assert threads.usable_cores(tmp_path / "cpu.max") == expected
+
+
+def test_usable_cores_without_a_cgroup_file_are_the_affinity_mask(tmp_path):
+    assert threads.usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
+
+
+def test_an_explicit_omp_num_threads_is_left_alone(monkeypatch):
+    def forbidden(_count):
+        raise AssertionError("torch.set_num_threads was called")
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setattr(torch, "set_num_threads", forbidden)
+    assert threads.configure_threads(leave_core_for_ui=True) == torch.get_num_threads()
+
+
+def test_configure_sets_torch_and_survives_a_second_call():
+    before = torch.get_num_threads()
+    try:
+        app = threads.configure_threads(leave_core_for_ui=True)
+        assert torch.get_num_threads() == app
+        assert 1 <= app <= max(1, threads.usable_cores() - 1)  # a core is left whenever there are two
+        # the inter-op pool can be set only once per process: a second call must not raise
+        assert threads.configure_threads(leave_core_for_ui=False) == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
