@@ -1,4 +1,9 @@
-"""The token grid: one column per WordPiece token, rows token / input id / segment / attention mask."""
+"""The token grid: one column per WordPiece token, rows token / input id / segment / attention mask.
+
+With surprisal on, a last row gives each real token's rank when it alone is masked, on a colour from
+green (expected) to red (surprising); the border names the selected token's numbers and the sentence's
+pseudo-log-likelihood. ``m`` and ``w`` mask the selected token or its whole word without retyping.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import DataTable
 
-from bertui.engine.results import Encoding
-from bertui.ui.messages import TokenSelected
+from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
+from bertui.ui.messages import MaskToggled, TokenSelected
+from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("token", "id", "segment", "attention")
 
@@ -36,30 +43,89 @@ class TokenGrid(DataTable):
         Binding("right", "cursor_right", "Next token", show=False),
         Binding("home", "scroll_home", "First token", show=False),
         Binding("end", "scroll_end", "Last token", show=False),
+        Binding("m", "toggle_mask(False)", "Mask token",
+                tooltip="Mask the selected token, or unmask it, without editing the text"),
+        Binding("w", "toggle_mask(True)", "Mask word",
+                tooltip="Mask every WordPiece of the selected token's word (whole-word masking), or unmask"),
     ]
     BINDING_GROUP_TITLE = "Token grid"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="column", zebra_stripes=False, **kwargs)
         self.encoding: Encoding | None = None
+        self.surprisal: Surprisal | None = None
         self.border_title = "Tokens"
 
-    def show(self, encoding: Encoding, follow: tuple[int, int] | None = None) -> None:
-        """Show ``encoding``; put the cursor on the token at ``follow`` = (sequence, character) if given."""
+    def show(self, encoding: Encoding, follow: tuple[int, int] | None = None,
+             surprisal: Surprisal | None = None) -> None:
+        """Show ``encoding``; put the cursor on the token at ``follow`` = (sequence, character) if given.
+
+        ``surprisal``: add its strip as a last row.
+        """
         keep = self.cursor_column
-        self.encoding = encoding
+        self.encoding, self.surprisal = encoding, surprisal
         self.clear(columns=True)
         for position in range(len(encoding.tokens)):
             self.add_column(Text(str(position), style="dim"), key=str(position))
         for name, row in zip(ROWS, self._rows(encoding)):
             self.add_row(*row, label=Text(name), key=name)
+        if surprisal is not None:
+            self.add_row(*self._strip(encoding, surprisal), label=Text("surprisal"), key="surprisal")
         column = keep if follow is None else self._token_at(*follow)
         self.move_cursor(column=min(column, len(encoding.tokens) - 1), animate=False)
         count = len(encoding.tokens)
         self.border_title = f"Tokens · {count}"
-        self.border_subtitle = (f"{encoding.truncated} tokens cut at the model's max length"
-                                if encoding.truncated else "")
+        self._describe_selection()
         self.set_class(bool(encoding.truncated), "-truncated")
+
+    def _strip(self, encoding: Encoding, surprisal: Surprisal) -> list[Text]:
+        """Each scored token's rank on its surprisal colour; special tokens and masks stay blank."""
+        scale = SurprisalScale(self)
+        scored = {token.position: token for token in surprisal.tokens}
+        cells = []
+        for position in range(len(encoding.tokens)):
+            token = scored.get(position)
+            cells.append(Text() if token is None else
+                         Text(str(token.rank), style=scale.style(token.surprisal).rich_style))
+        return cells
+
+    def scored(self) -> TokenSurprisal | None:
+        """The selected token's surprisal, if the strip is on and the token was scored."""
+        if self.surprisal is None or self.encoding is None:
+            return None
+        position = min(self.cursor_column, len(self.encoding.tokens) - 1)
+        return next((token for token in self.surprisal.tokens if token.position == position), None)
+
+    def _describe_selection(self) -> None:
+        """The border's subtitle: truncation, and with surprisal on the PLL and the selected token's numbers."""
+        encoding = self.encoding
+        parts = [Content(f"{encoding.truncated} tokens cut at the model's max length")] if encoding.truncated else []
+        if self.surprisal is not None:
+            parts.append(Content(f"PLL {self.surprisal.pseudo_log_likelihood:.2f}"))
+            token = self.scored()
+            if token is not None:
+                parts.append(Content.assemble(
+                    (token.token, "bold"),
+                    f" p {token.probability * 100:.2f}% · rank {token.rank} · {token.surprisal:.1f} bits"))
+        self.border_subtitle = Content(" · ").join(parts)
+
+    def mask_targets(self, whole_word: bool) -> tuple[int, ...]:
+        """The selected token's position, or its word's (every piece); () for a special token."""
+        if self.encoding is None or not self.encoding.tokens:
+            return ()
+        encoding = self.encoding
+        position = min(self.cursor_column, len(encoding.tokens) - 1)
+        sequence = encoding.sequence_ids[position]
+        word = encoding.word_ids[position] if encoding.word_ids else None
+        if sequence is None:
+            return ()
+        if not whole_word or word is None:
+            return (position,)
+        return tuple(i for i, (s, w) in enumerate(zip(encoding.sequence_ids, encoding.word_ids))
+                     if s == sequence and w == word)
+
+    def action_toggle_mask(self, whole_word: bool) -> None:
+        self.post_message(MaskToggled(self.mask_targets(whole_word)))
 
     def _rows(self, encoding: Encoding) -> tuple[list[Text], ...]:
         special = self.get_component_rich_style("token-grid--special", partial=True)
@@ -102,6 +168,8 @@ class TokenGrid(DataTable):
     @on(DataTable.ColumnHighlighted)
     def _announce(self, event: DataTable.ColumnHighlighted) -> None:
         event.stop()
+        if self.encoding is not None:
+            self._describe_selection()
         if self.has_focus:
             self.post_message(TokenSelected(*self.selected()))
 
