@@ -55,6 +55,10 @@ async def shoot(out: Path, name: str, size: tuple[int, int], scene, model: str =
     app = BertuiApp(model, device="cpu", engine_loader=loader, steady=True, **options)
     async with app.run_test(size=size) as pilot:
         await scene(pilot)
+        # A DataTable measures its columns when it next goes idle; under load that can come after the
+        # pause, and the picture would show the token grid's columns one cell wide.
+        grid = app.query_one("#grid")
+        await until(pilot, lambda: not grid._require_update_dimensions)
         await pilot.pause()
         app.save_screenshot(str(out / f"{name}.svg"))
     print(out / f"{name}.svg")
@@ -100,7 +104,22 @@ async def main(out: Path) -> None:
         await answered(pilot)
         await pilot.press("f2")
 
+    def inside(*keys: str, token: int):
+        """Select ``token`` in the grid, then press ``keys``, each answered before the next."""
+
+        async def scene(pilot):
+            await answered(pilot)
+            grid = pilot.app.query_one("#grid")
+            grid.focus()
+            grid.move_cursor(column=token, animate=False)
+            for key in keys:
+                await pilot.press(key)
+                await answered(pilot)
+
+        return scene
+
     example = {"text_a": "The capital of France is [MASK].", "candidates": EXAMPLE_CANDIDATES}
+    looking = {"text_a": "The cat sat on the mat all afternoon.", "candidates": CANDIDATES[:3]}
     await shoot(out, "loading", (120, 34), loading, loader=held_loader, **example)
     released.set()
     await shoot(out, "masks", (120, 34), masks, text_a=TWO_MASKS, candidates=CANDIDATES[:3])
@@ -113,6 +132,10 @@ async def main(out: Path) -> None:
     await shoot(out, "wide-160x48", (160, 48), pair, text_a=TWO_MASKS, candidates=CANDIDATES)
     await shoot(out, "help", (100, 40), help_keys, **example)
     await shoot(out, "model-card", (80, 24), model_card, **example)
+    await shoot(out, "attention", (120, 40), inside("f3", "n", token=3), **looking)
+    await shoot(out, "attention-embeddings", (140, 44), inside("f4", "f3", "a", token=2), **looking)
+    await shoot(out, "whole-word-mask", (120, 34), inside("w", token=12), **looking)
+    await shoot(out, "surprisal", (120, 34), inside("f5", token=3), **looking)
 
 
 if __name__ == "__main__":

@@ -100,11 +100,11 @@ class BertuiApp(App[int]):
         Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
         Binding("f2", "model_card", "Model card", show=False),
         Binding("f3", "toggle_inside('attention')", "Attention view", show=False,
-                tooltip="Attention view: from the selected token, by layer and head (asked for while open)"),
+                tooltip="Attention view: the selected token's, by layer and head"),
         Binding("f4", "toggle_inside('embeddings')", "Embedding breakdown", show=False,
-                tooltip="Embedding breakdown: the selected token's token, segment and position embeddings"),
+                tooltip="Embedding breakdown: token, segment, position parts"),
         Binding("f5", "toggle_inside('surprisal')", "Surprisal strip", show=False,
-                tooltip="Surprisal strip: each token's rank when masked alone; the sentence's PLL"),
+                tooltip="Surprisal strip: each token's rank masked alone; PLL"),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
     ]
     top_k: reactive[int] = reactive(5, init=False)

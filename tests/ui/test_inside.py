@@ -272,8 +272,8 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
         await settle(pilot)
         await pilot.press("f1")
         text = app.screen.query_one("#help Static", Static).content.plain
-        for words in ("Attention view (f3)", "Attention view: from the selected token", "Mask the selected token",
-                      "whole-word masking", "Surprisal strip", "Embedding breakdown", "Next / previous layer"):
+        for words in ("Attention view (f3)", "Attention view: the selected token's", "Mask the selected token",
+                      "Whole-word mask", "Surprisal strip", "Embedding breakdown", "Next / previous layer"):
             assert words in text, words
         await pilot.press("escape", "ctrl+p")
         await type_text(pilot, "surprisal")

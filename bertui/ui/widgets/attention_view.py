@@ -44,10 +44,10 @@ class AttentionView(VerticalScroll, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right_square_bracket", "layer(1)", "Layer", key_display="[ ]",
                 tooltip="Next / previous layer"),
-        Binding("left_square_bracket", "layer(-1)", "Previous layer", show=False),
+        Binding("left_square_bracket", "layer(-1)", "", show=False),  # described with ]
         Binding("full_stop", "head(1)", "Head", key_display=", .",
-                tooltip="Next / previous head (the mean of all heads comes after the last)"),
-        Binding("comma", "head(-1)", "Previous head", show=False),
+                tooltip="Next / previous head (then the mean of all heads)"),
+        Binding("comma", "head(-1)", "", show=False),  # described with .
         Binding("a", "mean", "Mean", tooltip="The mean over all heads, or back to one head"),
         Binding("n", "numbers", "Numbers", tooltip="Show or hide the weights in percent"),
         Binding("left", "token(-1)", "Previous token", show=False, tooltip="Attention from the previous token"),

@@ -44,9 +44,9 @@ class TokenGrid(DataTable):
         Binding("home", "scroll_home", "First token", show=False),
         Binding("end", "scroll_end", "Last token", show=False),
         Binding("m", "toggle_mask(False)", "Mask token",
-                tooltip="Mask the selected token, or unmask it, without editing the text"),
+                tooltip="Mask the selected token, or unmask it (text unchanged)"),
         Binding("w", "toggle_mask(True)", "Mask word",
-                tooltip="Mask every WordPiece of the selected token's word (whole-word masking), or unmask"),
+                tooltip="Whole-word mask: every piece of the word, or unmask"),
     ]
     BINDING_GROUP_TITLE = "Token grid"
 
