@@ -68,10 +68,12 @@ PALETTE = (
     ("Toggle pair mode", "Show or hide sentence B", "toggle_pair"),
     ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
     ("Clear sentences", "Empty sentences A and B", "clear"),
-    ("Attention view", "Show or hide attention from the selected token, by layer and head", "toggle_inside('attention')"),
+    ("Attention view", "Show or hide attention from the selected token, by layer and head",
+     "toggle_inside('attention')"),
     ("Embedding breakdown", "Show or hide the selected token's token / segment / position embeddings",
      "toggle_inside('embeddings')"),
-    ("Surprisal strip", "Show or hide how surprised the model is by each real token", "toggle_inside('surprisal')"),
+    ("Surprisal strip", "Show or hide how surprised the model is by each real token",
+     "toggle_inside('surprisal')"),
     ("Mask the selected token", "Or unmask it; the text stays as typed", "toggle_mask(False)"),
     ("Mask the selected word", "Every WordPiece of it (whole-word masking), or unmask", "toggle_mask(True)"),
     ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
@@ -279,7 +281,8 @@ class BertuiApp(App[int]):
         self._shown = (request, analysis)
         encoding = analysis.encoding
         self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal)
-        self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo, analysis.words)
+        self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo,
+                                       analysis.words)
         self.query_one(Sentences).show_masked(tuple((encoding.sequence_ids[p], encoding.offsets[p])
                                                     for p in request.masked if p < len(encoding.tokens)))
         self._show_inside()
@@ -318,8 +321,8 @@ class BertuiApp(App[int]):
     def _token_step(self, message: TokenStep) -> None:
         grid = self.query_one(TokenGrid)
         if grid.encoding is not None:
-            grid.move_cursor(column=max(0, min(grid.cursor_column + message.step, len(grid.encoding.tokens) - 1)),
-                             animate=False)
+            last = len(grid.encoding.tokens) - 1
+            grid.move_cursor(column=max(0, min(grid.cursor_column + message.step, last)), animate=False)
             self._show_inside()
 
     @on(MaskToggled)
@@ -327,10 +330,12 @@ class BertuiApp(App[int]):
         """Mask or unmask tokens of the text the grid shows; never positions of another text."""
         texts = self._texts_on_screen()
         if self._shown is None or (self._shown[0].text_a, self._shown[0].text_b) != texts:
-            self.notify("The tokens are catching up with the text: try again in a moment.", severity="warning")
+            self.notify("The tokens are catching up with the text: try again in a moment.",
+                        severity="warning")
             return
         encoding = self._shown[1].encoding
-        positions = tuple(p for p in message.positions if 0 <= p < len(encoding.tokens) and not encoding.special[p])
+        positions = tuple(p for p in message.positions
+                          if 0 <= p < len(encoding.tokens) and not encoding.special[p])
         typed = set(encoding.mask_positions) - set(self.key_masks.for_texts(texts))
         if not positions:
             self.notify("Special tokens cannot be masked: select a token of the text.", severity="warning")

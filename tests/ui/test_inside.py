@@ -62,7 +62,7 @@ async def select_token(pilot, position: int) -> None:
     await pilot.pause()
 
 
-async def test_attention_view_shows_the_engines_weights_for_the_chosen_layer_head_and_token(make_app, reference):
+async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_token(make_app, reference):
     app = make_app(text_a=SENTENCE)
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
@@ -83,7 +83,8 @@ async def test_attention_view_shows_the_engines_weights_for_the_chosen_layer_hea
 
         await pilot.press("right_square_bracket", "full_stop", "full_stop")
         assert "Attention · layer 2/2 · head 3/4" in screen_text(app)
-        assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix(1, 2)[2]]
+        expected_row = [row_percent(w) for w in maps.matrix(1, 2)[2]]
+        assert heat_row_numbers(body(app, "#attention-body")) == expected_row
         await pilot.press("a")
         assert "layer 2/2 · mean of 4 heads" in screen_text(app)
         assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix(1)[2]]
@@ -138,7 +139,8 @@ async def test_embedding_breakdown_follows_the_selected_token(make_app, referenc
             part = breakdown[position]
             lines = body(app, "#embeddings-body")
             segment = "AB"[grid.encoding.token_type_ids[position]]
-            assert f"Embeddings · {position} {grid.encoding.tokens[position]} · segment {segment}" in screen_text(app)
+            title = f"Embeddings · {position} {grid.encoding.tokens[position]} · segment {segment}"
+            assert title in screen_text(app)
             assert lines[1].split()[:3] == ["token", norm_text(part.token_norm).strip(),
                                             cosine_text(part.token_cosine).strip()]
             assert lines[2].split()[:3] == ["segment", norm_text(part.segment_norm).strip(),
@@ -162,7 +164,8 @@ async def test_m_masks_the_selected_token_without_editing_the_text(make_app, ref
         assert request.text_a == SENTENCE and request.masked == (2,)
         assert analysis.encoding.tokens[2] == "[MASK]"
         mine = expected(app, reference)
-        assert [p.token_str for p in mine.masks[0].predictions] == [p.token_str for p in analysis.masks[0].predictions]
+        assert [p.token_str for p in mine.masks[0].predictions] == \
+            [p.token_str for p in analysis.masks[0].predictions]
         text = screen_text(app)
         assert "[MASK] 1 of 1 · token 2" in text and mine.masks[0].predictions[0].token_str in text
         assert app.query_one("#sentence-a").masked_spans == ((4, 7),)  # "cat" is marked as masked
@@ -259,7 +262,8 @@ async def test_surprisal_strip_shows_each_tokens_rank_and_the_pll(make_app, refe
         token = next(t for t in surprisal.tokens if t.position == 3)
         text = screen_text(app)
         assert f"PLL {surprisal.pseudo_log_likelihood:.2f}" in text
-        assert f"sat p {token.probability * 100:.2f}% · rank {token.rank} · {token.surprisal:.1f} bits" in text
+        assert f"sat p {token.probability * 100:.2f}% · rank {token.rank} · {token.surprisal:.1f} bits" \
+            in text
         await pilot.press("f5")
         await settle(pilot)
         assert "surprisal" not in [str(key.value) for key in grid.rows]
@@ -272,7 +276,8 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
         await settle(pilot)
         await pilot.press("f1")
         text = app.screen.query_one("#help Static", Static).content.plain
-        for words in ("Attention view (f3)", "Attention view: the selected token's", "Mask the selected token",
+        for words in ("Attention view (f3)", "Attention view: the selected token's",
+                      "Mask the selected token",
                       "Whole-word mask", "Surprisal strip", "Embedding breakdown", "Next / previous layer"):
             assert words in text, words
         await pilot.press("escape", "ctrl+p")

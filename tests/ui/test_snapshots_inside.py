@@ -44,4 +44,5 @@ def test_whole_word_mask(snap_compare, loader):
 
 
 def test_surprisal_strip(snap_compare, loader):
-    assert snap_compare(app(loader, text_a=SENTENCE), terminal_size=(100, 30), run_before=opened("f5", token=3))
+    assert snap_compare(app(loader, text_a=SENTENCE), terminal_size=(100, 30),
+                        run_before=opened("f5", token=3))

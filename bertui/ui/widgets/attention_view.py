@@ -50,7 +50,8 @@ class AttentionView(VerticalScroll, can_focus=True):
         Binding("comma", "head(-1)", "", show=False),  # described with .
         Binding("a", "mean", "Mean", tooltip="The mean over all heads, or back to one head"),
         Binding("n", "numbers", "Numbers", tooltip="Show or hide the weights in percent"),
-        Binding("left", "token(-1)", "Previous token", show=False, tooltip="Attention from the previous token"),
+        Binding("left", "token(-1)", "Previous token", show=False,
+                tooltip="Attention from the previous token"),
         Binding("right", "token(1)", "Next token", show=False, tooltip="Attention from the next token"),
     ]
     BINDING_GROUP_TITLE = "Attention view (f3)"
@@ -78,7 +79,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         self._render_view()
 
     def show(self, maps: AttentionMaps, encoding: Encoding, position: int) -> None:
-        """Show ``maps`` of ``encoding``, from the token at ``position``; layer and head stay if they exist."""
+        """Show ``maps`` of ``encoding`` from the token at ``position``; layer and head stay if they exist."""
         self.maps, self.encoding = maps, encoding
         self.layer_index = min(self.layer_index, maps.layers - 1)
         if self.head_index is not None:
@@ -136,7 +137,8 @@ class AttentionView(VerticalScroll, can_focus=True):
             body.update(Content.styled(self._waiting, "$text-muted"))
             return
         maps = self.maps
-        which = f"mean of {maps.heads} heads" if self.head_index is None else f"head {self.head_index + 1}/{maps.heads}"
+        head = self.head_index
+        which = f"mean of {maps.heads} heads" if head is None else f"head {head + 1}/{maps.heads}"
         self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
         tokens = self.encoding.tokens[:maps.weights.shape[-1]]
         matrix = maps.matrix(self.layer_index, self.head_index)
@@ -149,7 +151,8 @@ class AttentionView(VerticalScroll, can_focus=True):
         lines.append(Content(""))
         if len(tokens) > MATRIX_MAX_TOKENS:
             lines.append(Content.styled(
-                f"The full matrix is drawn for up to {MATRIX_MAX_TOKENS} tokens; this input has {len(tokens)}. "
+                f"The full matrix is drawn for up to {MATRIX_MAX_TOKENS} tokens; "
+                f"this input has {len(tokens)}. "
                 "Move through the tokens (← →) to see each row.", "$text-muted"))
         else:
             lines += self._matrix(matrix, tokens, chosen, low, high)

@@ -44,7 +44,8 @@ class EmbeddingPane(VerticalScroll):
         self._waiting = why
         self._render_pane()
 
-    def show(self, breakdown: tuple[EmbeddingBreakdown, ...] | None, encoding: Encoding, position: int) -> None:
+    def show(self, breakdown: tuple[EmbeddingBreakdown, ...] | None, encoding: Encoding,
+             position: int) -> None:
         """``breakdown`` None: the model's embeddings have no separate token and position tables."""
         self.breakdown, self.encoding = breakdown, encoding
         self.select(position)
@@ -71,9 +72,11 @@ class EmbeddingPane(VerticalScroll):
             return
         encoding = self.encoding
         segment = "AB"[encoding.token_type_ids[part.position] % 2]
-        self.border_title = Content.assemble(f"Embeddings · {part.position} ", (encoding.tokens[part.position], "bold"),
+        self.border_title = Content.assemble(f"Embeddings · {part.position} ",
+                                             (encoding.tokens[part.position], "bold"),
                                              f" · segment {segment}")
-        rows = ((PARTS[0], part.token_norm, part.token_cosine), (PARTS[1], part.segment_norm, part.segment_cosine),
+        rows = ((PARTS[0], part.token_norm, part.token_cosine),
+                (PARTS[1], part.segment_norm, part.segment_cosine),
                 (PARTS[2], part.position_norm, part.position_cosine))
         largest = max(part.token_norm, part.segment_norm, part.position_norm, part.sum_norm) or 1.0
         lines = [Content.styled(f"{'':9}{'norm':>8}{'cos to sum':>11}", "$text-muted")]

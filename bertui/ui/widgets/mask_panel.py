@@ -78,7 +78,8 @@ class MaskPanel(VerticalScroll):
             for rank, (text, score) in enumerate(choices, start=1):
                 word = Content(text).truncate(word_width, ellipsis=True, pad=True)
                 lines.append(Content.assemble(
-                    (f"{rank:>3} ", "$text-muted"), word, " ", score_bar(score, bar_width), " ", percent(score)))
+                    (f"{rank:>3} ", "$text-muted"), word, " ", score_bar(score, bar_width), " ",
+                    percent(score)))
         self.query_one("#mask-body", Static).update(Content("\n").join(lines))
 
     @staticmethod

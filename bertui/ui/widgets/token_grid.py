@@ -97,9 +97,11 @@ class TokenGrid(DataTable):
         return next((token for token in self.surprisal.tokens if token.position == position), None)
 
     def _describe_selection(self) -> None:
-        """The border's subtitle: truncation, and with surprisal on the PLL and the selected token's numbers."""
+        """The border's subtitle: truncation; with surprisal on, the PLL and the selected token's numbers."""
         encoding = self.encoding
-        parts = [Content(f"{encoding.truncated} tokens cut at the model's max length")] if encoding.truncated else []
+        parts = []
+        if encoding.truncated:
+            parts.append(Content(f"{encoding.truncated} tokens cut at the model's max length"))
         if self.surprisal is not None:
             parts.append(Content(f"PLL {self.surprisal.pseudo_log_likelihood:.2f}"))
             token = self.scored()
