@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from bertui.ui.widgets.attention_view import MATRIX_MAX_TOKENS, AttentionView, matrix_percent, row_percent
 from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
-from bertui.ui.widgets.token_grid import TokenGrid
+from bertui.ui.widgets.token_grid import TokenGrid, probability_text
 from tests.ui.conftest import TINY, settle, type_text, until
 from tests.ui.test_app import screen_text, shown, wrapping
 
@@ -262,7 +262,7 @@ async def test_surprisal_strip_shows_each_tokens_rank_and_the_pll(make_app, refe
         token = next(t for t in surprisal.tokens if t.position == 3)
         text = screen_text(app)
         assert f"PLL {surprisal.pseudo_log_likelihood:.2f}" in text
-        assert f"sat p {token.probability * 100:.2f}% · rank {token.rank} · {token.surprisal:.1f} bits" \
+        assert f"sat p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits" \
             in text
         await pilot.press("f5")
         await settle(pilot)
@@ -287,3 +287,9 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
         await settle(pilot)
         assert "surprisal" in app.inside and shown(app)[1].surprisal is not None
         assert re.search(r"PLL -?\d+\.\d\d", screen_text(app))
+
+
+def test_probabilities_read_as_percent_until_they_are_tiny():
+    assert probability_text(0.4237) == "42.4%"
+    assert probability_text(0.001) == "0.1%"
+    assert probability_text(0.000031) == "3.1e-05"

@@ -23,6 +23,11 @@ from bertui.ui.widgets.heat import SurprisalScale
 ROWS = ("token", "id", "segment", "attention")
 
 
+def probability_text(probability: float) -> str:
+    """Percent while it reads as one; a real token can be far less likely than 0.1 %."""
+    return f"{probability * 100:.1f}%" if probability >= 0.001 else f"{probability:.1e}"
+
+
 class TokenGrid(DataTable):
     """Special tokens, masks and the two segments each have their own look; columns scroll sideways.
 
@@ -71,12 +76,23 @@ class TokenGrid(DataTable):
             self.add_row(*row, label=Text(name), key=name)
         if surprisal is not None:
             self.add_row(*self._strip(encoding, surprisal), label=Text("surprisal"), key="surprisal")
+        self._measure_now()
         column = keep if follow is None else self._token_at(*follow)
         self.move_cursor(column=min(column, len(encoding.tokens) - 1), animate=False)
         count = len(encoding.tokens)
         self.border_title = f"Tokens · {count}"
         self._describe_selection()
         self.set_class(bool(encoding.truncated), "-truncated")
+
+    def _measure_now(self) -> None:
+        """Size the columns now, not at the DataTable's next idle (its own way, after adding rows).
+
+        The app repaints while answers arrive; a paint between the rebuild and that idle caches rows
+        drawn without labels in header-wide columns, and the grid can stay so until the next edit.
+        """
+        rows, self._new_rows = set(self._new_rows), set()
+        self._require_update_dimensions = False
+        self._update_dimensions(rows)
 
     def _strip(self, encoding: Encoding, surprisal: Surprisal) -> list[Text]:
         """Each scored token's rank on its surprisal colour; special tokens and masks stay blank."""
@@ -108,7 +124,7 @@ class TokenGrid(DataTable):
             if token is not None:
                 parts.append(Content.assemble(
                     (token.token, "bold"),
-                    f" p {token.probability * 100:.2f}% · rank {token.rank} · {token.surprisal:.1f} bits"))
+                    f" p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits"))
         self.border_subtitle = Content(" · ").join(parts)
 
     def mask_targets(self, whole_word: bool) -> tuple[int, ...]:
