@@ -110,7 +110,22 @@ async def main(out: Path) -> None:
     def two_demos(spec, **options):
         return load_engine(str(other_demo) if spec == OTHER_DEMO else spec, **options)
 
+    def inside(*keys: str, token: int):
+        """Select ``token`` in the grid, then press ``keys``, each answered before the next."""
+
+        async def scene(pilot):
+            await answered(pilot)
+            grid = pilot.app.query_one("#grid")
+            grid.focus()
+            grid.action_move_to(token)
+            for key in keys:
+                await pilot.press(key)
+                await answered(pilot)
+
+        return scene
+
     example = {"text_a": "The capital of France is [MASK].", "candidates": EXAMPLE_CANDIDATES}
+    looking = {"text_a": "The cat sat on the mat all afternoon.", "candidates": CANDIDATES[:3]}
     await shoot(out, "loading", (120, 34), loading, loader=held_loader, **example)
     released.set()
     await shoot(out, "masks", (120, 34), masks, text_a=TWO_MASKS, candidates=CANDIDATES[:3])
@@ -125,6 +140,10 @@ async def main(out: Path) -> None:
                 candidates=CANDIDATES[:3])
     await shoot(out, "help", (100, 40), help_keys, **example)
     await shoot(out, "model-card", (80, 24), model_card, **example)
+    await shoot(out, "attention", (120, 40), inside("f3", "n", token=3), **looking)
+    await shoot(out, "attention-embeddings", (140, 44), inside("f4", "f3", "a", token=2), **looking)
+    await shoot(out, "whole-word-mask", (120, 34), inside("w", token=12), **looking)
+    await shoot(out, "surprisal", (120, 34), inside("f5", token=3), **looking)
 
 
 if __name__ == "__main__":

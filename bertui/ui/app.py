@@ -18,7 +18,8 @@ from typing import ClassVar
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -32,17 +33,22 @@ from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
     CandidatesChanged,
+    MaskToggled,
     ModelFailed,
     ModelLoading,
     ModelReady,
     TokenSelected,
+    TokenStep,
 )
 from bertui.ui.screens.export import ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
+from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.service import EngineLoader, ModelService, load_engine
 from bertui.ui.widgets.compare_panel import ComparePanel
+from bertui.ui.widgets.attention_view import AttentionView
+from bertui.ui.widgets.embedding_pane import EmbeddingPane
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
@@ -71,6 +77,14 @@ PALETTE = (
     ("Toggle pair mode", "Show or hide sentence B", "toggle_pair"),
     ("Insert mask", "Put the model's mask token at the cursor", "insert_mask"),
     ("Clear sentences", "Empty sentences A and B", "clear"),
+    ("Attention view", "Show or hide attention from the selected token, by layer and head",
+     "toggle_inside('attention')"),
+    ("Embedding breakdown", "Show or hide the selected token's token / segment / position embeddings",
+     "toggle_inside('embeddings')"),
+    ("Surprisal strip", "Show or hide how surprised the model is by each real token",
+     "toggle_inside('surprisal')"),
+    ("Mask the selected token", "Or unmask it; the text stays as typed", "toggle_mask(False)"),
+    ("Mask the selected word", "Every WordPiece of it (whole-word masking), or unmask", "toggle_mask(True)"),
     ("Copy results as JSON", "Tokens, predictions and ranking on screen, to the clipboard", "copy_json"),
     ("Export…", "Write the results to a file: JSON, Markdown report, CSV of tokens or leaderboard",
      "export"),
@@ -99,6 +113,12 @@ class BertuiApp(App[int]):
         Binding("ctrl+y", "copy_json", "Copy results as JSON", show=False),
         Binding("ctrl+r", "export", "Export results to a file", show=False),
         Binding("f2", "model_card", "Model card", show=False),
+        Binding("f3", "toggle_inside('attention')", "Attention view", show=False,
+                tooltip="Attention view: the selected token's, by layer and head"),
+        Binding("f4", "toggle_inside('embeddings')", "Embedding breakdown", show=False,
+                tooltip="Embedding breakdown: token, segment, position parts"),
+        Binding("f5", "toggle_inside('surprisal')", "Surprisal strip", show=False,
+                tooltip="Surprisal strip: each token's rank masked alone; PLL"),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
     ]
     top_k: reactive[int] = reactive(5, init=False)
@@ -142,6 +162,10 @@ class BertuiApp(App[int]):
         self.compare = None if compare is None else ComparePanel(
             compare, current=lambda: self.latest_request_id, loader=engine_loader, device=device, dtype=dtype,
             id="compare")
+        self.inside: set[str] = set()
+        """The open views that ask the model for more: "attention", "embeddings", "surprisal"."""
+        self.key_masks = KeyMasks()
+        self._focus_before_inside: Widget | None = None
 
     def compose(self) -> ComposeResult:
         yield Sentences(*self._texts, id="sentences")
@@ -153,6 +177,9 @@ class BertuiApp(App[int]):
                 yield self.compare
             yield Leaderboard(self._candidates, id="nsp")
             yield ModelCard(id="card")
+            with Vertical(id="inside"):
+                yield AttentionView(id="attention")
+                yield EmbeddingPane(id="embeddings")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -278,20 +305,31 @@ class BertuiApp(App[int]):
     def _request_changed(self) -> None:
         """The text on screen changed: answers to earlier requests are stale from now on."""
         self.latest_request_id += 1
+        if self.key_masks.positions and self.key_masks.texts != self._texts_on_screen():
+            self.key_masks = KeyMasks()  # they indexed the tokens of the text before this edit
+            self.query_one(Sentences).show_masked(())
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._submit)
         self._session_changed()
 
-    def _asked(self) -> AnalysisRequest:
-        """The request the screen makes now: sentences, pair mode, k and candidates."""
+    def _texts_on_screen(self) -> Texts:
         sentences = self.query_one(Sentences)
+        return sentences.field_a.value, sentences.field_b.value if self.pair_mode else None
+
+    def _asked(self) -> AnalysisRequest:
+        """The request the screen makes now: sentences, pair mode, k, candidates, masks and open views."""
+        text_a, text_b = texts = self._texts_on_screen()
         return AnalysisRequest(
             request_id=self.latest_request_id,
-            text_a=sentences.field_a.value,
-            text_b=sentences.field_b.value if self.pair_mode else None,
+            text_a=text_a,
+            text_b=text_b,
             top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates),
+            masked=self.key_masks.for_texts(texts),
+            attention="attention" in self.inside,
+            embeddings="embeddings" in self.inside,
+            surprisal="surprisal" in self.inside,
         )
 
     def _submit(self) -> None:
@@ -318,8 +356,13 @@ class BertuiApp(App[int]):
         request, sent = self._submitted
         self._answered = request
         self._shown = (request, analysis)
-        self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret())
-        self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo)
+        encoding = analysis.encoding
+        self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal)
+        self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo,
+                                       analysis.words)
+        self.query_one(Sentences).show_masked(tuple((encoding.sequence_ids[p], encoding.offsets[p])
+                                                    for p in request.masked if p < len(encoding.tokens)))
+        self._show_inside()
         self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence)
         if self.compare is not None:
             self.compare.line_up(analysis)
@@ -351,6 +394,43 @@ class BertuiApp(App[int]):
     @on(TokenSelected)
     def _token_selected(self, message: TokenSelected) -> None:
         self.query_one(Sentences).show_span(message.sequence, message.span)
+        self._show_inside()
+
+    @on(TokenStep)
+    def _token_step(self, message: TokenStep) -> None:
+        self.query_one(TokenGrid).action_move(message.step)
+        self._show_inside()
+
+    @on(MaskToggled)
+    def _mask_toggled(self, message: MaskToggled) -> None:
+        """Mask or unmask tokens of the text the grid shows; never positions of another text."""
+        texts = self._texts_on_screen()
+        if self._shown is None or (self._shown[0].text_a, self._shown[0].text_b) != texts:
+            self.notify("The tokens are catching up with the text: try again in a moment.",
+                        severity="warning")
+            return
+        encoding = self._shown[1].encoding
+        positions = tuple(p for p in message.positions
+                          if 0 <= p < len(encoding.tokens) and not encoding.special[p])
+        typed = set(encoding.mask_positions) - set(self.key_masks.for_texts(texts))
+        if not positions:
+            self.notify("Special tokens cannot be masked: select a token of the text.", severity="warning")
+        elif set(positions) <= typed:
+            self.notify("This mask is typed in the sentence: delete it there.", severity="warning")
+        else:
+            self.key_masks = self.key_masks.toggled(texts, tuple(p for p in positions if p not in typed))
+            self._request_changed()
+
+    def _show_inside(self) -> None:
+        """The open inside views, from the answer on screen and the grid's selected token."""
+        if self._shown is None or not self.inside:
+            return
+        analysis = self._shown[1]
+        position = self.query_one(TokenGrid).cursor_column
+        if analysis.attention is not None:
+            self.query_one(AttentionView).show(analysis.attention, analysis.encoding, position)
+        if "embeddings" in self.inside and self._shown[0].embeddings:
+            self.query_one(EmbeddingPane).show(analysis.embeddings, analysis.encoding, position)
 
     @on(Button.Pressed, "#use-demo")
     def _demo_pressed(self) -> None:
@@ -385,6 +465,34 @@ class BertuiApp(App[int]):
         if action in EDITING_ACTIONS:
             return len(self.screen_stack) == 1  # not under a dialog: its keys are its own
         return True
+
+    def action_toggle_inside(self, view: str) -> None:
+        """Open or close a view that asks the model for more; the next request asks for it, or stops."""
+        opening = view not in self.inside
+        self.inside.symmetric_difference_update({view})
+        results = self.query_one("#results")
+        for name in ("attention", "embeddings"):
+            results.set_class(name in self.inside, f"-{name}")
+        if view in ("attention", "embeddings"):
+            pane = self.query_one(f"#{view}")
+            if opening:
+                pane.waiting("Asking the model…" if self.model_info is not None else "Waiting for the model…")
+            if view == "attention":
+                self._focus_attention(pane, opening)
+        self._request_changed()
+
+    def _focus_attention(self, view: AttentionView, opening: bool) -> None:
+        """Its keys work while it has focus: give it focus on opening, and give it back on closing."""
+        if opening:
+            self._focus_before_inside = self.focused
+            self.screen.set_focus(view)
+        elif view.has_focus or self.focused is None:
+            before = self._focus_before_inside
+            self.screen.set_focus(before if before is not None and before.is_attached
+                                  else self.query_one(Sentences).field_a)
+
+    def action_toggle_mask(self, whole_word: bool) -> None:
+        self.query_one(TokenGrid).action_toggle_mask(whole_word)
 
     def action_change_k(self, step: int) -> None:
         self.top_k += step
@@ -423,6 +531,7 @@ class BertuiApp(App[int]):
                       Binding("ctrl+q", "quit", "Quit")]
         self.push_screen(HelpScreen([("Everywhere", everywhere),
                                      (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
+                                     (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
                                      (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
 
     def action_copy_json(self) -> None:

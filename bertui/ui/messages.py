@@ -65,3 +65,19 @@ class TokenSelected(Message):
         super().__init__()
         self.sequence = sequence
         self.span = span
+
+
+class MaskToggled(Message):
+    """Mask (or unmask, if all are masked already) the tokens at ``positions`` without editing the text."""
+
+    def __init__(self, positions: tuple[int, ...]) -> None:
+        super().__init__()
+        self.positions = positions
+
+
+class TokenStep(Message):
+    """Select the token ``step`` places away in the grid (asked by a view that follows the selection)."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step

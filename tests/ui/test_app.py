@@ -93,7 +93,8 @@ async def test_stale_results_are_dropped(loader, make_app):
         grid = app.query_one(TokenGrid)
         painted = []
         show = grid.show
-        grid.show = lambda encoding, follow=None: (painted.append(encoding.tokens), show(encoding, follow))
+        grid.show = lambda encoding, follow=None, **more: (painted.append(encoding.tokens),
+                                                          show(encoding, follow, **more))
         await type_text(pilot, "first [MASK]")
         await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
         await pilot.press("ctrl+u")

@@ -1,4 +1,8 @@
-"""The mask panel: for every mask, the model's top-k fillings with a bar per probability."""
+"""The mask panel: for every mask, the model's top-k fillings with a bar per probability.
+
+A word whose WordPieces are all masked is one entry: its joint fillings of every piece, not the pieces'
+separate guesses.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from bertui.engine.results import MaskPrediction
+from bertui.engine.results import MaskPrediction, WordPrediction
 from bertui.ui.visible import visible
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import percent, score_bar
@@ -19,6 +23,7 @@ class MaskPanel(VerticalScroll):
         super().__init__(**kwargs)
         self.border_title = title
         self._masks: tuple[MaskPrediction, ...] = ()
+        self._words: tuple[WordPrediction, ...] = ()
         self._mask_token = "[MASK]"
         self._demo = False
 
@@ -29,9 +34,17 @@ class MaskPanel(VerticalScroll):
         self._masks = ()
         self.query_one("#mask-body", Static).update(Content.styled(why, "$text-muted"))
 
-    def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool) -> None:
-        self._masks, self._mask_token, self._demo = masks, mask_token, demo
+    def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool,
+             words: tuple[WordPrediction, ...] = ()) -> None:
+        self._masks, self._mask_token, self._demo, self._words = masks, mask_token, demo, words
         self._render_masks()
+
+    def _entries(self) -> list[MaskPrediction | WordPrediction]:
+        """The masks in text order, each whole word once, where its first piece is."""
+        word_at = {word.positions[0]: word for word in self._words}
+        pieces = {position for word in self._words for position in word.positions}
+        return [word_at.get(mask.position, mask) for mask in self._masks
+                if mask.position in word_at or mask.position not in pieces]
 
     def show_top_k(self, top_k: int) -> None:
         self.border_subtitle = f"top-k {top_k}"
@@ -48,18 +61,32 @@ class MaskPanel(VerticalScroll):
             lines.append(Content.assemble(
                 "No mask to fill. Put ", (self._mask_token, "$text-warning bold"),
                 " where a word should be guessed (ctrl+t inserts it)."))
-        words = [visible(p.token_str) for mask in self._masks for p in mask.predictions]
+        entries = self._entries()
+        fillings = [self._fillings(entry) for entry in entries]
+        texts = [text for entry in fillings for text, _ in entry]
         width = self.scrollable_content_region.width
         # Rank, word, bar and percentage on one line: in a narrow pane the words give way first.
-        word_width = min(18, max(6, *(cell_len(w) for w in words)), max(4, width - 18)) if words else 6
+        word_width = min(18, max(6, *(cell_len(w) for w in texts)), max(4, width - 18)) if texts else 6
         bar_width = max(6, min(40, width - word_width - 12))
-        for number, mask in enumerate(self._masks, start=1):
-            lines.append(Content.assemble(
-                (f"{self._mask_token} {number}", "$text-warning bold"),
-                (f" of {len(self._masks)} · token {mask.position}", "$text-muted")))
-            for rank, prediction in enumerate(mask.predictions, start=1):
-                word = Content(visible(prediction.token_str)).truncate(word_width, ellipsis=True, pad=True)
+        for number, (entry, choices) in enumerate(zip(entries, fillings), start=1):
+            if isinstance(entry, WordPrediction):
                 lines.append(Content.assemble(
-                    (f"{rank:>3} ", "$text-muted"), word,
-                    " ", score_bar(prediction.score, bar_width), " ", percent(prediction.score)))
+                    (f"word {number}", "$text-warning bold"),
+                    (f" of {len(entries)} · {len(entry.positions)} pieces, tokens "
+                     f"{entry.positions[0]}–{entry.positions[-1]}", "$text-muted")))
+            else:
+                lines.append(Content.assemble(
+                    (f"{self._mask_token} {number}", "$text-warning bold"),
+                    (f" of {len(entries)} · token {entry.position}", "$text-muted")))
+            for rank, (text, score) in enumerate(choices, start=1):
+                word = Content(text).truncate(word_width, ellipsis=True, pad=True)
+                lines.append(Content.assemble(
+                    (f"{rank:>3} ", "$text-muted"), word, " ", score_bar(score, bar_width), " ",
+                    percent(score)))
         self.query_one("#mask-body", Static).update(Content("\n").join(lines))
+
+    @staticmethod
+    def _fillings(entry: MaskPrediction | WordPrediction) -> list[tuple[str, float]]:
+        if isinstance(entry, WordPrediction):
+            return [(visible(word), score) for word, score in zip(entry.words, entry.scores)]
+        return [(visible(prediction.token_str), prediction.score) for prediction in entry.predictions]

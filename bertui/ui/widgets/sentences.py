@@ -1,4 +1,7 @@
-"""The input pane: sentence A, and sentence B in pair mode. Masks and the selected token are marked."""
+"""The input pane: sentence A, and sentence B in pair mode. Masks and the selected token are marked.
+
+Tokens masked from the grid (m / w) are marked as masks too, though their text stays as typed.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ class Marks(Highlighter):
         mask_style = field.get_component_rich_style("sentence-input--mask")
         for match in field.mask_pattern.finditer(text.plain, start, end):
             text.stylize(mask_style, match.start(), match.end())
+        for start, end in field.masked_spans:
+            text.stylize(mask_style, start, end)
         if field.span is not None:
             text.stylize(field.get_component_rich_style("sentence-input--token"), *field.span)
 
@@ -55,6 +60,8 @@ class SentenceInput(Input):
         super().__init__(value, select_on_focus=False, compact=True, **kwargs)
         self.highlighter = Marks(self)
         self.span: tuple[int, int] | None = None
+        self.masked_spans: tuple[tuple[int, int], ...] = ()
+        """Characters of the tokens masked from the grid."""
         self.mask_pattern = re.compile("|".join(MASK_SPELLINGS), re.IGNORECASE)
 
     def use_mask_token(self, mask_token: str) -> None:
@@ -64,6 +71,11 @@ class SentenceInput(Input):
     def show_span(self, span: tuple[int, int] | None) -> None:
         if span != self.span:
             self.span = span
+            self.refresh()
+
+    def show_masked(self, spans: tuple[tuple[int, int], ...]) -> None:
+        if spans != self.masked_spans:
+            self.masked_spans = spans
             self.refresh()
 
 
@@ -105,3 +117,8 @@ class Sentences(Vertical):
         """Mark ``span`` in sentence A (sequence 0) or B (1); None clears both."""
         self.field_a.show_span(span if sequence == 0 else None)
         self.field_b.show_span(span if sequence == 1 else None)
+
+    def show_masked(self, spans: tuple[tuple[int, tuple[int, int]], ...]) -> None:
+        """Mark the (sequence, character span) of every token masked from the grid; () clears the marks."""
+        self.field_a.show_masked(tuple(span for sequence, span in spans if sequence == 0))
+        self.field_b.show_masked(tuple(span for sequence, span in spans if sequence == 1))

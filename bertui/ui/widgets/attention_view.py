@@ -1,0 +1,206 @@
+"""The attention view: where the selected token looks, in one layer and head or the mean of the heads.
+
+A heat row shades every token by the weight the selected token gives it; inputs of up to
+``MATRIX_MAX_TOKENS`` tokens also get the whole token × token matrix. Shades are relative to the
+largest weight of their row, so a row always has one full-strength cell; numbers (``n``) give the
+weights themselves, in percent. The app asks the model for attention only while this view is open.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.style import Style
+from textual.widgets import Static
+
+from bertui.engine.results import AttentionMaps, Encoding
+from bertui.ui.messages import TokenStep
+from bertui.ui.widgets.heat import shade, theme_color
+
+MATRIX_MAX_TOKENS = 24
+"""Longest input that also gets the full matrix: 24 columns of 3 cells fit beside the predictions."""
+MATRIX_CELL = 3
+MATRIX_LABEL = 7
+"""Characters of a token's text in a matrix row label."""
+
+
+def row_percent(weight: float) -> str:
+    """A weight of the heat row as the numbers show it."""
+    return f"{weight * 100:.1f}"
+
+
+def matrix_percent(weight: float) -> str:
+    """A weight of the matrix as the numbers show it (whole percents: 3 cells a column)."""
+    return f"{weight * 100:{MATRIX_CELL}.0f}"
+
+
+class AttentionView(VerticalScroll, can_focus=True):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket", "layer(1)", "Layer", key_display="[ ]",
+                tooltip="Next / previous layer"),
+        Binding("left_square_bracket", "layer(-1)", "", show=False),  # described with ]
+        Binding("full_stop", "head(1)", "Head", key_display=", .",
+                tooltip="Next / previous head (then the mean of all heads)"),
+        Binding("comma", "head(-1)", "", show=False),  # described with .
+        Binding("a", "mean", "Mean", tooltip="The mean over all heads, or back to one head"),
+        Binding("n", "numbers", "Numbers", tooltip="Show or hide the weights in percent"),
+        Binding("left", "token(-1)", "Previous token", show=False,
+                tooltip="Attention from the previous token"),
+        Binding("right", "token(1)", "Next token", show=False, tooltip="Attention from the next token"),
+    ]
+    BINDING_GROUP_TITLE = "Attention view (f3)"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Attention"
+        self.border_subtitle = "[ ] layer · , . head · a mean · n numbers"
+        self.maps: AttentionMaps | None = None
+        self.encoding: Encoding | None = None
+        self.position = 0
+        self.layer_index = 0
+        self.head_index: int | None = 0
+        """None: the mean over heads."""
+        self.numbers = False
+        self._waiting = "Waiting for the model…"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="attention-body")
+
+    # -- what to show -----------------------------------------------------------------------------
+    def waiting(self, why: str) -> None:
+        self.maps = None
+        self._waiting = why
+        self._render_view()
+
+    def show(self, maps: AttentionMaps, encoding: Encoding, position: int) -> None:
+        """Show ``maps`` of ``encoding`` from the token at ``position``; layer and head stay if they exist."""
+        self.maps, self.encoding = maps, encoding
+        self.layer_index = min(self.layer_index, maps.layers - 1)
+        if self.head_index is not None:
+            self.head_index = min(self.head_index, maps.heads - 1)
+        self.select(position)
+
+    def select(self, position: int) -> None:
+        """Attention from the token at ``position`` (the grid's selection)."""
+        self.position = position
+        self._render_view()
+
+    def selected_row(self) -> np.ndarray | None:
+        """The weights from the selected token to every token, as the heat row shows them."""
+        if self.maps is None:
+            return None
+        return self.maps.matrix(self.layer_index, self.head_index)[self._from()]
+
+    def _from(self) -> int:
+        return max(0, min(self.position, self.maps.weights.shape[-1] - 1))
+
+    # -- keys -------------------------------------------------------------------------------------
+    def action_layer(self, step: int) -> None:
+        if self.maps is not None:
+            self.layer_index = (self.layer_index + step) % self.maps.layers
+            self._render_view()
+
+    def action_head(self, step: int) -> None:
+        """Heads in a ring with the mean after the last one."""
+        if self.maps is None:
+            return
+        ring = [*range(self.maps.heads), None]
+        self.head_index = ring[(ring.index(self.head_index) + step) % len(ring)]
+        self._render_view()
+
+    def action_mean(self) -> None:
+        self.head_index = 0 if self.head_index is None else None
+        self._render_view()
+
+    def action_numbers(self) -> None:
+        self.numbers = not self.numbers
+        self._render_view()
+
+    def action_token(self, step: int) -> None:
+        self.post_message(TokenStep(step))
+
+    def on_resize(self) -> None:
+        if self.maps is not None:
+            self._render_view()
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _render_view(self) -> None:
+        body = self.query_one("#attention-body", Static)
+        if self.maps is None or self.encoding is None:
+            self.border_title = "Attention"
+            body.update(Content.styled(self._waiting, "$text-muted"))
+            return
+        maps = self.maps
+        head = self.head_index
+        which = f"mean of {maps.heads} heads" if head is None else f"head {head + 1}/{maps.heads}"
+        self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
+        tokens = self.encoding.tokens[:maps.weights.shape[-1]]
+        matrix = maps.matrix(self.layer_index, self.head_index)
+        chosen = self._from()
+        low, high = theme_color(self, "surface"), theme_color(self, "accent")
+        lines = [Content.assemble("From ", (f"{chosen} ", "$text-muted"), (tokens[chosen], "bold"),
+                                  " to each token")]
+        width = max(20, self.scrollable_content_region.width)
+        lines += self._heat_row(matrix[chosen], tokens, chosen, width, low, high)
+        lines.append(Content(""))
+        if len(tokens) > MATRIX_MAX_TOKENS:
+            lines.append(Content.styled(
+                f"The full matrix is drawn for up to {MATRIX_MAX_TOKENS} tokens; "
+                f"this input has {len(tokens)}. "
+                "Move through the tokens (← →) to see each row.", "$text-muted"))
+        else:
+            lines += self._matrix(matrix, tokens, chosen, low, high)
+        lines += [Content(""), Content.styled("Shade: weight ÷ the largest of its row · n: weights in %",
+                                              "$text-muted")]
+        body.update(Content("\n").join(lines))
+
+    def _heat_row(self, row: np.ndarray, tokens: tuple[str, ...], chosen: int, width: int,
+                  low, high) -> list[Content]:
+        """The tokens as text, each on its shade, wrapped to ``width``; numbers underneath when asked."""
+        peak = float(row.max()) or 1.0
+        lines: list[Content] = []
+        top: list[Content] = []
+        bottom: list[Content] = []
+        used = 0
+        for position, token in enumerate(tokens):
+            weight = float(row[position])
+            cells = max(cell_len(token), 4 if self.numbers else 1)
+            style = shade(low, high, weight / peak)
+            if position == chosen:
+                style += Style(bold=True, underline=True)
+            if top and used + cells > width:
+                lines += [Content(" ").join(top)] + ([Content(" ").join(bottom)] if self.numbers else [])
+                top, bottom, used = [], [], 0
+            top.append(Content.styled(token + " " * (cells - cell_len(token)), style))
+            bottom.append(Content.styled(row_percent(weight).rjust(cells), "$text-muted"))
+            used += cells + 1
+        if top:
+            lines += [Content(" ").join(top)] + ([Content(" ").join(bottom)] if self.numbers else [])
+        return lines
+
+    def _matrix(self, matrix: np.ndarray, tokens: tuple[str, ...], chosen: int, low, high) -> list[Content]:
+        """Rows attend from, columns to: one line per token, one shaded cell per token it attends to."""
+        label = 2 + 1 + MATRIX_LABEL + 1
+        header = [Content.styled("from ↓ to →".ljust(label), "$text-muted")]
+        for position in range(len(tokens)):
+            header.append(Content.styled(f"{position:>{MATRIX_CELL}}",
+                                         "bold $text-accent" if position == chosen else "$text-muted"))
+        lines = [Content.assemble(*header)]
+        for source, token in enumerate(tokens):
+            row = matrix[source]
+            peak = float(row.max()) or 1.0
+            name = Content(token).truncate(MATRIX_LABEL, ellipsis=True, pad=True)
+            mark = "bold $text-accent" if source == chosen else ""
+            parts = [Content.styled(f"{source:>2} ", "$text-muted"), name.stylize(mark) if mark else name,
+                     Content(" ")]
+            for target in range(len(tokens)):
+                text = matrix_percent(float(row[target])) if self.numbers else " " * MATRIX_CELL
+                parts.append(Content.styled(text, shade(low, high, float(row[target]) / peak)))
+            lines.append(Content.assemble(*parts))
+        return lines

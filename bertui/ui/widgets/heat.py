@@ -1,0 +1,36 @@
+"""Colour scales of the inside views, from the theme's own colours so every theme reads the same way.
+
+Attention is a shade from the pane's background to the accent; surprisal runs green → amber → red.
+"""
+
+from __future__ import annotations
+
+from textual.color import Color, Gradient
+from textual.dom import DOMNode
+from textual.style import Style
+
+SURPRISAL_CEILING_BITS = 12.0
+"""−log2 p at which the surprisal colour is fully red: the real token had p ≤ 1/4096."""
+
+
+def theme_color(node: DOMNode, name: str) -> Color:
+    """A colour variable of the app's theme (``surface``, ``accent``, ``success``…)."""
+    return Color.parse(node.app.get_css_variables()[name])
+
+
+def shade(low: Color, high: Color, amount: float) -> Style:
+    """A background ``amount`` (0..1) of the way from ``low`` to ``high``, with text that reads on it."""
+    background = low.blend(high, max(0.0, min(1.0, amount)))
+    return Style(background=background, foreground=background.get_contrast_text(0.9))
+
+
+class SurprisalScale:
+    """The colour of a token's surprisal: 0 bits (certain) green, amber half way, ≥ the ceiling red."""
+
+    def __init__(self, node: DOMNode) -> None:
+        self._gradient = Gradient((0.0, theme_color(node, "success")), (0.5, theme_color(node, "warning")),
+                                  (1.0, theme_color(node, "error")))
+
+    def style(self, bits: float) -> Style:
+        background = self._gradient.get_color(max(0.0, min(1.0, bits / SURPRISAL_CEILING_BITS)))
+        return Style(background=background, foreground=background.get_contrast_text(0.9))
