@@ -37,26 +37,34 @@ def candidate_rows(app) -> list[str]:
 
 
 class Wrapped:
-    """An engine whose analyze runs ``before(request)`` first (to block or to fail)."""
+    """An engine whose analyze runs ``before(request)`` first and rank ``before_rank(first)`` (to block or
+    to fail); ``seen`` and ``ranked`` are sentence A of each call."""
 
-    def __init__(self, engine, before) -> None:
+    def __init__(self, engine, before, before_rank=lambda first: None) -> None:
         self._engine = engine
         self._before = before
+        self._before_rank = before_rank
         self.info = engine.info
         self.mask_token = engine.mask_token
         self.seen: list[str] = []
+        self.ranked: list[str] = []
 
-    def analyze(self, request):
+    def analyze(self, request, **options):
         self.seen.append(request.text_a)
         self._before(request)
-        return self._engine.analyze(request)
+        return self._engine.analyze(request, **options)
+
+    def rank(self, first, candidates):
+        self.ranked.append(first)
+        self._before_rank(first)
+        return self._engine.rank(first, candidates)
 
 
-def wrapping(loader, before):
+def wrapping(loader, before, before_rank=lambda first: None):
     engines: list[Wrapped] = []
 
     def load(spec, **options):
-        engines.append(Wrapped(loader(spec, **options), before))
+        engines.append(Wrapped(loader(spec, **options), before, before_rank))
         return engines[-1]
 
     return load, engines
