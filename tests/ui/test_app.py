@@ -146,7 +146,7 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
         assert not app.results_current and status(app) == "ranking…"
         assert board.border_subtitle == "ranking…"  # the rows are the last ranking's, and say so
         assert set(candidate_rows(app)) == old
-        assert bar_styles(app) == {"$text-muted"}  # bars and figures greyed
+        assert bar_styles(app) == {"$foreground 40%"}  # ranks, bars and figures faint
         await pilot.press("ctrl+y")
         assert app.clipboard == ""  # no half answer handed out as if whole
         gate.open()

@@ -125,9 +125,9 @@ class Leaderboard(Vertical):
             prefix = Content.styled("  • ", "$text-muted")
         elif entry is None:
             prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
-        elif self._pending:  # another sentence A's ranking: its figures in grey, its bar uncoloured
+        elif self._pending:  # another sentence A's ranking: its rank, bar and figure faint
             prefix = Content.styled(f"{entry.rank:>3} {score_bar(entry.is_next, bar_width(width)).plain} "
-                                    f"{percent(entry.is_next)} ", "$text-muted")
+                                    f"{percent(entry.is_next)} ", "$foreground 40%")
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
             prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
