@@ -144,8 +144,8 @@ def run(bench: Bench) -> list[Row]:
         latencies, stall = result["latencies"], result["stall"]
         how = f"one key per {TYPISTS[name] * 1000:.0f} ms"
         few = analyses <= max(2, keys // 4) if name == "burst" else analyses < keys
-        rows.append(Row("app", f"{keys} keys {how}: analyses run (each = 1 encoder pass for the masks; then 1 "
-                        "for the 3-candidate leaderboard, only if no newer text is waiting)",
+        rows.append(Row("app", f"{keys} keys {how}: analyses run (each = 1 encoder pass for the masks; "
+                        "then 1 for the 3-candidate leaderboard, only if no newer text is waiting)",
                         f"{analyses} analyses, {result['rankings']} rankings, {passes} passes",
                         f"{keys} (one per key)", f"{analyses / keys:.2f} per key",
                         "far fewer than keys", verdict(few, f"{analyses} analyses for {keys} keys")))

@@ -179,7 +179,8 @@ def test_analysis_carries_everything_for_the_panes(engine):
 
 def test_analysis_without_ranking_runs_one_pass_and_leaves_the_rank_cache_alone(engine, monkeypatch):
     """The app's first stage: masks and the pair's IsNext from one pass; the ranking is left to rank()."""
-    request = AnalysisRequest(request_id=7, text_a="the [MASK] is blue.", text_b="a day.", candidates=("paris",))
+    request = AnalysisRequest(request_id=7, text_a="the [MASK] is blue.", text_b="a day.",
+                              candidates=("paris",))
     full = engine.analyze(request)
     passes = []
     hook = engine._heads.encoder.register_forward_hook(lambda *args: passes.append(1))

@@ -4,8 +4,8 @@ The window paints first; the model loads afterwards in the service's worker thre
 the request id at once and sends a request after a short debounce; an answer is shown only if its id
 is still the latest, i.e. it describes the text on screen. Answers come in two stages: the masks, then
 the next-sentence ranking, which the worker skips when newer text is already waiting; until it comes,
-the leaderboard's rows are the last ranking, dimmed under "ranking…". The same edits are saved to the session
-file (bertui.session) a little later, and once more on exit.
+the leaderboard's rows are the last ranking, dimmed under "ranking…". The same edits are saved to the
+session file (bertui.session) a little later, and once more on exit.
 """
 
 from __future__ import annotations
@@ -362,7 +362,8 @@ class BertuiApp(App[int]):
             self.query_one(StatusLine).state(message.error, "error")
             if self._ranking_due:  # the ranking of the rows on screen is not coming
                 request, analysis = self._shown
-                self.query_one(Leaderboard).show(request.text_a, None, analysis.next_sentence, pending="not ranked")
+                self.query_one(Leaderboard).show(request.text_a, None, analysis.next_sentence,
+                                                 pending="not ranked")
 
     def _caret(self) -> tuple[int, int] | None:
         """(sentence, caret) of the sentence being typed in, for the grid to follow; None elsewhere."""

@@ -130,7 +130,8 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
     gate = Gate()
     load, engines = wrapping(loader, lambda request: None,
                              lambda first: gate.wait() if first.endswith("walk .") else None)
-    app = make_app(engine_loader=load, text_a="the dog [MASK] .", candidates=("it ran .", "the sky is blue ."))
+    app = make_app(engine_loader=load, text_a="the dog [MASK] .",
+                   candidates=("it ran .", "the sky is blue ."))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await type_text(pilot, " walk")
@@ -155,8 +156,8 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
         fresh = engines[0]._engine.rank(request.text_a, request.candidates)
         assert analysis.ranking == fresh and board.border_subtitle == "ranked by IsNext"
         assert "$accent" in bar_styles(app)
-        best = fresh[0]
-        assert best.candidate in candidate_rows(app)[0] and f"{best.is_next * 100:.1f}%" in candidate_rows(app)[0]
+        best, top_row = fresh[0], candidate_rows(app)[0]
+        assert best.candidate in top_row and f"{best.is_next * 100:.1f}%" in top_row
 
 
 async def test_a_ranking_of_text_no_longer_on_screen_is_never_shown(loader, make_app):

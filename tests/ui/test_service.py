@@ -67,7 +67,7 @@ class FakeEngine:
 
 
 class RankingEngine(FakeEngine):
-    """A fake with a next-sentence head; ``asked`` is analyze's ``rank`` flag, ``ranked`` rank's sentence A."""
+    """A fake with a next-sentence head: ``asked`` holds analyze's ``rank`` flags, ``ranked`` rank's A."""
 
     info = SimpleNamespace(has_nsp_head=True)
 
