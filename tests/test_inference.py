@@ -177,6 +177,24 @@ def test_analysis_carries_everything_for_the_panes(engine):
     assert analysis.elapsed_ms > 0
 
 
+def test_analysis_without_ranking_runs_one_pass_and_leaves_the_rank_cache_alone(engine, monkeypatch):
+    """The app's first stage: masks and the pair's IsNext from one pass; the ranking is left to rank()."""
+    request = AnalysisRequest(request_id=7, text_a="the [MASK] is blue.", text_b="a day.",
+                              candidates=("paris",))
+    full = engine.analyze(request)
+    passes = []
+    hook = engine._heads.encoder.register_forward_hook(lambda *args: passes.append(1))
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(engine, "rank", lambda *args: pytest.fail("ranked"))
+            staged = engine.analyze(dataclasses.replace(request, text_b="another day."), rank=False)
+    finally:
+        hook.remove()
+    assert staged.ranking is None and len(passes) == 1
+    assert len(staged.masks) == 1 and staged.next_sentence != full.next_sentence  # its own pair, answered
+    assert engine.rank(request.text_a, request.candidates) is full.ranking  # still cached: no second pass
+
+
 def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     engine = Engine.load(str(bert_mlm_only_dir), device="cpu")
     assert not engine.info.has_nsp_head

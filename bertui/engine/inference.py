@@ -147,10 +147,12 @@ class Engine:
         return min(top_k, self.info.vocab_size)
 
     @torch.inference_mode()
-    def analyze(self, request: AnalysisRequest) -> Analysis:
+    def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis:
         """Tokens, top-k per mask and IsNext for the pair, from one encoder pass; ranking of candidates.
 
         Attention, the embedding breakdown and surprisal are computed only when the request asks.
+        ``rank=False`` leaves the ranking (a second, batched forward) out, ``ranking`` None: the app
+        shows the masks first and asks ``rank`` afterwards, only if no newer text is waiting.
         """
         started = time.perf_counter()
         top_k = self._check_top_k(request.top_k)
@@ -173,7 +175,7 @@ class Engine:
                 next_sentence = NextSentence(is_next=is_next, not_next=not_next)
             if request.attention:
                 attention = attention_maps(out.attentions)
-        ranking = self.rank(request.text_a, request.candidates) if self.has_nsp else None
+        ranking = self.rank(request.text_a, request.candidates) if rank and self.has_nsp else None
         notes = []
         if encoding.truncated:
             notes.append(f"{encoding.truncated} tokens cut at the model's maximum of {self.info.max_length}")

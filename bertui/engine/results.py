@@ -214,7 +214,8 @@ class Analysis:
     next_sentence: NextSentence | None = None
     """IsNext of (text_a, text_b); None without text_b or without an NSP head."""
     ranking: tuple[RankedCandidate, ...] | None = None
-    """Candidates ranked against text_a; None when the model has no NSP head."""
+    """Candidates ranked against text_a; None when the model has no NSP head (or, from
+    ``Engine.analyze(request, rank=False)``, when the ranking was left to ``Engine.rank``)."""
     elapsed_ms: float = 0.0
     notes: tuple[str, ...] = field(default=())
     """Things a person should know about this result (e.g. truncation, k clamped)."""

@@ -2,8 +2,10 @@
 
 The window paints first; the model loads afterwards in the service's worker thread. Every edit bumps
 the request id at once and sends a request after a short debounce; an answer is shown only if its id
-is still the latest, i.e. it describes the text on screen. The same edits are saved to the session
-file (bertui.session) a little later, and once more on exit.
+is still the latest, i.e. it describes the text on screen. Answers come in two stages: the masks, then
+the next-sentence ranking, which the worker skips when newer text is already waiting; until it comes,
+the leaderboard's rows are the last ranking, dimmed under "ranking…". The same edits are saved to the
+session file (bertui.session) a little later, and once more on exit.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -37,6 +40,8 @@ from bertui.ui.messages import (
     ModelFailed,
     ModelLoading,
     ModelReady,
+    RankingDone,
+    RankingFailed,
     TokenSelected,
     TokenStep,
 )
@@ -45,7 +50,7 @@ from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
 from bertui.ui.key_masks import KeyMasks, Texts
-from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.service import EngineLoader, ModelService, load_engine, ranked_later
 from bertui.ui.widgets.compare_panel import ComparePanel
 from bertui.ui.widgets.attention_view import AttentionView
 from bertui.ui.widgets.embedding_pane import EmbeddingPane
@@ -136,7 +141,7 @@ class BertuiApp(App[int]):
         ``compare``: a second model (B) answering every request beside the first.
         """
         super().__init__()
-        self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype)
+        self.service = ModelService(self, loader=engine_loader, device=device, dtype=dtype, staged=True)
         self._texts = (text_a, text_b)
         self._candidates = candidates
         self.steady = steady
@@ -159,6 +164,8 @@ class BertuiApp(App[int]):
         self._debounce: Timer | None = None
         self._submitted: tuple[AnalysisRequest, float] | None = None
         self._shown: tuple[AnalysisRequest, Analysis] | None = None
+        self._ranking_due = False
+        """The ranking of the shown request is still to come (its analysis has none yet)."""
         self.compare = None if compare is None else ComparePanel(
             compare, current=lambda: self.latest_request_id, loader=engine_loader, device=device, dtype=dtype,
             id="compare")
@@ -345,7 +352,7 @@ class BertuiApp(App[int]):
 
     @property
     def results_current(self) -> bool:
-        """Whether the panes answer the text on screen (an error counts as an answer)."""
+        """Whether the panes answer the text on screen, ranking included (an error counts as an answer)."""
         return self._answered == self._asked()
 
     @on(AnalysisDone)
@@ -354,7 +361,12 @@ class BertuiApp(App[int]):
         if analysis.request_id != self.latest_request_id or self._submitted is None:
             return  # a newer request is on its way: this answer describes text no longer on screen
         request, sent = self._submitted
-        self._answered = request
+        self._ranking_due = ranked_later(request, self.model_info)
+        if self._ranking_due and self._shown is not None and self._shown[1].ranking is not None and \
+                (self._shown[0].text_a, self._shown[0].candidates) == (request.text_a, request.candidates):
+            # Sentence B or k changed: the ranking on screen is this text's (RankingDone repeats it).
+            analysis, self._ranking_due = replace(analysis, ranking=self._shown[1].ranking), False
+        self._answered = None if self._ranking_due else request
         self._shown = (request, analysis)
         encoding = analysis.encoding
         self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal)
@@ -363,20 +375,38 @@ class BertuiApp(App[int]):
         self.query_one(Sentences).show_masked(tuple((encoding.sequence_ids[p], encoding.offsets[p])
                                                     for p in request.masked if p < len(encoding.tokens)))
         self._show_inside()
-        self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence)
+        self.query_one(Leaderboard).show(request.text_a, analysis.ranking, analysis.next_sentence,
+                                         pending="ranking…" if self._ranking_due else None)
         if self.compare is not None:
             self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
         if self._loading is None:
-            status.state("ready")
+            status.state("ranking…" if self._ranking_due else "ready", "busy" if self._ranking_due else "")
         if not self.steady:
             status.latency(f"{(time.perf_counter() - sent) * 1000:.0f} ms")
 
+    @on(RankingDone)
+    def _ranking_done(self, message: RankingDone) -> None:
+        if message.request_id != self.latest_request_id or self._shown is None or \
+                self._shown[1].request_id != message.request_id:
+            return  # the ranking of text no longer on screen
+        request, analysis = self._shown
+        self._shown = (request, replace(analysis, ranking=message.ranking))
+        self._answered, self._ranking_due = request, False
+        self.query_one(Leaderboard).show(request.text_a, message.ranking, analysis.next_sentence)
+        if self._loading is None:
+            self.query_one(StatusLine).state("ready")
+
     @on(AnalysisFailed)
-    def _analysis_failed(self, message: AnalysisFailed) -> None:
+    @on(RankingFailed)
+    def _analysis_failed(self, message: AnalysisFailed | RankingFailed) -> None:
         if message.request_id == self.latest_request_id and self._submitted is not None:
             self._answered = self._submitted[0]
             self.query_one(StatusLine).state(message.error, "error")
+            if self._ranking_due:  # the ranking of the rows on screen is not coming
+                request, analysis = self._shown
+                self.query_one(Leaderboard).show(request.text_a, None, analysis.next_sentence,
+                                                 pending="not ranked")
 
     def _caret(self) -> tuple[int, int] | None:
         """(sentence, caret) of the sentence being typed in, for the grid to follow; None elsewhere."""
@@ -534,9 +564,17 @@ class BertuiApp(App[int]):
                                      (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
                                      (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
 
-    def action_copy_json(self) -> None:
+    def _results_to_hand_out(self, verb: str) -> bool:
+        """Whether there are whole results to copy or export (a ranking still to come is not left out)."""
         if self._shown is None:
-            self.notify("Nothing to copy yet: no results.", severity="warning")
+            self.notify(f"Nothing to {verb} yet: no results.", severity="warning")
+        elif self._ranking_due:
+            self.notify(f"Nothing to {verb} yet: the next-sentence ranking of this text is not in.",
+                        severity="warning")
+        return self._shown is not None and not self._ranking_due
+
+    def action_copy_json(self) -> None:
+        if not self._results_to_hand_out("copy"):
             return
         request, analysis = self._shown
         results = {
@@ -555,8 +593,7 @@ class BertuiApp(App[int]):
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 
     def action_export(self) -> None:
-        if self._shown is None:
-            self.notify("Nothing to export yet: no results.", severity="warning")
+        if not self._results_to_hand_out("export"):
             return
         request, analysis = self._shown
 

@@ -1,6 +1,6 @@
 """Every custom message of the app, in one place, so that the flow reads top to bottom.
 
-The model worker thread posts the first five to the app (``post_message`` is thread-safe); the
+The model worker thread posts the first seven to the app (``post_message`` is thread-safe); the
 panes post the rest. Analysis messages carry the request id so the app can drop stale answers.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from bertui.engine.results import Analysis, ModelInfo
+from bertui.engine.results import Analysis, ModelInfo, RankedCandidate
 
 
 # -- from the worker thread -----------------------------------------------------------------------
@@ -38,12 +38,32 @@ class ModelFailed(Message):
 
 
 class AnalysisDone(Message):
+    """The answer to a request; from a staged service its ranking comes later, as RankingDone."""
+
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
         self.analysis = analysis
 
 
 class AnalysisFailed(Message):
+    def __init__(self, request_id: int, error: str) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.error = error
+
+
+class RankingDone(Message):
+    """The next-sentence ranking of request ``request_id``: its second stage, after AnalysisDone."""
+
+    def __init__(self, request_id: int, ranking: tuple[RankedCandidate, ...]) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.ranking = ranking
+
+
+class RankingFailed(Message):
+    """The ranking of ``request_id`` could not be computed (its masks were answered)."""
+
     def __init__(self, request_id: int, error: str) -> None:
         super().__init__()
         self.request_id = request_id

@@ -4,20 +4,32 @@ torch is imported only in that thread (the default loader imports the engine whe
 event loop never imports, loads or runs the model. Requests are not queued: there is one pending slot,
 and a newer request replaces one that has not started, so a burst of typing costs at most one pass
 beyond the one already running. Answers go back to the app as messages tagged with the request id.
+
+A staged service answers in two stages: the masks (one encoder pass) first, then the next-sentence
+ranking (a second, batched pass) only if no newer request is waiting by then. While a person types,
+each answer costs one pass instead of two, and the masks never wait for a ranking that is stale.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from textual.message import Message
 
 from bertui.engine.errors import BertuiError
-from bertui.engine.results import AnalysisRequest
-from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.ui.messages import (
+    AnalysisDone,
+    AnalysisFailed,
+    ModelFailed,
+    ModelLoading,
+    ModelReady,
+    RankingDone,
+    RankingFailed,
+)
 
 EngineLoader = Callable[..., Any]
 """``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature."""
@@ -29,6 +41,24 @@ _ONE_LOAD_AT_A_TIME = threading.Lock()
 
 class Target(Protocol):
     def post_message(self, message: Message) -> bool: ...
+
+
+class Answerer(Protocol):
+    """What the worker asks of an engine (bertui.engine.inference.Engine, or a test's wrapper of one)."""
+
+    info: ModelInfo
+
+    def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis: ...
+
+    def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]: ...
+
+
+def ranked_later(request: AnalysisRequest, info: ModelInfo) -> bool:
+    """Whether a staged service answers ``request``'s ranking in a second stage (RankingDone).
+
+    Only candidates to rank with a next-sentence head cost a pass; otherwise the first answer is whole.
+    """
+    return bool(request.candidates) and info.has_nsp_head
 
 
 def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None],
@@ -59,6 +89,11 @@ def keep_collector_off_long_lived_objects(*, free_replaced: bool) -> None:
     gc.freeze()
 
 
+def describe(error: Exception) -> str:
+    """bertui's own errors are written for a person already; any other is shortened to a line."""
+    return str(error) if isinstance(error, BertuiError) else short_error(error)
+
+
 def short_error(error: Exception) -> str:
     """A person-sized line for an error that is not one of bertui's own."""
     text = str(error).strip().splitlines()
@@ -68,8 +103,10 @@ def short_error(error: Exception) -> str:
 
 class ModelService:
     def __init__(self, target: Target, *, loader: EngineLoader = load_engine, device: str = "auto",
-                 dtype: str = "float32") -> None:
+                 dtype: str = "float32", staged: bool = False) -> None:
+        """``staged``: answer the ranking apart, after the masks (see ``ranked_later``)."""
         self._target = target
+        self._staged = staged
         self._loader = loader
         self._device = device
         self._dtype = dtype
@@ -77,7 +114,7 @@ class ModelService:
         self._spec_to_load: str | None = None
         self._request: AnalysisRequest | None = None
         self._closed = False
-        self._engine = None  # touched by the worker thread only
+        self._engine: Answerer | None = None  # touched by the worker thread only
         self._thread = threading.Thread(target=self._serve, name="bertui-model", daemon=True)
 
     # -- called from the event loop (never blocks on the model) --------------------------------------
@@ -144,11 +181,18 @@ class ModelService:
             self._target.post_message(ModelReady(spec, engine.info))
 
     def _analyze(self, request: AnalysisRequest) -> None:
+        staged = self._staged and ranked_later(request, self._engine.info)
         try:
-            analysis = self._engine.analyze(request)
-        except BertuiError as error:
-            self._target.post_message(AnalysisFailed(request.request_id, str(error)))
+            analysis = self._engine.analyze(request, rank=False) if staged else self._engine.analyze(request)
         except Exception as error:  # noqa: BLE001 — reported; the worker serves the next request
-            self._target.post_message(AnalysisFailed(request.request_id, short_error(error)))
+            self._target.post_message(AnalysisFailed(request.request_id, describe(error)))
+            return
+        self._target.post_message(AnalysisDone(analysis))
+        if not staged or self.pending is not None:
+            return  # a newer request is waiting: its answer will carry the ranking of the text on screen
+        try:
+            ranking = self._engine.rank(request.text_a, request.candidates)
+        except Exception as error:  # noqa: BLE001 — as above
+            self._target.post_message(RankingFailed(request.request_id, describe(error)))
         else:
-            self._target.post_message(AnalysisDone(analysis))
+            self._target.post_message(RankingDone(request.request_id, ranking))

@@ -36,27 +36,42 @@ def candidate_rows(app) -> list[str]:
     return [" ".join(options.get_option_at_index(i).prompt.plain.split()) for i in range(options.option_count)]
 
 
-class Wrapped:
-    """An engine whose analyze runs ``before(request)`` first (to block or to fail)."""
+def bar_styles(app) -> set[str]:
+    """The styles of the leaderboard rows' rank, bar and probability (the candidate's text has none)."""
+    options = app.query_one("#candidates", OptionList)
+    return {str(span.style) for i in range(options.option_count)
+            for span in options.get_option_at_index(i).prompt.spans}
 
-    def __init__(self, engine, before) -> None:
+
+class Wrapped:
+    """An engine whose analyze runs ``before(request)`` first and rank ``before_rank(first)`` (to block or
+    to fail); ``seen`` and ``ranked`` are sentence A of each call."""
+
+    def __init__(self, engine, before, before_rank=lambda first: None) -> None:
         self._engine = engine
         self._before = before
+        self._before_rank = before_rank
         self.info = engine.info
         self.mask_token = engine.mask_token
         self.seen: list[str] = []
+        self.ranked: list[str] = []
 
-    def analyze(self, request):
+    def analyze(self, request, **options):
         self.seen.append(request.text_a)
         self._before(request)
-        return self._engine.analyze(request)
+        return self._engine.analyze(request, **options)
+
+    def rank(self, first, candidates):
+        self.ranked.append(first)
+        self._before_rank(first)
+        return self._engine.rank(first, candidates)
 
 
-def wrapping(loader, before):
+def wrapping(loader, before, before_rank=lambda first: None):
     engines: list[Wrapped] = []
 
     def load(spec, **options):
-        engines.append(Wrapped(loader(spec, **options), before))
+        engines.append(Wrapped(loader(spec, **options), before, before_rank))
         return engines[-1]
 
     return load, engines
@@ -110,6 +125,91 @@ async def test_stale_results_are_dropped(loader, make_app):
         seen = engines[0].seen
         blocked = next(i for i, text in enumerate(seen) if "first" in text)
         assert seen[blocked + 1:] == ["second [MASK]"]
+
+
+async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanwhile(loader, make_app):
+    gate = Gate()
+    load, engines = wrapping(loader, lambda request: None,
+                             lambda first: gate.wait() if first.endswith("walk .") else None)
+    app = make_app(engine_loader=load, text_a="the dog [MASK] .",
+                   candidates=("it ran .", "the sky is blue ."))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, " walk")
+        await settle(pilot)
+        board = app.query_one(Leaderboard)
+        old = set(candidate_rows(app))  # the ranking of "the dog [MASK] . walk"
+        await type_text(pilot, " .")
+        await until(pilot, gate.entered.is_set)  # the ranking is running, the masks are in
+        await pilot.pause()
+        request, analysis = shown(app)
+        assert request.text_a == "the dog [MASK] . walk ." and analysis.masks
+        assert app.query_one(TokenGrid).encoding.tokens[-3:] == ("walk", ".", "[SEP]")
+        assert not app.results_current and status(app) == "ranking…"
+        assert board.border_subtitle == "ranking…"  # the rows are the last ranking's, and say so
+        assert set(candidate_rows(app)) == old
+        assert bar_styles(app) == {"$foreground 40%"}  # ranks, bars and figures faint
+        await pilot.press("ctrl+y")
+        assert app.clipboard == ""  # no half answer handed out as if whole
+        gate.open()
+        await settle(pilot)
+        request, analysis = shown(app)
+        fresh = engines[0]._engine.rank(request.text_a, request.candidates)
+        assert analysis.ranking == fresh and board.border_subtitle == "ranked by IsNext"
+        assert "$accent" in bar_styles(app)
+        best, top_row = fresh[0], candidate_rows(app)[0]
+        assert best.candidate in top_row and f"{best.is_next * 100:.1f}%" in top_row
+
+
+async def test_a_ranking_of_text_no_longer_on_screen_is_never_shown(loader, make_app):
+    gate = Gate()
+    load, engines = wrapping(loader, lambda request: None,
+                             lambda first: gate.wait() if first == "first [MASK]" else None)
+    app = make_app(engine_loader=load, candidates=("it ran .",))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_text(pilot, "first [MASK]")
+        await until(pilot, gate.entered.is_set)  # first's masks are shown, its ranking is running
+        board = app.query_one(Leaderboard)
+        ranked_shown = []  # sentence A of every ranking shown from now on
+        show = board.show
+        board.show = lambda first, ranking, *args, **kwargs: (
+            ranked_shown.append(first) if kwargs.get("pending") is None else None,
+            show(first, ranking, *args, **kwargs))
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "second [MASK]")
+        gate.open()
+        await settle(pilot)
+        assert ranked_shown and set(ranked_shown) == {"second [MASK]"}
+        assert engines[0].ranked[-2:] == ["first [MASK]", "second [MASK]"]
+        assert shown(app)[1].ranking == engines[0]._engine.rank("second [MASK]", ("it ran .",))
+
+
+async def test_no_ranking_is_computed_for_text_replaced_while_its_masks_ran(loader, make_app):
+    gate = Gate()
+    load, engines = wrapping(loader, lambda request: gate.wait() if "first" in request.text_a else None)
+    app = make_app(engine_loader=load, candidates=("it ran .",))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_text(pilot, "first [MASK]")
+        await until(pilot, gate.entered.is_set)
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "second [MASK]")
+        await until(pilot, lambda: app.service.pending is not None
+                    and app.service.pending.text_a == "second [MASK]")
+        gate.open()
+        await settle(pilot)
+        ranked = engines[0].ranked
+        assert "second [MASK]" in ranked and not any("first" in first for first in ranked)
+        # Typing in sentence B keeps sentence A and the candidates: the cached ranking, no pass for it.
+        passes = []
+        engines[0]._engine._heads.encoder.register_forward_hook(lambda *args: passes.append(1))
+        analyses = len(engines[0].seen)
+        await pilot.press("ctrl+b")
+        await type_text(pilot, "b")
+        await settle(pilot)
+        assert len(passes) == len(engines[0].seen) - analyses > 0  # one pass per analysis, none to rank
+        assert app.query_one(Leaderboard).border_subtitle == "ranked by IsNext"
 
 
 async def test_worker_error_reaches_status_and_next_request_is_served(loader, make_app):

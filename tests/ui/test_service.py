@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 from bertui.engine.errors import InputError, ModelLoadError
-from bertui.engine.results import Analysis, AnalysisRequest, Encoding
-from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
+from bertui.engine.results import Analysis, AnalysisRequest, Encoding, RankedCandidate
+from bertui.ui.messages import (
+    AnalysisDone,
+    AnalysisFailed,
+    ModelFailed,
+    ModelLoading,
+    ModelReady,
+    RankingDone,
+    RankingFailed,
+)
 from bertui.ui.service import ModelService
 from tests.ui.conftest import Gate
 
@@ -57,14 +66,37 @@ class FakeEngine:
         return Analysis(request_id=request.request_id, encoding=EMPTY)
 
 
-def service_with(engine: FakeEngine, inbox: Inbox, fail: set[str] = frozenset()) -> ModelService:
+class RankingEngine(FakeEngine):
+    """A fake with a next-sentence head: ``asked`` holds analyze's ``rank`` flags, ``ranked`` rank's A."""
+
+    info = SimpleNamespace(has_nsp_head=True)
+
+    def __init__(self, gate: Gate | None = None) -> None:
+        super().__init__(gate)
+        self.asked: list[bool] = []
+        self.ranked: list[str] = []
+
+    def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis:
+        self.asked.append(rank)
+        return super().analyze(request)
+
+    def rank(self, first: str, candidates) -> tuple[RankedCandidate, ...]:
+        self.ranked.append(first)
+        if first == "rank fails":
+            raise RuntimeError("nsp on fire")
+        return tuple(RankedCandidate(rank=i, candidate=c, is_next=0.5, not_next=0.5, index=i - 1)
+                     for i, c in enumerate(candidates, start=1))
+
+
+def service_with(engine: FakeEngine, inbox: Inbox, fail: set[str] = frozenset(),
+                 staged: bool = False) -> ModelService:
     def loader(spec, *, device, dtype, progress):
         progress("loading weights")
         if spec in fail:
             raise ModelLoadError(f"cannot load {spec!r}: not here")
         return engine
 
-    return ModelService(inbox, loader=loader, device="cpu")
+    return ModelService(inbox, loader=loader, device="cpu", staged=staged)
 
 
 def test_a_burst_of_requests_does_not_queue():
@@ -158,3 +190,47 @@ def test_the_collector_skips_a_loaded_model_and_frees_a_replaced_one():
     finally:
         service.close()
         gc.unfreeze()
+
+
+def test_a_staged_service_posts_the_masks_then_the_ranking():
+    inbox, engine = Inbox(), RankingEngine()
+    service = service_with(engine, inbox, staged=True)
+    service.load("fake")
+    service.submit(AnalysisRequest(1, "fine", candidates=("x", "y")))
+    ranking = inbox.wait_for(RankingDone)[0]
+    answers = [m for m in inbox.messages if isinstance(m, (AnalysisDone, RankingDone))]
+    assert [type(m) for m in answers] == [AnalysisDone, RankingDone]
+    assert answers[0].analysis.ranking is None and engine.asked == [False]
+    assert ranking.request_id == 1 and [r.candidate for r in ranking.ranking] == ["x", "y"]
+    service.submit(AnalysisRequest(2, "no candidates"))  # nothing to rank: one stage, whole
+    inbox.wait_for(AnalysisDone, 2)
+    assert engine.asked == [False, True] and engine.ranked == ["fine"]
+    service.close()
+
+
+def test_the_ranking_is_skipped_while_newer_text_waits():
+    gate, inbox = Gate(), Inbox()
+    engine = RankingEngine(gate)
+    service = service_with(engine, inbox, staged=True)
+    service.load("fake")
+    service.submit(AnalysisRequest(1, "slow", candidates=("x",)))
+    assert gate.entered.wait(10)
+    service.submit(AnalysisRequest(2, "fast", candidates=("x",)))
+    gate.open()
+    assert [m.request_id for m in inbox.wait_for(RankingDone)] == [2]
+    assert [m.analysis.request_id for m in inbox.of(AnalysisDone)] == [1, 2]
+    assert engine.ranked == ["fast"]  # request 1's ranking was never computed
+    service.close()
+
+
+def test_a_ranking_that_fails_is_reported_and_the_worker_carries_on():
+    inbox, engine = Inbox(), RankingEngine()
+    service = service_with(engine, inbox, staged=True)
+    service.load("fake")
+    service.submit(AnalysisRequest(1, "rank fails", candidates=("x",)))
+    failed = inbox.wait_for(RankingFailed)[0]
+    assert (failed.request_id, failed.error) == (1, "RuntimeError: nsp on fire")
+    assert inbox.of(AnalysisDone)[0].analysis.request_id == 1  # its masks were answered all the same
+    service.submit(AnalysisRequest(2, "fine", candidates=("x",)))
+    assert inbox.wait_for(RankingDone)[0].request_id == 2
+    service.close()

@@ -34,7 +34,10 @@ class SlowEngine:
         self.running = 0
         self._lock = threading.Lock()
 
-    def analyze(self, request: AnalysisRequest):
+    def rank(self, first, candidates):
+        return self.engine.rank(first, candidates)
+
+    def analyze(self, request: AnalysisRequest, **options):
         with self._lock:
             self.calls += 1
             self.running += 1
@@ -45,7 +48,7 @@ class SlowEngine:
             if call == self._fail_at:
                 self.failed += 1
                 raise RuntimeError("injected failure")
-            return self.engine.analyze(request)
+            return self.engine.analyze(request, **options)
         finally:
             with self._lock:
                 self.running -= 1

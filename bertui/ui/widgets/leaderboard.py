@@ -3,6 +3,7 @@
 The candidates are the person's list, edited here (add, edit, delete, reorder); every change posts
 CandidatesChanged and the app asks the model again. An edit is live: the text goes to the model as it
 is typed, and escape puts the old text back. The list shows either the ranking or the person's order.
+The ranking comes after the rest of an answer; until then the last one stays, dimmed, under a note.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Leaderboard(Vertical):
         self._ranking: dict[tuple[int, str], RankedCandidate] = {}
         self._has_nsp: bool | None = None  # unknown until a model answers
         self._next_sentence: NextSentence | None = None
+        self._pending: str | None = None  # why the ranking shown is not sentence A's
         self._first = ""
         self._ranked = True
         self._rows: list[int] = []  # candidate index of each row on screen
@@ -74,11 +76,17 @@ class Leaderboard(Vertical):
 
     # -- what the app tells it ------------------------------------------------------------------------
     def show(self, first: str, ranking: tuple[RankedCandidate, ...] | None,
-             next_sentence: NextSentence | None) -> None:
-        """The answer for sentence A = ``first``; ``ranking`` None means the model has no NSP head."""
+             next_sentence: NextSentence | None, *, pending: str | None = None) -> None:
+        """The answer for sentence A = ``first``; ``ranking`` None means the model has no NSP head.
+
+        ``pending``: the model has the head but ``first``'s ranking is not in, for the reason given (a
+        few words): the last ranking stays in place, dimmed, so the rows do not jump while A is typed.
+        """
         self._first = first
-        self._has_nsp = ranking is not None
-        self._ranking = {(entry.index, entry.candidate): entry for entry in ranking or ()}
+        self._has_nsp = ranking is not None or pending is not None
+        if pending is None:
+            self._ranking = {(entry.index, entry.candidate): entry for entry in ranking or ()}
+        self._pending = pending
         self._next_sentence = next_sentence
         self._refresh_rows()
 
@@ -104,8 +112,8 @@ class Leaderboard(Vertical):
             options.highlighted = order.index(chosen)
         elif order:
             options.highlighted = 0
-        self.border_subtitle = "" if self._has_nsp is False else "ranked by IsNext" if self._ranked else \
-            "your order"
+        self.border_subtitle = "" if self._has_nsp is False else self._pending or (
+            "ranked by IsNext" if self._ranked else "your order")
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
@@ -117,6 +125,9 @@ class Leaderboard(Vertical):
             prefix = Content.styled("  • ", "$text-muted")
         elif entry is None:
             prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
+        elif self._pending:  # another sentence A's ranking: its rank, bar and figure faint
+            prefix = Content.styled(f"{entry.rank:>3} {score_bar(entry.is_next, bar_width(width)).plain} "
+                                    f"{percent(entry.is_next)} ", "$foreground 40%")
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
             prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
