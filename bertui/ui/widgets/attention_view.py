@@ -8,9 +8,8 @@ weights themselves, in percent. The app asks the model for attention only while 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,6 +21,9 @@ from textual.widgets import Static
 from bertui.engine.results import AttentionMaps, Encoding
 from bertui.ui.messages import TokenStep
 from bertui.ui.widgets.heat import shade, theme_color
+
+if TYPE_CHECKING:  # numpy only in annotations: not imported before the first paint
+    import numpy as np
 
 MATRIX_MAX_TOKENS = 24
 """Longest input that also gets the full matrix: 24 columns of 3 cells fit beside the predictions."""
