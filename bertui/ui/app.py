@@ -31,7 +31,6 @@ from textual.widgets import Button, Footer, Input
 
 from bertui import export, session
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
-from bertui.export import dumps
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
@@ -577,18 +576,7 @@ class BertuiApp(App[int]):
         if not self._results_to_hand_out("copy"):
             return
         request, analysis = self._shown
-        results = {
-            "model": self.model_spec,
-            "text_a": request.text_a,
-            "text_b": request.text_b,
-            "top_k": request.top_k,
-            "encoding": analysis.encoding.to_json(),
-            "masks": [mask.to_json() for mask in analysis.masks],
-            "next_sentence": None if analysis.next_sentence is None else {
-                "is_next": analysis.next_sentence.is_next, "not_next": analysis.next_sentence.not_next},
-            "ranking": None if analysis.ranking is None else [entry.to_json() for entry in analysis.ranking],
-        }
-        text = dumps(results)
+        text = export.to_json(request, analysis, self.model_info)  # the same document as Export… as JSON
         self.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 

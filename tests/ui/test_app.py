@@ -435,9 +435,11 @@ async def test_insert_mask_copy_json_help_and_palette(make_app):
         await pilot.press("ctrl+y")
         copied = json.loads(app.clipboard)
         assert copied["text_a"] == "a[MASK] b"
-        assert copied["encoding"]["tokens"] == list(shown(app)[1].encoding.tokens)
-        assert copied["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str", "sequence"}
-        assert copied["ranking"][0].keys() == {"rank", "candidate", "is_next", "not_next"}
+        # The headless commands' keys, as Export… writes them.
+        assert copied["tokenize"]["tokens"] == list(shown(app)[1].encoding.tokens)
+        assert copied["fill"]["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str", "sequence"}
+        assert copied["nsp"]["ranking"][0].keys() == {"rank", "candidate", "is_next", "not_next"}
+        assert copied["info"]["model_type"] == app.model_info.model_type
 
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)

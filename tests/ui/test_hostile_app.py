@@ -58,7 +58,7 @@ async def test_control_characters_and_markup_are_shown_never_sent(make_app):
         copied = json.loads(app.clipboard)
         assert copied["text_a"] == f"{MARKUP} {ESC_CODES}" and copied["text_b"] == ESC_CODES
         assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", app.clipboard)
-        assert sorted(r["candidate"] for r in copied["ranking"]) == sorted(candidates)
+        assert sorted(r["candidate"] for r in copied["nsp"]["ranking"]) == sorted(candidates)
 
 
 async def test_a_model_spec_with_escapes_is_shown_not_obeyed(make_app):
