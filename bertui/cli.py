@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from bertui import __version__
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import without_surrogates
 from bertui.engine.errors import BertuiError, InputError
 from bertui.export import dumps
 
-DEFAULT_MODEL = "bert-base-uncased"  # the same default as bertui.engine.loading, without importing torch
 EXIT_MODEL, EXIT_INPUT = 1, 2
 REMOTE_CODE_WARNING = ("bertui: warning: --trust-remote-code lets the model's own Python code run on this "
                        "machine, with your permissions; use it only for checkpoints whose code you trust")
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bertui {__version__}")
     _model_options(parser, defaults=True)
     parser.add_argument("--top-k", "-k", type=_top_k, default=None,
-                        help="predictions per mask (app); default: the last session's, else 5")
+                        help=f"predictions per mask (app); default: the last session's, else {DEFAULT_TOP_K}")
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument("--no-session", action="store_true",
                       help="the app neither restores nor saves the session (sentences, candidates, k, model)")
@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     fill = command("fill", "top-k predictions for every [MASK] in the text")
     fill.add_argument("text", help=text_help)
     fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
-    fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS, help="default 5")
+    fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS,
+                      help=f"default {DEFAULT_TOP_K}")
     nsp = command("nsp", "rank candidate next sentences by IsNext probability (BERT's NSP head)")
     nsp.add_argument("first", help="the first sentence")
     nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
@@ -137,7 +138,7 @@ def _headless(args: argparse.Namespace) -> dict:
     if args.command == "tokenize":
         return engine.encode(text, args.pair).to_json()
     if args.command == "fill":
-        masks = engine.fill(text, args.pair, top_k=args.top_k or 5)
+        masks = engine.fill(text, args.pair, top_k=args.top_k or DEFAULT_TOP_K)
         return {"masks": [mask.to_json() for mask in masks]}
     first = without_surrogates(args.first)
     ranking = engine.rank(first, candidates)
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from bertui.serve import serve
 
-            return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or 5, args.host,
+            return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K, args.host,
                          args.port, trust_remote_code=args.trust_remote_code,
                          compare=args.compare)
         result = _headless(args)

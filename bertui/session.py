@@ -18,6 +18,8 @@ from pathlib import Path
 
 import platformdirs
 
+from bertui.defaults import DEFAULT_TOP_K
+
 VERSION = 1
 FILE_NAME = "session.json"
 
@@ -29,7 +31,7 @@ class Session:
     """Kept even when pair mode is off: the person typed it."""
     pair_mode: bool = False
     candidates: tuple[str, ...] = ()
-    top_k: int = 5
+    top_k: int = DEFAULT_TOP_K
     model: str | None = None
     """The last model that loaded (a failed one is not worth coming back to)."""
 

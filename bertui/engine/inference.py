@@ -15,7 +15,8 @@ from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, to
 from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, surprisal, whole_words
-from bertui.engine.loading import DEFAULT_MODEL, Loaded, Progress, load_model
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
+from bertui.engine.loading import Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
@@ -198,7 +199,7 @@ class Engine:
                          rows_per_chunk=RANK_TOKEN_BUDGET // max(1, len(encoding.input_ids)),
                          token_of=self._tokenizer.convert_ids_to_tokens)
 
-    def fill(self, text_a: str, text_b: str | None = None, top_k: int = 5) -> tuple[MaskPrediction, ...]:
+    def fill(self, text_a: str, text_b: str | None = None, top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""
         analysis = self.analyze(AnalysisRequest(request_id=0, text_a=text_a, text_b=text_b, top_k=top_k))
         if not analysis.masks:

@@ -21,10 +21,10 @@ import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PretrainedConfig
 from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING_NAMES
 
+from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
 from bertui.engine.errors import ModelLoadError
 
-DEFAULT_MODEL = "bert-base-uncased"
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
 NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "MegatronBertForPreTraining"}

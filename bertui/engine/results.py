@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from bertui.defaults import DEFAULT_TOP_K
+
 if TYPE_CHECKING:  # numpy costs ~0.2 s to import: the app's first paint must not wait for it
     import numpy as np
 
@@ -21,7 +23,7 @@ class AnalysisRequest:
     request_id: int
     text_a: str
     text_b: str | None = None
-    top_k: int = 5
+    top_k: int = DEFAULT_TOP_K
     candidates: tuple[str, ...] = ()
     masked: tuple[int, ...] = ()
     """Token positions to mask as well, without editing the text (mask any token or whole word)."""

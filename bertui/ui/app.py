@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 
 from bertui import export, session
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo
 from bertui.ui.messages import (
     AnalysisDone,
@@ -64,7 +65,6 @@ from bertui.ui.widgets.token_grid import TokenGrid
 
 DEBOUNCE_SECONDS = 0.03
 SESSION_SAVE_SECONDS = 0.5  # typing saves at most twice a second; quitting saves at once
-DEFAULT_MODEL = "bert-base-uncased"
 TOP_K_RANGE = (1, 50)
 DEFAULT_MASK = "[MASK]"
 EXAMPLE_TEXT = "The capital of France is [MASK]."
@@ -128,8 +128,8 @@ class BertuiApp(App[int]):
     top_k: reactive[int] = reactive(5, init=False)
     pair_mode: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, model: str = "bert-base-uncased", *, device: str = "auto", dtype: str = "float32",
-                 top_k: int = 5, engine_loader: EngineLoader = load_engine, text_a: str = "",
+    def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "auto", dtype: str = "float32",
+                 top_k: int = DEFAULT_TOP_K, engine_loader: EngineLoader = load_engine, text_a: str = "",
                  text_b: str = "", candidates: tuple[str, ...] = (), pair: bool = False,
                  session_file: Path | None = None, saved_model: str | None = None, notice: str | None = None,
                  steady: bool = False, compare: str | None = None) -> None:
@@ -619,7 +619,7 @@ def build_app(model: str | None = None, device: str = "auto", dtype: str = "floa
         options = dict(text_a=saved.text_a, text_b=saved.text_b, pair=saved.pair_mode,
                        candidates=saved.candidates)
     return BertuiApp(model or (saved and saved.model) or DEFAULT_MODEL, device=device, dtype=dtype,
-                     top_k=top_k if top_k is not None else saved.top_k if saved else 5, engine_loader=loader,
+                     top_k=top_k if top_k is not None else saved.top_k if saved else DEFAULT_TOP_K, engine_loader=loader,
                      session_file=session_file, saved_model=saved.model if saved else None, notice=notice,
                      compare=compare, **options)
 
