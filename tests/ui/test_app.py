@@ -67,6 +67,19 @@ class Wrapped:
         return self._engine.rank(first, candidates)
 
 
+async def retype_while_busy(pilot, gate: Gate) -> None:
+    """Type "first [MASK]", and while the worker is held on it, replace it by "second [MASK]"; then let
+    the worker go. The second text waits in the service's slot when the gate opens."""
+    app = pilot.app
+    await type_text(pilot, "first [MASK]")
+    await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
+    await pilot.press("ctrl+u")
+    await type_text(pilot, "second [MASK]")
+    await until(pilot, lambda: app.service.pending is not None
+                and app.service.pending.text_a == "second [MASK]")
+    gate.open()
+
+
 def wrapping(loader, before, before_rank=lambda first: None):
     engines: list[Wrapped] = []
 
@@ -110,13 +123,7 @@ async def test_stale_results_are_dropped(loader, make_app):
         show = grid.show
         grid.show = lambda encoding, follow=None, **more: (painted.append(encoding.tokens),
                                                           show(encoding, follow, **more))
-        await type_text(pilot, "first [MASK]")
-        await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
-        await pilot.press("ctrl+u")
-        await type_text(pilot, "second [MASK]")
-        await until(pilot, lambda: app.service.pending is not None
-                    and app.service.pending.text_a == "second [MASK]")
-        gate.open()
+        await retype_while_busy(pilot, gate)
         await settle(pilot)
         assert shown(app)[0].text_a == "second [MASK]"
         assert "second" in grid.encoding.tokens
@@ -191,13 +198,7 @@ async def test_no_ranking_is_computed_for_text_replaced_while_its_masks_ran(load
     app = make_app(engine_loader=load, candidates=("it ran .",))
     async with app.run_test() as pilot:
         await settle(pilot)
-        await type_text(pilot, "first [MASK]")
-        await until(pilot, gate.entered.is_set)
-        await pilot.press("ctrl+u")
-        await type_text(pilot, "second [MASK]")
-        await until(pilot, lambda: app.service.pending is not None
-                    and app.service.pending.text_a == "second [MASK]")
-        gate.open()
+        await retype_while_busy(pilot, gate)
         await settle(pilot)
         ranked = engines[0].ranked
         assert "second [MASK]" in ranked and not any("first" in first for first in ranked)
