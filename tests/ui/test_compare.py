@@ -6,6 +6,7 @@ import pytest
 
 from bertui.engine.results import Analysis, AnalysisRequest
 from bertui.ui.app import BertuiApp
+from bertui.ui.visible import visible
 from bertui.ui.widgets.compare_panel import NO_NSP_HEAD
 from bertui.ui.widgets.mask_panel import MaskPanel
 from tests import tiny_models
@@ -201,3 +202,16 @@ async def test_b_that_cannot_load_leaves_a_working(compare_loader):
 def test_compare_snapshot(snap_compare, compare_loader):
     assert snap_compare(compare_app(compare_loader, DISTILBERT, text_a="the dog ate my [MASK] .",
                                     candidates=CANDIDATES), terminal_size=(100, 30), run_before=both_answered)
+
+
+async def test_control_characters_in_b_s_pane_are_shown_never_sent(compare_loader):
+    """B's candidates (and its tokens and spec) are drawn through ``visible`` like A's: none reach the
+    terminal raw."""
+    from tests.hostile_cases import ESC_CODES
+    from tests.ui.test_hostile_app import CONTROLS, painted
+
+    app = compare_app(compare_loader, OTHER_BERT, text_a="a [MASK] .", candidates=(ESC_CODES,))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await both_answered(pilot)
+        assert not [text for text in painted(app) if CONTROLS.search(text)]
+        assert visible(ESC_CODES) in app.compare.query_one("#compare-nsp").content.plain

@@ -31,8 +31,9 @@ class MaskPanel(VerticalScroll):
         yield Static(id="mask-body")
 
     def waiting(self, why: str) -> None:
+        """Say why there are no predictions; ``why`` may name a model spec or an error, shown as text."""
         self._masks = ()
-        self.query_one("#mask-body", Static).update(Content.styled(why, "$text-muted"))
+        self.query_one("#mask-body", Static).update(Content.styled(visible(why), "$text-muted"))
 
     def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool,
              words: tuple[WordPrediction, ...] = ()) -> None:
