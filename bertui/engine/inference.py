@@ -14,23 +14,29 @@ import torch
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
-from bertui.engine.introspection import attention_maps, embedding_breakdown, surprisal, whole_words
+from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
+from bertui.engine.joint import joint_fill
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.loading import Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
     Encoding,
+    JointFill,
     MaskPrediction,
+    MaskTargets,
     ModelInfo,
     NextSentence,
     Prediction,
     RankedCandidate,
+    Surprisal,
     WordPrediction,
 )
+from bertui.engine.scoring import Scorer, surprisal, target_scores
 from bertui.engine.threads import configure_threads
 
-# Tokens (rows × padded length) in one NSP ranking forward: bounds memory for any list length.
+# Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words
+# and joint fills): bounds memory for any list or text length.
 RANK_TOKEN_BUDGET = 16384
 NO_NSP = ("this model has no next-sentence head: NSP exists only in BERT pretraining checkpoints "
           "(e.g. bert-base-uncased), not in RoBERTa, DistilBERT, ALBERT, ELECTRA or MLM-only BERTs")
@@ -48,6 +54,8 @@ class Engine:
         self._continuation = self._continuation_ids()
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
+        self.passes = 0
+        """Encoder forwards run so far, each however many rows it batches (tests and benchmarks count them)."""
         self.info = self._describe(spec)
 
     def _continuation_ids(self) -> torch.Tensor | None:
@@ -111,6 +119,7 @@ class Engine:
         Attention weights need the eager attention kernel; it is switched on for this pass only.
         """
         module = self._heads.encoder if self._heads.mlm is not None else self._model
+        self.passes += 1
         if not attention:
             return module(**inputs)
         self._model.set_attn_implementation("eager")
@@ -163,14 +172,22 @@ class Engine:
         want_nsp = request.text_b is not None and self.has_nsp
         masks: tuple[MaskPrediction, ...] = ()
         words: tuple[WordPrediction, ...] = ()
-        next_sentence = attention = None
+        targets: tuple[MaskTargets, ...] = ()
+        next_sentence = attention = joint = None
         if positions or want_nsp or request.attention:
             out = self._forward(inputs, attention=request.attention)
             if positions:
-                probs = self._vocab_logits(out, 0, positions).float().softmax(dim=-1)
+                logits = self._vocab_logits(out, 0, positions).float()
+                probs = logits.softmax(dim=-1)
                 masks = self._predictions(encoding, probs, top_k)
                 words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
                                     self._tokenizer.convert_tokens_to_string, top_k)
+                log_probs = logits.log_softmax(-1) if request.targets or request.joint else None
+                if request.targets:
+                    targets = target_scores(self._scorer(), encoding, inputs, log_probs, request.targets,
+                                            self._tokenizer, self.info.max_length)
+                if request.joint and len(positions) > 1:
+                    joint = self._joint(encoding, inputs, log_probs, max(request.beam, top_k), top_k)
             if want_nsp:
                 is_next, not_next = self._heads.nsp(out.pooler_output).float().softmax(-1)[0].tolist()
                 next_sentence = NextSentence(is_next=is_next, not_next=not_next)
@@ -189,15 +206,37 @@ class Engine:
             embeddings=(embedding_breakdown(self._heads.encoder, inputs, self.info.model_type)
                         if request.embeddings else None),
             surprisal=self._surprisal(encoding, inputs) if request.surprisal else None,
+            targets=targets, joint=joint,
         )
 
-    def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]):
-        def logits_at(rows: dict[str, torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
-            return self._vocab_logits(self._forward(rows), torch.arange(len(positions)), positions)
+    def _scorer(self) -> Scorer:
+        def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor, positions: torch.Tensor):
+            return self._vocab_logits(self._forward(rows), row_index, positions)
 
-        return surprisal(encoding, inputs, self._tokenizer.mask_token_id, logits_at,
-                         rows_per_chunk=RANK_TOKEN_BUDGET // max(1, len(encoding.input_ids)),
-                         token_of=self._tokenizer.convert_ids_to_tokens)
+        # Read at each call: benchmarks switch the budget off to show what it bounds.
+        return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id, token_budget=RANK_TOKEN_BUDGET)
+
+    def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]) -> Surprisal:
+        return surprisal(self._scorer(), encoding, inputs, self._tokenizer.convert_ids_to_tokens)
+
+    def _joint(self, encoding: Encoding, inputs: dict[str, torch.Tensor], first: torch.Tensor, width: int,
+               top_k: int) -> JointFill:
+        positions = encoding.mask_positions
+        kept = [i for i, special in enumerate(encoding.special) if not special]
+        decode = self._tokenizer.decode
+
+        def describe(ids: list[int]) -> tuple[tuple[str, ...], str]:
+            return tuple(decode([ids[p]]) for p in positions), decode([ids[i] for i in kept])
+
+        return joint_fill(self._scorer(), inputs, positions, width, top_k, describe, first=first)
+
+    @torch.inference_mode()
+    def score(self, text_a: str, text_b: str | None = None) -> tuple[Encoding, Surprisal]:
+        """Every real token scored with it alone masked (PLL) and word-l2r, in batched passes."""
+        batch, encoding = self._tokenize(text_a, text_b)
+        if not any(not special for special in encoding.special):
+            raise InputError("nothing to score: the text has no tokens")
+        return encoding, self._surprisal(encoding, self._model_inputs(batch))
 
     def fill(self, text_a: str, text_b: str | None = None, top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""

@@ -1,9 +1,9 @@
-"""Looking inside the model: attention maps, the input-embedding breakdown, whole-word fillings and
-surprisal. Each is computed only when a request asks for it; none changes the plain analysis path."""
+"""Looking inside the model: attention maps, the input-embedding breakdown and whole-word fillings.
+Each is computed only when a request asks for it; none changes the plain analysis path. (Surprisal,
+the per-token PLL, lives in ``scoring`` with the other masked-copy scores.)"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -12,8 +12,6 @@ from bertui.engine.results import (
     AttentionMaps,
     EmbeddingBreakdown,
     Encoding,
-    Surprisal,
-    TokenSurprisal,
     WordPrediction,
 )
 
@@ -56,6 +54,15 @@ def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor
                  for i in range(ids.shape[0]))
 
 
+def word_groups(encoding: Encoding) -> list[list[int]]:
+    """The token positions of each word (its pieces, left to right), special tokens left out."""
+    groups: dict[tuple[int | None, int], list[int]] = {}
+    for position, (sequence, word) in enumerate(zip(encoding.sequence_ids, encoding.word_ids)):
+        if word is not None:
+            groups.setdefault((sequence, word), []).append(position)
+    return list(groups.values())
+
+
 def whole_words(encoding: Encoding, probs: torch.Tensor, continuation: torch.Tensor | None,
                 token_of: Callable[[list[int]], list[str]], join: Callable[[list[str]], str],
                 top_k: int) -> tuple[WordPrediction, ...]:
@@ -66,12 +73,8 @@ def whole_words(encoding: Encoding, probs: torch.Tensor, continuation: torch.Ten
     ``##`` ids) a word starts with a plain piece and goes on with ``##`` pieces.
     """
     row_of = {position: row for row, position in enumerate(encoding.mask_positions)}
-    groups: dict[tuple[int | None, int], list[int]] = {}
-    for position, (sequence, word) in enumerate(zip(encoding.sequence_ids, encoding.word_ids)):
-        if word is not None:
-            groups.setdefault((sequence, word), []).append(position)
     results = []
-    for positions in groups.values():
+    for positions in word_groups(encoding):
         if len(positions) < 2 or any(p not in row_of for p in positions):
             continue
         beam: list[tuple[float, list[int]]] = [(1.0, [])]
@@ -86,32 +89,3 @@ def whole_words(encoding: Encoding, probs: torch.Tensor, continuation: torch.Ten
                                       words=tuple(join(token_of(ids)) for _, ids in beam),
                                       scores=tuple(score for score, _ in beam)))
     return tuple(results)
-
-
-def surprisal(encoding: Encoding, inputs: dict[str, torch.Tensor], mask_token_id: int,
-              logits_at: Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor],
-              rows_per_chunk: int, token_of: Callable[[int], str]) -> Surprisal:
-    """Mask each real token in turn — all copies in batched forwards — and score the true token.
-
-    ``logits_at(inputs, positions)`` returns the vocabulary logits at ``positions[row]`` of each row.
-    """
-    positions = [i for i, special in enumerate(encoding.special)
-                 if not special and encoding.input_ids[i] != mask_token_id]
-    scored: list[TokenSurprisal] = []
-    total_log_probability = 0.0
-    for start in range(0, len(positions), max(1, rows_per_chunk)):
-        chunk = torch.tensor(positions[start:start + rows_per_chunk], device=inputs["input_ids"].device)
-        rows = {name: tensor.expand(len(chunk), -1).clone() for name, tensor in inputs.items()}
-        truth = rows["input_ids"][torch.arange(len(chunk)), chunk].clone()
-        rows["input_ids"][torch.arange(len(chunk)), chunk] = mask_token_id
-        logits = logits_at(rows, chunk).float()
-        log_probs = logits.log_softmax(-1)
-        true_log_probs = log_probs.gather(1, truth[:, None])[:, 0]
-        ranks = (log_probs > true_log_probs[:, None]).sum(-1) + 1
-        for position, token_id, log_p, rank in zip(chunk.tolist(), truth.tolist(), true_log_probs.tolist(),
-                                                   ranks.tolist()):
-            total_log_probability += log_p
-            scored.append(TokenSurprisal(position=position, token=token_of(token_id),
-                                         probability=math.exp(log_p), rank=int(rank),
-                                         surprisal=-log_p / math.log(2)))
-    return Surprisal(tokens=tuple(scored), pseudo_log_likelihood=total_log_probability)

@@ -7,6 +7,7 @@ commands print; fill-mask keys follow transformers' fill-mask pipeline.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,13 @@ class AnalysisRequest:
     """Return the token/segment/position embedding breakdown of every token."""
     surprisal: bool = False
     """Mask each token in turn (one batched forward) and score the real token."""
+    targets: tuple[str, ...] = ()
+    """Words to score at every mask. One-piece words are read from the logits of the top-k (no extra
+    pass); a word of several pieces widens the mask and costs one batched pass per mask and word."""
+    joint: bool = False
+    """With two or more masks, search their best fillings together (a beam: one pass per mask + one)."""
+    beam: int = 0
+    """Width of the joint-fill beam; never below top_k (0: top_k)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,72 @@ class EmbeddingBreakdown:
 
 
 @dataclass(frozen=True)
+class TargetScore:
+    """One chosen word at one mask. ``pieces`` empty: the word is not in the vocabulary (no score)."""
+
+    target: str
+    pieces: tuple[str, ...]
+    log_prob: float | None
+    """Natural log. One piece: log P(piece) at the mask, as the fill-mask pipeline's ``targets=``.
+    Several: the mask widened to one mask per piece, the pieces filled in, and the sum of each piece's
+    log-probability with it alone masked (the masked positions' PLL, as joint fillings are scored)."""
+    rank: int | None
+    """Rank of a one-piece word among the whole vocabulary at the mask (1 = first guess); None for more."""
+    note: str = ""
+
+    @property
+    def probability(self) -> float | None:
+        return None if self.log_prob is None else math.exp(self.log_prob)
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "pieces": list(self.pieces), "n_pieces": len(self.pieces),
+                "in_vocabulary": bool(self.pieces), "probability": self.probability,
+                "log_prob": self.log_prob, "rank": self.rank, "note": self.note}
+
+
+@dataclass(frozen=True)
+class MaskTargets:
+    position: int
+    """Index of the mask in ``Encoding.tokens``."""
+    scores: tuple[TargetScore, ...]
+
+    def to_json(self) -> dict:
+        return {"position": self.position, "targets": [score.to_json() for score in self.scores]}
+
+
+@dataclass(frozen=True)
+class JointFilling:
+    token_ids: tuple[int, ...]
+    """One per mask, in the order of ``JointFill.positions``."""
+    tokens: tuple[str, ...]
+    sequence: str
+    """The text with every mask filled (special tokens left out)."""
+    score: float
+    """The masked positions' PLL: sum over the masks of log P(filled token | every other token filled)."""
+    log_probs: tuple[float, ...]
+    """Each mask's term of ``score``."""
+
+    def to_json(self) -> dict:
+        return {"tokens": list(self.tokens), "token_ids": list(self.token_ids), "sequence": self.sequence,
+                "score": self.score, "log_probs": list(self.log_probs)}
+
+
+@dataclass(frozen=True)
+class JointFill:
+    """Best fillings of all the masks together, found by a beam and ranked by their masked-positions PLL."""
+
+    positions: tuple[int, ...]
+    beam: int
+    fillings: tuple[JointFilling, ...]
+    passes: int
+    """Encoder passes the search took beyond the plain analysis (batched: many rows per pass)."""
+
+    def to_json(self) -> dict:
+        return {"positions": list(self.positions), "beam": self.beam, "passes": self.passes,
+                "fillings": [filling.to_json() for filling in self.fillings]}
+
+
+@dataclass(frozen=True)
 class TokenSurprisal:
     position: int
     token: str
@@ -144,6 +218,15 @@ class TokenSurprisal:
     """1 = the model's first guess."""
     surprisal: float
     """-log2 probability, in bits."""
+    log_prob: float = 0.0
+    """Natural log of ``probability``: this token's term of the PLL."""
+    log_prob_word_l2r: float = 0.0
+    """Its term of the word-l2r PLL: the pieces of its word to its right masked too (equal to
+    ``log_prob`` for the last piece of a word and for one-piece words)."""
+
+    def to_json(self) -> dict:
+        return {"token": self.token, "position": self.position, "log_prob": self.log_prob,
+                "surprisal_bits": self.surprisal, "rank": self.rank, "log_prob_word_l2r": self.log_prob_word_l2r}
 
 
 @dataclass(frozen=True)
@@ -151,9 +234,14 @@ class Surprisal:
     tokens: tuple[TokenSurprisal, ...]
     pseudo_log_likelihood: float
     """Sum of natural-log probabilities of every real token masked in turn (Salazar et al., 2020)."""
+    pll_word_l2r: float = 0.0
+    """The same sum with the pieces of a word to the right of the scored one masked too (Kauf & Ivanova
+    2023), which removes PLL's bias towards words split into many pieces."""
 
     def to_json(self) -> dict:
-        return {"tokens": [asdict(t) for t in self.tokens], "pseudo_log_likelihood": self.pseudo_log_likelihood}
+        """The shape ``bertui score`` prints for each sentence (and the export's ``surprisal``)."""
+        return {"tokens": [t.to_json() for t in self.tokens], "pll": self.pseudo_log_likelihood,
+                "pll_word_l2r": self.pll_word_l2r}
 
 
 @dataclass(frozen=True)
@@ -226,3 +314,7 @@ class Analysis:
     attention: AttentionMaps | None = None
     embeddings: tuple[EmbeddingBreakdown, ...] | None = None
     surprisal: Surprisal | None = None
+    targets: tuple[MaskTargets, ...] = ()
+    """The request's target words scored at every mask (empty without targets or masks)."""
+    joint: JointFill | None = None
+    """Joint fillings of all the masks, when the request asked and the text has two or more."""
