@@ -15,6 +15,7 @@ from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import without_surrogates
 from bertui.engine.errors import BertuiError, InputError
 from bertui.export import dumps
+from bertui.headless import compare_pair, fill_one, score_one
 
 EXIT_MODEL, EXIT_INPUT = 1, 2
 REMOTE_CODE_WARNING = ("bertui: warning: --trust-remote-code lets the model's own Python code run on this "
@@ -48,6 +49,13 @@ def _top_k(value: str) -> int:
     if k < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {k}")
     return k
+
+
+def _targets(value: str) -> tuple[str, ...]:
+    words = tuple(word.strip() for word in value.split(",") if word.strip())
+    if not words:
+        raise argparse.ArgumentTypeError("no target words: give them comma-separated, e.g. he,she,they")
+    return words
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
     fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS,
                       help=f"default {DEFAULT_TOP_K}")
+    fill.add_argument("--targets", type=_targets, default=(), metavar="WORD,WORD",
+                      help="score these words at every mask: probability, log-probability, rank")
+    fill.add_argument("--beam", type=_top_k, default=0, metavar="N",
+                      help="width of the joint-fill beam for two or more masks (never below top-k; "
+                           "default top-k)")
+    fill.add_argument("--no-joint", action="store_true", help="leave the joint fillings of several masks out")
+    score = command("score", "pseudo-log-likelihood of each sentence: every token masked in turn")
+    score.add_argument("texts", nargs="*", metavar="TEXT", help="sentences to score ('-' reads one from "
+                                                                "standard input)")
+    score.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B) for a single TEXT")
+    score.add_argument("--file", type=Path, metavar="FILE",
+                       help="more sentences, one per line ('-' for standard input)")
+    score.add_argument("--compare-pairs", action="store_true",
+                       help="read the sentences as pairs (1st vs 2nd, 3rd vs 4th...) and say which one of "
+                            "each the model prefers under each PLL variant")
     nsp = command("nsp", "rank candidate next sentences by IsNext probability (BERT's NSP head)")
     nsp.add_argument("first", help="the first sentence")
     nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
@@ -109,24 +132,42 @@ def _read_text(value: str) -> str:
     return without_surrogates(_read_stdin() if value == "-" else value)
 
 
+def _read_lines(path: Path | None, what: str) -> list[str]:
+    """The non-blank lines of ``path`` ('-': standard input), stripped; none when ``path`` is None."""
+    if path is None:
+        return []
+    try:
+        text = _read_stdin() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read {what} from {path}: {error}") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def _read_candidates(args: argparse.Namespace) -> list[str]:
-    candidates = list(args.candidates)
-    if args.candidates_file is not None:
-        try:
-            text = _read_stdin() if str(args.candidates_file) == "-" else \
-                args.candidates_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read candidates from {args.candidates_file}: {error}") from None
-        candidates += [line.strip() for line in text.splitlines() if line.strip()]
+    candidates = list(args.candidates) + _read_lines(args.candidates_file, "candidates")
     candidates = [without_surrogates(candidate) for candidate in candidates]
     if not candidates:
         raise InputError("no candidates: give them after the first sentence or with --candidates-file")
     return candidates
 
 
+def _read_sentences(args: argparse.Namespace) -> list[str]:
+    sentences = [_read_text(text) for text in args.texts] + \
+        [without_surrogates(line) for line in _read_lines(args.file, "sentences")]
+    if not sentences:
+        raise InputError("no sentences: give them as arguments or with --file")
+    if args.pair is not None and len(sentences) != 1:
+        raise InputError("--pair goes with a single sentence")
+    if args.compare_pairs and len(sentences) % 2:
+        raise InputError(f"--compare-pairs needs an even number of sentences (got {len(sentences)})")
+    return sentences
+
+
 def _headless(args: argparse.Namespace) -> dict:
     if args.command == "nsp":
         candidates = _read_candidates(args)  # before loading: a bad file fails fast
+    elif args.command == "score":
+        sentences = _read_sentences(args)
     else:
         text = "" if args.command == "info" else _read_text(args.text)
     from bertui.engine.inference import Engine  # torch is imported only here
@@ -138,8 +179,14 @@ def _headless(args: argparse.Namespace) -> dict:
     if args.command == "tokenize":
         return engine.encode(text, args.pair).to_json()
     if args.command == "fill":
-        masks = engine.fill(text, args.pair, top_k=args.top_k or DEFAULT_TOP_K)
-        return {"masks": [mask.to_json() for mask in masks]}
+        return fill_one(engine, text, args.pair, top_k=args.top_k or DEFAULT_TOP_K, targets=args.targets,
+                        beam=args.beam, joint=not args.no_joint)
+    if args.command == "score":
+        scored = [score_one(engine, sentence, args.pair) for sentence in sentences]
+        document = {"sentences": scored}
+        if args.compare_pairs:
+            document["pairs"] = [compare_pair(a, b) for a, b in zip(scored[::2], scored[1::2])]
+        return document
     first = without_surrogates(args.first)
     ranking = engine.rank(first, candidates)
     return {"first": first, "ranking": [entry.to_json() for entry in ranking]}
