@@ -1,0 +1,231 @@
+"""Target words, sentence PLLs and joint fills against transformers' pipeline and plain loops in this file."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertTokenizer, pipeline
+
+from bertui.engine import AnalysisRequest
+from bertui.engine import inference as inference_module
+from bertui.engine.inference import Engine
+from bertui.headless import compare_pair, fill_one, score_one
+
+SENTENCE = "the unbelievable dog ate my zzyzx pizza ."
+
+
+@pytest.fixture(scope="module")
+def reference(bert_dir):
+    return BertForMaskedLM.from_pretrained(bert_dir).eval(), AutoTokenizer.from_pretrained(bert_dir)
+
+
+# -- target words ---------------------------------------------------------------------------------
+
+def test_one_piece_targets_equal_the_pipelines_targets_scores(engine, bert_dir, reference):
+    text, targets = "the [MASK] ate my [MASK] .", ["he", "she", "dog", "the"]
+    fill_mask = pipeline("fill-mask", model=str(bert_dir), device="cpu")
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=tuple(targets)))
+    expected = fill_mask(text, targets=targets, top_k=len(targets))
+    model, tokenizer = reference
+    inputs = tokenizer(text, return_tensors="pt")
+    with torch.no_grad():
+        probs = model(**inputs).logits[0].softmax(-1)
+    for mask, theirs in zip(analysis.targets, expected):
+        by_word = {entry["token_str"]: entry["score"] for entry in theirs}
+        for scored in mask.scores:
+            assert scored.pieces == (scored.target,) and scored.to_json()["n_pieces"] == 1
+            assert scored.probability == pytest.approx(by_word[scored.target], abs=1e-4)
+            at = probs[mask.position]
+            assert scored.rank == int((at > at[tokenizer.convert_tokens_to_ids(scored.target)]).sum()) + 1
+
+
+def test_leading_space_vocabularies_follow_the_pipeline(roberta_dir):
+    engine = Engine.load(str(roberta_dir), device="cpu")
+    text = "the <mask> is big"
+    fill_mask = pipeline("fill-mask", model=str(roberta_dir), device="cpu")
+    theirs = fill_mask(text, targets=["Ġhe"], top_k=1)
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=("Ġhe", " he")))
+    literal, spaced = analysis.targets[0].scores
+    assert literal.pieces == ("Ġhe",) and literal.rank >= 1  # a vocabulary entry: that piece, as the pipeline
+    assert literal.probability == pytest.approx(theirs[0]["score"], abs=1e-4)
+    # Not an entry: its tokenization (this tiny BPE has no merges, so " he" is three byte pieces, where
+    # the pipeline would score the first, "Ġ", alone); all of them are scored, in a widened mask.
+    assert spaced.pieces == tuple(AutoTokenizer.from_pretrained(roberta_dir).tokenize(" he"))
+    assert len(spaced.pieces) == 3 and spaced.log_prob is not None
+
+
+def test_a_word_of_several_pieces_is_scored_in_a_widened_mask(engine, reference):
+    model, tokenizer = reference
+    word = "zzyzx"
+    pieces = tokenizer(word, add_special_tokens=False)["input_ids"]
+    assert len(pieces) > 1
+    text = "the [MASK] ate my pizza ."
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=(word,)))
+    (scored,) = analysis.targets[0].scores
+    ids = tokenizer(text)["input_ids"]
+    at = ids.index(tokenizer.mask_token_id)
+    filled = ids[:at] + pieces + ids[at + 1:]
+    expected = 0.0
+    for position in range(at, at + len(pieces)):  # each piece masked alone, the others written in
+        masked = list(filled)
+        masked[position] = tokenizer.mask_token_id
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([masked])).logits[0, position]
+        expected += logits.log_softmax(-1)[filled[position]].item()
+    assert scored.log_prob == pytest.approx(expected, abs=1e-4)
+    assert scored.to_json()["n_pieces"] == len(pieces) and scored.rank is None
+    assert f"{len(pieces)} pieces" in scored.note
+
+
+def test_a_word_outside_the_vocabulary_says_so(engine):
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] .", targets=("☃",)))
+    (scored,) = analysis.targets[0].scores
+    assert scored.to_json()["in_vocabulary"] is False and scored.log_prob is None
+    assert "not in the model's vocabulary" in scored.note
+
+
+def test_one_piece_targets_add_no_encoder_pass(engine):
+    request = AnalysisRequest(request_id=1, text_a="the [MASK] ate my [MASK] .")
+    before = engine.passes
+    plain = engine.analyze(request, rank=False)
+    plain_passes = engine.passes - before
+    before = engine.passes
+    engine.analyze(AnalysisRequest(request_id=2, text_a=request.text_a, targets=("he", "she", "they")), rank=False)
+    assert engine.passes - before == plain_passes == 1
+    assert plain.targets == () and plain.joint is None
+
+
+# -- sentence scores ------------------------------------------------------------------------------
+
+def _reference_pll(model, tokenizer, text, pair=None):
+    """One masked copy per token per forward, nothing batched: (per position (log p, l2r log p, rank))."""
+    encoded = tokenizer(text, pair)
+    ids, words, sequences = encoded["input_ids"], encoded.word_ids(), encoded.sequence_ids()
+    scores = {}
+    for position, (word, sequence) in enumerate(zip(words, sequences)):
+        if sequence is None:
+            continue
+        later = [p for p in range(position + 1, len(ids)) if words[p] == word and sequences[p] == sequence]
+        found = []
+        for masked_positions in ([position], [position, *later]):
+            masked = torch.tensor([ids])
+            masked[0, masked_positions] = tokenizer.mask_token_id
+            with torch.no_grad():
+                log_probs = model(input_ids=masked, token_type_ids=torch.tensor([encoded["token_type_ids"]])
+                                  ).logits[0, position].log_softmax(-1)
+            found.append(log_probs)
+        true = ids[position]
+        scores[position] = (found[0][true].item(), found[1][true].item(),
+                            int((found[0] > found[0][true]).sum()) + 1)
+    return scores
+
+
+@pytest.mark.parametrize("pair", [None, "a cat sat ."])
+@pytest.mark.parametrize("budget", [16384, 40])  # 40 tokens: a few rows per forward, many forwards
+def test_pll_and_word_l2r_equal_an_unbatched_loop(engine, reference, monkeypatch, pair, budget):
+    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+    model, tokenizer = reference
+    expected = _reference_pll(model, tokenizer, SENTENCE, pair)
+    assert any(a != b for a, b, _ in expected.values())  # the sentence has words of several pieces
+    scored = score_one(engine, SENTENCE, pair)
+    assert [t["position"] for t in scored["tokens"]] == list(expected)
+    for token in scored["tokens"]:
+        log_p, l2r, rank = expected[token["position"]]
+        assert token["log_prob"] == pytest.approx(log_p, abs=1e-4)
+        assert token["log_prob_word_l2r"] == pytest.approx(l2r, abs=1e-4)
+        assert token["rank"] == rank
+        assert token["surprisal_bits"] == pytest.approx(-log_p / math.log(2), abs=1e-4)
+    assert scored["pll"] == pytest.approx(sum(v[0] for v in expected.values()), abs=1e-4)
+    assert scored["pll_word_l2r"] == pytest.approx(sum(v[1] for v in expected.values()), abs=1e-4)
+    assert set(scored) == {"text", "pair", "tokens", "pll", "pll_word_l2r", "truncated"}
+
+
+def test_pairs_say_which_sentence_is_preferred_and_by_how_much(engine):
+    a, b = score_one(engine, "the dog ate my pizza ."), score_one(engine, "the dog ate my pizzas .")
+    compared = compare_pair(a, b)
+    for variant in ("pll", "pll_word_l2r"):
+        assert compared[variant]["margin"] == pytest.approx(abs(a[variant] - b[variant]))
+        assert compared[variant]["prefers"] == ("a" if a[variant] > b[variant] else "b")
+
+
+# -- joint fill -----------------------------------------------------------------------------------
+
+SMALL_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "dog", "cat", "ate", "a", "fish"]
+JOINT_TEXTS = ["the [MASK] ate [MASK] fish", "[MASK] dog [MASK] .", "the [MASK] [MASK] [MASK]",
+               "[MASK] cat ate [MASK] a [MASK]"]
+
+
+def _small_model(folder, seed):
+    tokenizer = BertTokenizer(vocab={word: i for i, word in enumerate(SMALL_VOCAB)}, model_max_length=32)
+    config = BertConfig(vocab_size=len(SMALL_VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=48, max_position_embeddings=32, initializer_range=0.4)
+    torch.manual_seed(seed)
+    BertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _exhaustive(model, ids, positions):
+    """Every filling of the masks from the whole vocabulary, scored by the masked positions' PLL."""
+    fillings = list(itertools.product(range(len(SMALL_VOCAB)), repeat=len(positions)))
+    copies = []
+    for filling in fillings:
+        for masked in positions:
+            row = list(ids)
+            for position, token in zip(positions, filling):
+                row[position] = token
+            row[masked] = SMALL_VOCAB.index("[MASK]")
+            copies.append(row)
+    with torch.no_grad():
+        log_probs = model(input_ids=torch.tensor(copies)).logits.log_softmax(-1)
+    scores = []
+    for f, filling in enumerate(fillings):
+        scores.append(sum(log_probs[f * len(positions) + m, position, filling[m]].item()
+                          for m, position in enumerate(positions)))
+    return sorted(zip(scores, fillings), key=lambda item: -item[0])
+
+
+def test_joint_fill_against_exhaustive_search(tmp_path_factory):
+    top_k, table, found_best = 3, [], {}
+    for seed in range(5):
+        folder = _small_model(tmp_path_factory.mktemp(f"small{seed}"), seed)
+        engine = Engine.load(str(folder), device="cpu")
+        model, tokenizer = BertForMaskedLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
+        for text in JOINT_TEXTS:
+            ids = tokenizer(text)["input_ids"]
+            positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
+            best = _exhaustive(model, ids, positions)
+            whole = len(SMALL_VOCAB) ** len(positions)  # a beam this wide holds the exhaustive search
+            for width in (3, 5, whole):
+                joint = engine.analyze(AnalysisRequest(request_id=1, text_a=text, top_k=top_k, joint=True,
+                                                       beam=width)).joint
+                assert joint.passes == len(positions)  # one per step after the plain pass's, one to rank
+                ours = [filling.token_ids for filling in joint.fillings]
+                hit = ours[0] == best[0][1]
+                found_best.setdefault((len(positions), "all" if width == whole else width), []).append(hit)
+                for filling in joint.fillings:  # every score is the filling's own PLL, however found
+                    exact = dict((fill, score) for score, fill in best)[filling.token_ids]
+                    assert filling.score == pytest.approx(exact, abs=1e-4)
+                if width == whole:
+                    assert ours == [fill for _, fill in best[:top_k]]
+                    assert [f.score for f in joint.fillings] == pytest.approx([s for s, _ in best[:top_k]],
+                                                                              abs=1e-4)
+    for (masks, width), hits in sorted(found_best.items(), key=lambda item: (item[0][0], str(item[0][1]).zfill(5))):
+        table.append(f"{masks} masks, beam {width}: best found in {sum(hits)}/{len(hits)}")
+    print("\nbeam vs exhaustive (vocabulary of 11, top-k 3):\n" + "\n".join(table))
+
+
+def test_joint_fillings_only_when_asked_and_with_two_masks(engine):
+    text = "the [MASK] ate my [MASK] ."
+    assert engine.analyze(AnalysisRequest(request_id=1, text_a=text)).joint is None
+    assert engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] .", joint=True)).joint is None
+    out = fill_one(engine, text, top_k=2, beam=4)
+    joint = out["joint"]
+    assert joint["beam"] == 4 and len(joint["fillings"]) == 2
+    assert joint["positions"] == list(engine.encode(text).mask_positions)
+    first = joint["fillings"][0]
+    assert set(first) == {"tokens", "token_ids", "sequence", "score", "log_probs"}
+    assert "[MASK]" not in first["sequence"] and first["score"] == pytest.approx(sum(first["log_probs"]))
