@@ -1,13 +1,15 @@
 """bertui's benchmarks: every figure measured in one run beside the plain transformers way of doing it.
 
     make bench ARGS="--quick"
-    .venv/bin/python benchmarks/run.py [--quick] [--repeat N] [--only launch,masks,app,nsp,memory]
+    .venv/bin/python benchmarks/run.py [--quick] [--repeat N] [--threads N]
+                                       [--only launch,masks,app,nsp,memory,scoring]
                                        [--write benchmarks/RESULTS.md]
 
 Sections: launch (start → first paint / model ready), masks (keystroke → masks vs a bare forward), app
 (forwards per key, key → panes latency, event-loop stalls), nsp (batched ranking vs a loop of single
-forwards, and memory at 512), memory (peak RSS vs the weights). All on the CPU at bert-base-uncased size
-(benchmarks/model.py). Medians of interleaved runs: on a busy machine ratios mean more than absolutes.
+forwards, and memory at 512), memory (peak RSS vs the weights), scoring (a sentence's PLL vs one
+forward per masked copy; joint fill and target words beside a plain analysis). All on the CPU at
+bert-base-uncased size (benchmarks/model.py). Medians of interleaved runs: on a busy machine ratios mean more than absolutes.
 Not part of the test suite.
 """
 
@@ -30,7 +32,8 @@ from benchmarks.model import SHARED_MODELS, prepare, scratch_folder  # noqa: E40
 from benchmarks.report import machine, markdown, table  # noqa: E402
 
 # Section name → module. Imported after the options are read: --threads must be set before torch loads.
-SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory"}
+SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory",
+            "scoring": "scoring"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -14,7 +14,7 @@ PLL_VARIANTS = ("pll", "pll_word_l2r")
 
 def fill_one(engine, text: str, pair: str | None = None, *, top_k: int = DEFAULT_TOP_K,
              targets: Sequence[str] = (), beam: int = 0, joint: bool = True) -> dict:
-    """``{"masks": [...]}``, with ``"targets"`` when targets are given and ``"joint"`` for two or more masks."""
+    """``{"masks": [...]}``, ``"targets"`` when targets are given, ``"joint"`` for two or more masks."""
     analysis = engine.analyze(AnalysisRequest(request_id=0, text_a=text, text_b=pair, top_k=top_k,
                                               targets=tuple(targets), joint=joint, beam=beam), rank=False)
     if not analysis.masks:
@@ -28,7 +28,7 @@ def fill_one(engine, text: str, pair: str | None = None, *, top_k: int = DEFAULT
 
 
 def score_one(engine, text: str, pair: str | None = None) -> dict:
-    """``{"text", "pair", "tokens": [...], "pll", "pll_word_l2r", "truncated"}`` for one sentence (or pair)."""
+    """``{"text", "pair", "tokens": [...], "pll", "pll_word_l2r", "truncated"}`` for one sentence."""
     encoding, surprisal = engine.score(text, pair)
     return {"text": text, "pair": pair, **surprisal.to_json(), "truncated": encoding.truncated}
 

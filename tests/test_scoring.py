@@ -93,7 +93,8 @@ def test_one_piece_targets_add_no_encoder_pass(engine):
     plain = engine.analyze(request, rank=False)
     plain_passes = engine.passes - before
     before = engine.passes
-    engine.analyze(AnalysisRequest(request_id=2, text_a=request.text_a, targets=("he", "she", "they")), rank=False)
+    engine.analyze(AnalysisRequest(request_id=2, text_a=request.text_a, targets=("he", "she", "they")),
+                   rank=False)
     assert engine.passes - before == plain_passes == 1
     assert plain.targets == () and plain.joint is None
 
@@ -160,8 +161,8 @@ JOINT_TEXTS = ["the [MASK] ate [MASK] fish", "[MASK] dog [MASK] .", "the [MASK] 
 
 def _small_model(folder, seed):
     tokenizer = BertTokenizer(vocab={word: i for i, word in enumerate(SMALL_VOCAB)}, model_max_length=32)
-    config = BertConfig(vocab_size=len(SMALL_VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=48, max_position_embeddings=32, initializer_range=0.4)
+    config = BertConfig(vocab_size=len(SMALL_VOCAB), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=48, max_position_embeddings=32, initializer_range=0.4)
     torch.manual_seed(seed)
     BertForMaskedLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -193,7 +194,8 @@ def test_joint_fill_against_exhaustive_search(tmp_path_factory):
     for seed in range(5):
         folder = _small_model(tmp_path_factory.mktemp(f"small{seed}"), seed)
         engine = Engine.load(str(folder), device="cpu")
-        model, tokenizer = BertForMaskedLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
+        model = BertForMaskedLM.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
         for text in JOINT_TEXTS:
             ids = tokenizer(text)["input_ids"]
             positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
@@ -206,14 +208,17 @@ def test_joint_fill_against_exhaustive_search(tmp_path_factory):
                 ours = [filling.token_ids for filling in joint.fillings]
                 hit = ours[0] == best[0][1]
                 found_best.setdefault((len(positions), "all" if width == whole else width), []).append(hit)
+                exact = {fill: score for score, fill in best}
                 for filling in joint.fillings:  # every score is the filling's own PLL, however found
-                    exact = dict((fill, score) for score, fill in best)[filling.token_ids]
-                    assert filling.score == pytest.approx(exact, abs=1e-4)
+                    assert filling.score == pytest.approx(exact[filling.token_ids], abs=1e-4)
                 if width == whole:
                     assert ours == [fill for _, fill in best[:top_k]]
                     assert [f.score for f in joint.fillings] == pytest.approx([s for s, _ in best[:top_k]],
                                                                               abs=1e-4)
-    for (masks, width), hits in sorted(found_best.items(), key=lambda item: (item[0][0], str(item[0][1]).zfill(5))):
+    def in_order(item):  # by masks, then width, the exhaustive width last
+        return item[0][0], str(item[0][1]).zfill(5)
+
+    for (masks, width), hits in sorted(found_best.items(), key=in_order):
         table.append(f"{masks} masks, beam {width}: best found in {sum(hits)}/{len(hits)}")
     print("\nbeam vs exhaustive (vocabulary of 11, top-k 3):\n" + "\n".join(table))
 

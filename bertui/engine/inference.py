@@ -55,7 +55,7 @@ class Engine:
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
         self.passes = 0
-        """Encoder forwards run so far, each however many rows it batches (tests and benchmarks count them)."""
+        """Encoder forwards run so far, however many rows each batched (tests and benchmarks count them)."""
         self.info = self._describe(spec)
 
     def _continuation_ids(self) -> torch.Tensor | None:
@@ -214,7 +214,8 @@ class Engine:
             return self._vocab_logits(self._forward(rows), row_index, positions)
 
         # Read at each call: benchmarks switch the budget off to show what it bounds.
-        return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id, token_budget=RANK_TOKEN_BUDGET)
+        return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id,
+                      token_budget=RANK_TOKEN_BUDGET)
 
     def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]) -> Surprisal:
         return surprisal(self._scorer(), encoding, inputs, self._tokenizer.convert_ids_to_tokens)

@@ -46,7 +46,8 @@ def joint_fill(scorer: Scorer, inputs: dict[str, torch.Tensor], positions: Seque
                 grown[key] = max(grown.get(key, float("-inf")), score + log_p)
         beam = sorted(((score, fills) for fills, score in grown.items()), key=lambda item: -item[0])[:width]
     fillings = _rank(scorer, inputs, [fills for _, fills in beam], positions, describe)
-    return JointFill(positions=tuple(positions), beam=width, fillings=tuple(fillings[:top_k]), passes=passes + 1)
+    return JointFill(positions=tuple(positions), beam=width, fillings=tuple(fillings[:top_k]),
+                     passes=passes + 1)
 
 
 def _top(log_probs: torch.Tensor, width: int) -> tuple[list[float], list[int]]:

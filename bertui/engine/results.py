@@ -226,7 +226,8 @@ class TokenSurprisal:
 
     def to_json(self) -> dict:
         return {"token": self.token, "position": self.position, "log_prob": self.log_prob,
-                "surprisal_bits": self.surprisal, "rank": self.rank, "log_prob_word_l2r": self.log_prob_word_l2r}
+                "surprisal_bits": self.surprisal, "rank": self.rank,
+                "log_prob_word_l2r": self.log_prob_word_l2r}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bertui.engine.introspection import word_groups
 from bertui.engine.results import Encoding, MaskTargets, Surprisal, TargetScore, TokenSurprisal
 
 LogitsAt = Callable[[dict[str, torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor]
-"""(inputs of n rows, row of each pair [m], position of each pair [m]) → vocabulary logits [m, V], one pass."""
+"""(inputs of n rows, row of each pair [m], position of each pair [m]) → vocabulary logits [m, V]."""
 Job = tuple[int, tuple[int, ...], int]
 """(row of the inputs, positions to mask in it, position whose token is scored)."""
 
@@ -57,7 +57,8 @@ def batched_log_probs(scorer: Scorer, inputs: dict[str, torch.Tensor], pairs: Se
     return found
 
 
-def score_tokens(scorer: Scorer, inputs: dict[str, torch.Tensor], jobs: Sequence[Job]) -> list[tuple[float, int]]:
+def score_tokens(scorer: Scorer, inputs: dict[str, torch.Tensor],
+                 jobs: Sequence[Job]) -> list[tuple[float, int]]:
     """(log P(token), rank in the vocabulary) of the token at each job's scored position, given its row
     with the job's positions masked: one masked copy per job, all in batched passes."""
     if not jobs:
@@ -97,7 +98,8 @@ def surprisal(scorer: Scorer, encoding: Encoding, inputs: dict[str, torch.Tensor
     tokens = []
     for position, (log_p, rank) in zip(positions, scores):
         tokens.append(TokenSurprisal(position=position, token=token_of(encoding.input_ids[position]),
-                                     probability=math.exp(log_p), rank=int(rank), surprisal=-log_p / math.log(2),
+                                     probability=math.exp(log_p), rank=int(rank),
+                                     surprisal=-log_p / math.log(2),
                                      log_prob=log_p, log_prob_word_l2r=l2r.get(position, log_p)))
     return Surprisal(tokens=tuple(tokens), pseudo_log_likelihood=sum(t.log_prob for t in tokens),
                      pll_word_l2r=sum(t.log_prob_word_l2r for t in tokens))
@@ -144,7 +146,8 @@ def target_scores(scorer: Scorer, encoding: Encoding, inputs: dict[str, torch.Te
     return tuple(masks)
 
 
-def _widened_score(scorer: Scorer, inputs: dict[str, torch.Tensor], position: int, ids: tuple[int, ...]) -> float:
+def _widened_score(scorer: Scorer, inputs: dict[str, torch.Tensor], position: int,
+                   ids: tuple[int, ...]) -> float:
     """The masked positions' PLL of ``ids`` written in place of the token at ``position``."""
     def widen(tensor: torch.Tensor, middle: torch.Tensor) -> torch.Tensor:
         return torch.cat([tensor[:, :position], middle, tensor[:, position + 1:]], dim=1)
