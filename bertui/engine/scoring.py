@@ -109,9 +109,9 @@ def target_pieces(tokenizer, target: str) -> tuple[int, ...]:
     """The vocabulary ids of a target word, as the fill-mask pipeline finds them: the word itself if it
     is a vocabulary entry (so RoBERTa's ``he`` is the piece without the leading-space mark, `` he`` the
     one with it), else its tokenization. Empty when it has no pieces or any piece is the unknown token."""
-    vocab = tokenizer.get_vocab()
-    if target in vocab:
-        return (vocab[target],)
+    entry = tokenizer.backend_tokenizer.token_to_id(target)  # get_vocab() would copy 30k entries per call
+    if entry is not None:
+        return (entry,)
     ids = tuple(tokenizer(target, add_special_tokens=False)["input_ids"])
     return () if tokenizer.unk_token_id is not None and tokenizer.unk_token_id in ids else ids
 
