@@ -234,3 +234,21 @@ def test_joint_fillings_only_when_asked_and_with_two_masks(engine):
     first = joint["fillings"][0]
     assert set(first) == {"tokens", "token_ids", "sequence", "score", "log_probs"}
     assert "[MASK]" not in first["sequence"] and first["score"] == pytest.approx(sum(first["log_probs"]))
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+def test_score_and_fill_commands_print_the_documented_keys(bert_dir, capsys):
+    import json
+
+    from bertui.cli import main
+
+    assert main(["score", "the dog ate .", "a dog ate the .", "--compare-pairs", "--model", str(bert_dir)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["sentences"]) == 2 and set(out["pairs"][0]) == {"a", "b", "pll", "pll_word_l2r"}
+    assert main(["fill", "the [MASK] ate my [MASK] .", "--targets", "he,she", "--model", str(bert_dir)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"masks", "targets", "joint"}
+    assert [t["target"] for t in out["targets"][0]["targets"]] == ["he", "she"]
+    assert main(["score", "a", "b", "c", "--compare-pairs", "--model", str(bert_dir)]) == 2
+    assert "even number" in capsys.readouterr().err
