@@ -66,7 +66,8 @@ class RequestLedger:
         request = self.sent
         due = ranked_later
         if due and self.shown is not None and self.shown.analysis.ranking is not None and \
-                (self.shown.request.text_a, self.shown.request.candidates) == (request.text_a, request.candidates):
+                (self.shown.request.text_a, self.shown.request.candidates) == (request.text_a,
+                                                                               request.candidates):
             analysis, due = replace(analysis, ranking=self.shown.analysis.ranking), False
         self.ranking_due = due
         self.answered = None if due else request

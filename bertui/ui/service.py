@@ -43,6 +43,21 @@ class Target(Protocol):
     def post_message(self, message: Message) -> bool: ...
 
 
+class ModelBackend(Protocol):
+    """All the UI asks of a model, wherever it runs: answers come back to the target as messages
+    (ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed)."""
+
+    def load(self, spec: str) -> None: ...
+
+    def submit(self, request: AnalysisRequest) -> None: ...
+
+    def close(self) -> None: ...
+
+
+Connect = Callable[[Target, bool], ModelBackend]
+"""``connect(target, staged)``: a model backend whose answers go to ``target`` (the app makes them)."""
+
+
 class Answerer(Protocol):
     """What the worker asks of an engine (bertui.engine.inference.Engine, or a test's wrapper of one)."""
 
@@ -70,7 +85,8 @@ def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str],
     """
     from bertui.engine.inference import Engine
 
-    return Engine.load(spec, device=device, dtype=dtype, progress=progress, trust_remote_code=trust_remote_code,
+    return Engine.load(spec, device=device, dtype=dtype, progress=progress,
+                       trust_remote_code=trust_remote_code,
                        leave_core_for_ui=True)
 
 

@@ -6,7 +6,8 @@ from bertui.engine.results import Analysis, AnalysisRequest, Encoding, RankedCan
 from bertui.ui.ledger import RequestLedger
 
 ENCODING = Encoding(tokens=("[CLS]", "[SEP]"), input_ids=(1, 2), token_type_ids=(0, 0), attention_mask=(1, 1),
-                    offsets=((0, 0), (0, 0)), sequence_ids=(None, None), special=(True, True), mask_positions=())
+                    offsets=((0, 0), (0, 0)), sequence_ids=(None, None), special=(True,
+                                                                                  True), mask_positions=())
 RANKING = (RankedCandidate(rank=1, candidate="it ran .", is_next=0.9, not_next=0.1),)
 
 

@@ -1,8 +1,8 @@
 """Model B beside model A (``bertui --compare``): B's tokens where they split the text differently,
 its top-k per mask, and its next-sentence scores where it has the head.
 
-The panel owns B's ModelService (a second worker thread) and is that service's target, so B's
-messages come to the panel and stop here: the app's handlers only ever see model A. The app hands the
+The panel is the target of B's model backend (made by the app's ``connect``), so B's messages come
+to the panel and stop here: the main screen's handlers only ever see model A. The app hands the
 panel every request it sends A, and A's answer to line the tokens up; an answer from B is shown only
 while its request is still the app's latest.
 """
@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
-from bertui.ui.service import EngineLoader, ModelService, load_engine
+from bertui.ui.service import Connect
 from bertui.ui.visible import visible
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.score_bar import percent, score_bar
@@ -36,12 +36,11 @@ def spans(encoding: Encoding) -> list[tuple[int | None, tuple[int, int]]]:
 
 
 class ComparePanel(Vertical):
-    def __init__(self, spec: str, *, current: Callable[[], int], loader: EngineLoader = load_engine,
-                 device: str = "auto", dtype: str = "float32", **kwargs) -> None:
-        """``current()`` is the id of the app's latest request: B's answers to older ones are dropped."""
+    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
+        """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
-        self.service = ModelService(self, loader=loader, device=device, dtype=dtype)
+        self.service = connect(self, False)
         self.info: ModelInfo | None = None
         self.shown: Analysis | None = None
         """B's answer on screen."""
@@ -59,9 +58,6 @@ class ComparePanel(Vertical):
     def on_mount(self) -> None:
         self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
         self.call_after_refresh(self.service.load, self.spec)
-
-    def on_unmount(self) -> None:
-        self.service.close()
 
     @property
     def answered(self) -> bool:

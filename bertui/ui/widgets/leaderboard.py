@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
-from bertui.ui.messages import CandidatesChanged
 from bertui.ui.visible import visible
 from bertui.ui.widgets.score_bar import percent, score_bar
 
@@ -46,6 +46,9 @@ class Leaderboard(Vertical):
         Binding("escape", "cancel_edit", "Cancel edit", show=False),
     ]
     BINDING_GROUP_TITLE = "Next-sentence candidates"
+
+    class CandidatesChanged(Message):
+        """The candidates were added to, edited, deleted or reordered."""
 
     def __init__(self, candidates: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(**kwargs)
@@ -131,7 +134,8 @@ class Leaderboard(Vertical):
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
             prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
-                                      score_bar(entry.is_next, bar_width(width)), " ", percent(entry.is_next), " ")
+                                      score_bar(entry.is_next,
+                                                bar_width(width)), " ", percent(entry.is_next), " ")
         indent = prefix.cell_length
         lines = text.wrap(width - indent) if width > indent + 8 else [text]
         # No-break spaces: the list would strip ordinary ones from the start of a line.
@@ -174,7 +178,7 @@ class Leaderboard(Vertical):
 
     def _changed(self) -> None:
         self._refresh_rows()
-        self.post_message(CandidatesChanged())
+        self.post_message(self.CandidatesChanged())
 
     def action_add(self) -> None:
         self.candidates.append("")

@@ -29,7 +29,8 @@ class ModelCard(Static):
         self.border_title = "Model"
 
     def loading(self, spec: str) -> None:
-        self.update(Content.assemble(("Loading ", "$text-muted"), Content(visible(spec)), ("…", "$text-muted")))
+        self.update(Content.assemble(("Loading ", "$text-muted"), Content(visible(spec)), ("…",
+                                                                                           "$text-muted")))
 
     def failed(self, spec: str) -> None:
         self.update(Content.assemble(("No model: ", "$text-error"), Content(visible(spec)),
@@ -51,5 +52,6 @@ class ModelCard(Static):
         if info.is_demo:
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
         width = max(len(name) for name, _ in rows) + 1
-        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(visible(value))) for name, value in rows]
+        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(visible(value))) for name,
+                  value in rows]
         self.update(Content("\n").join(lines))
