@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import torch
 
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, surprisal, whole_words
-from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.loading import Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
@@ -132,7 +132,8 @@ class Engine:
         kept = [i for i, special in enumerate(encoding.special) if not special]
         decode = self._tokenizer.decode
         masks = []
-        for position, row_scores, row_ids in zip(encoding.mask_positions, scores.tolist(), token_ids.tolist()):
+        for position, row_scores, row_ids in zip(encoding.mask_positions, scores.tolist(),
+                                                 token_ids.tolist()):
             predictions = []
             for score, token_id in zip(row_scores, row_ids):
                 filled = ids.copy()
@@ -169,7 +170,8 @@ class Engine:
             if positions:
                 probs = self._vocab_logits(out, 0, positions).float().softmax(dim=-1)
                 masks = self._predictions(encoding, probs, top_k)
-                words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
+                words = whole_words(encoding, probs, self._continuation,
+                                    self._tokenizer.convert_ids_to_tokens,
                                     self._tokenizer.convert_tokens_to_string, top_k)
             if want_nsp:
                 is_next, not_next = self._heads.nsp(out.pooler_output).float().softmax(-1)[0].tolist()
@@ -199,7 +201,8 @@ class Engine:
                          rows_per_chunk=RANK_TOKEN_BUDGET // max(1, len(encoding.input_ids)),
                          token_of=self._tokenizer.convert_ids_to_tokens)
 
-    def fill(self, text_a: str, text_b: str | None = None, top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
+    def fill(self, text_a: str, text_b: str | None = None,
+             top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""
         analysis = self.analyze(AnalysisRequest(request_id=0, text_a=text_a, text_b=text_b, top_k=top_k))
         if not analysis.masks:
@@ -287,7 +290,8 @@ class Engine:
             layers=int(config.num_hidden_layers),
             hidden_size=int(config.hidden_size),
             heads=int(config.num_attention_heads),
-            intermediate_size=int(getattr(config, "intermediate_size", None) or getattr(config, "hidden_dim", 0)),
+            intermediate_size=int(getattr(config, "intermediate_size", None)
+                                  or getattr(config, "hidden_dim", 0)),
             vocab_size=int(config.vocab_size),
             max_length=self._loaded.max_length,
             parameters=sum(p.numel() for p in self._model.parameters()),

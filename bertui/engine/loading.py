@@ -87,13 +87,15 @@ def _looks_like_path(spec: str) -> bool:
 
 def _check_folder(folder: Path) -> None:
     if not folder.is_dir():
-        raise ModelLoadError(f"{folder} is a file, not a model folder: pass the folder that holds config.json")
+        raise ModelLoadError(f"{folder} is a file, not a model folder: "
+                             "pass the folder that holds config.json")
     if not (folder / "config.json").is_file():
         raise ModelLoadError(f"{folder} has no config.json, so it is not a Hugging Face model folder: "
                              "save one with save_pretrained(), or pass a hub id such as bert-base-uncased")
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         raise ModelLoadError(f"{folder} has a config.json but no weights (model.safetensors or "
-                             "pytorch_model.bin): copy the weights in, or save the model with save_pretrained()")
+                             "pytorch_model.bin): copy the weights in, "
+                             "or save the model with save_pretrained()")
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:

@@ -153,7 +153,8 @@ class Surprisal:
     """Sum of natural-log probabilities of every real token masked in turn (Salazar et al., 2020)."""
 
     def to_json(self) -> dict:
-        return {"tokens": [asdict(t) for t in self.tokens], "pseudo_log_likelihood": self.pseudo_log_likelihood}
+        return {"tokens": [asdict(t) for t in self.tokens],
+                "pseudo_log_likelihood": self.pseudo_log_likelihood}
 
 
 @dataclass(frozen=True)
