@@ -13,7 +13,7 @@ import torch
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
-from bertui.engine.errors import InputError
+from bertui.engine.errors import NO_NSP_HEAD, InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, surprisal, whole_words
 from bertui.engine.loading import Loaded, Progress, load_model
@@ -32,8 +32,6 @@ from bertui.engine.threads import configure_threads
 
 # Tokens (rows × padded length) in one NSP ranking forward: bounds memory for any list length.
 RANK_TOKEN_BUDGET = 16384
-NO_NSP = ("this model has no next-sentence head: NSP exists only in BERT pretraining checkpoints "
-          "(e.g. bert-base-uncased), not in RoBERTa, DistilBERT, ALBERT, ELECTRA or MLM-only BERTs")
 
 
 class Engine:
@@ -217,7 +215,7 @@ class Engine:
     def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
         """Candidates ranked by IsNext after ``first``: padded batches, sorted by length, chunked."""
         if not self.has_nsp:
-            raise InputError(NO_NSP)
+            raise InputError(NO_NSP_HEAD)
         key = (first, tuple(candidates))
         if self._rank_cache and self._rank_cache[0] == key:
             return self._rank_cache[1]

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from textual.message import Message
 
-from bertui.engine.errors import BertuiError
+from bertui.engine.errors import BertuiError, first_line
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
 from bertui.ui.messages import (
     AnalysisDone,
@@ -112,9 +112,8 @@ def describe(error: Exception) -> str:
 
 def short_error(error: Exception) -> str:
     """A person-sized line for an error that is not one of bertui's own."""
-    text = str(error).strip().splitlines()
-    detail = text[0][:160] if text else ""
-    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    name = type(error).__name__
+    return f"{name}: {first_line(error)[:160]}" if str(error).strip() else name
 
 
 class ModelService:

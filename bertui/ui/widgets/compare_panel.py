@@ -21,7 +21,7 @@ from textual.widgets import Static
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
 from bertui.ui.service import Connect
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.score_bar import percent, score_bar
 
@@ -48,7 +48,7 @@ class ComparePanel(Vertical):
         self._failed: int | None = None  # the request B could not answer
         self._a: Encoding | None = None  # A's encoding of the request B's answer is lined up with
         self._a_id = -1
-        self.border_title = Content.assemble(("B ", "bold"), Content(visible(spec)))
+        self.border_title = Content.assemble(("B ", "bold"), outside(spec))
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-tokens")
@@ -140,7 +140,7 @@ class ComparePanel(Vertical):
                 look = ""
             else:
                 look = "$text-accent underline"  # a piece A does not have
-            row.append(Content.styled(visible(token), look))
+            row.append(outside(token, look))
         tokens.update(Content.assemble(("Split differs from A", "$text-warning"), " · ", count,
                                        (f" (A: {len(self._a.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
@@ -160,7 +160,7 @@ class ComparePanel(Vertical):
         for entry in analysis.ranking or ():
             lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"),
                                           score_bar(entry.is_next, NSP_BAR), " ", percent(entry.is_next), " ",
-                                          Content(visible(entry.candidate))))
+                                          outside(entry.candidate)))
         if lines:
             lines.insert(0, Content.styled("Next sentence", "$text-muted"))
         nsp.update(Content("\n").join(lines))

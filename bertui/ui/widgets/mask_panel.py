@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import MaskPrediction, WordPrediction
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside, visible
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import percent, score_bar
 
@@ -37,7 +37,7 @@ class MaskPanel(VerticalScroll):
     def waiting(self, why: str) -> None:
         """Say why there are no predictions; ``why`` may name a model spec or an error, shown as text."""
         self._masks = ()
-        self.query_one("#mask-body", Static).update(Content.styled(visible(why), "$text-muted"))
+        self.query_one("#mask-body", Static).update(outside(why, "$text-muted"))
 
     def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool,
              words: tuple[WordPrediction, ...] = ()) -> None:

@@ -136,7 +136,7 @@ class TokenGrid(Horizontal, can_focus=True):
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
         return [
             Content.styled(str(position), "$text-muted"),
-            Content.styled(visible(encoding.tokens[position]), look),
+            outside(encoding.tokens[position], look),
             Content.styled(str(encoding.input_ids[position]), MASK if masked else ""),
             Content.styled("AB"[encoding.token_type_ids[position] % 2], segment),
             Content(str(encoding.attention_mask[position])),
