@@ -20,6 +20,7 @@ run: $(VENV)/.installed
 	$(BIN)/bertui $(ARGS)
 
 test: $(VENV)/.installed
+	$(BIN)/python -m ruff check bertui tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed

@@ -68,6 +68,7 @@ def _key(app, char: str) -> None:
 
 async def _type(folder: str) -> dict[str, dict]:
     from bertui.ui.app import EXAMPLE_CANDIDATES, EXAMPLE_TEXT, BertuiApp
+    from bertui.ui.options import Options
     from bertui.ui.service import load_engine
     from bertui.ui.widgets.mask_panel import MaskPanel
     from bertui.ui.widgets.sentences import Sentences
@@ -78,10 +79,11 @@ async def _type(folder: str) -> dict[str, dict]:
         engines.append(Counted(load_engine(spec, **options)))
         return engines[-1]
 
-    app = BertuiApp(folder, device="cpu", engine_loader=loader, text_a=EXAMPLE_TEXT, candidates=EXAMPLE_CANDIDATES)
+    app = BertuiApp(Options(model=folder, device="cpu", engine_loader=loader, text_a=EXAMPLE_TEXT,
+                            candidates=EXAMPLE_CANDIDATES))
     results = {}
     async with app.run_test(size=(120, 36)) as pilot:
-        await _until(pilot, lambda: app.model_info is not None and app.results_current)
+        await _until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
         await pilot.pause(0.2)
         painted: list[tuple[float, str]] = []
         beats: list[float] = []
@@ -90,7 +92,7 @@ async def _type(folder: str) -> dict[str, dict]:
 
         def shown(*args, **kwargs):
             show(*args, **kwargs)
-            text = app._shown[0].text_a
+            text = app.main.shown[0].text_a
             app.call_after_refresh(lambda: painted.append((time.perf_counter(), text)))
 
         panel.show = shown
@@ -111,7 +113,8 @@ async def _type(folder: str) -> dict[str, dict]:
                 typed += char
                 keys.append((sent, typed))
                 await asyncio.sleep(max(0.0, interval - (time.perf_counter() - sent)))
-            await _until(pilot, lambda: app.results_current and painted and painted[-1][1] == field.value)
+            await _until(pilot,
+                         lambda: app.main.results_current and painted and painted[-1][1] == field.value)
             complete = time.perf_counter() - keys[-1][0]
             await pilot.pause(0.1)
             gaps = [later - earlier for earlier, later in zip(beats, beats[1:])]
@@ -122,7 +125,7 @@ async def _type(folder: str) -> dict[str, dict]:
                              "latencies": latencies, "complete": complete,
                              "stall": max(gaps), "beats": len(beats)}
             field.value = EXAMPLE_TEXT
-            await _until(pilot, lambda: app.results_current)
+            await _until(pilot, lambda: app.main.results_current)
             await pilot.pause(0.3)
     return results
 
@@ -137,7 +140,8 @@ def run(bench: Bench) -> list[Row]:
     finally:
         torch.set_num_threads(threads)  # the app's loader leaves a core to the UI: later sections get all
     idle = results.pop("idle")["stall"]
-    rows = [Row("app", f"control: longest event-loop stall over {IDLE_CONTROL:.0f} s with the model idle (the "
+    rows = [Row("app",
+                f"control: longest event-loop stall over {IDLE_CONTROL:.0f} s with the model idle (the "
                 "machine's own scheduling noise)", ms(idle), "—", "—", "—", "—")]
     for name, result in results.items():
         keys, analyses, passes = result["keys"], result["analyses"], result["passes"]

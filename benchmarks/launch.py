@@ -48,7 +48,8 @@ def run(bench: Bench) -> list[Row]:
     paint = median(paints)
     return [
         Row("launch", f"process start → first paint (pty, n={len(paints)}; p95 {ms(p95(paints))}); beside it "
-            "a bare Textual app with one Static, the floor", ms(paint), ms(median(floor)) + " (Textual alone)",
+            "a bare Textual app with one Static, the floor", ms(paint),
+            ms(median(floor)) + " (Textual alone)",
             f"{paint / median(floor):.2f}×", f"≤ {FIRST_PAINT_GOAL * 1000:.0f} ms",
             verdict(paint <= FIRST_PAINT_GOAL, f"{paint / FIRST_PAINT_GOAL:.1f}× the goal")),
         Row("launch", "process start → model ready (app: window, load, warm-up pass; plain: import + "

@@ -48,5 +48,6 @@ def run(bench: Bench) -> list[Row]:
         tokens = len(tokenizer(text)["input_ids"])
         rows.append(Row("keystroke→masks", f"{masks} mask{'s' * (masks > 1)}, {tokens} tokens "
                         f"(n={len(a)}; p95 {ms(p95(a))} vs {ms(p95(b))})", ms(median(a)), ms(median(b)),
-                        f"{ratio:.2f}×", f"≤ {GOAL}×", verdict(ratio <= GOAL, f"{ratio / GOAL:.2f}× the goal")))
+                        f"{ratio:.2f}×", f"≤ {GOAL}×", verdict(ratio <= GOAL,
+                                                               f"{ratio / GOAL:.2f}× the goal")))
     return rows

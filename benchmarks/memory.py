@@ -26,7 +26,9 @@ def run(bench: Bench) -> list[Row]:
         Row("memory", f"peak RSS, model loaded + one analysis (weights {weights:.0f} MiB)", peak(ours),
             peak(theirs), f"{ours['peak'] / theirs['peak']:.2f}×", "—", "—"),
         Row("memory", "RSS held after loading, above the imported libraries", held(ours), held(theirs),
-            f"{(ours['rss'] - ours['imported']) / max(1.0, theirs['rss'] - theirs['imported']):.2f}×", "—", "—"),
-        Row("memory", "RSS of the imported libraries alone (torch, transformers)", f"{ours['imported']:.0f} MiB",
+            f"{(ours['rss'] - ours['imported']) / max(1.0, theirs['rss'] - theirs['imported']):.2f}×",
+            "—", "—"),
+        Row("memory", "RSS of the imported libraries alone (torch, transformers)",
+            f"{ours['imported']:.0f} MiB",
             f"{theirs['imported']:.0f} MiB", "—", "—", "—"),
     ]

@@ -75,7 +75,8 @@ def run(bench: Bench) -> list[Row]:
             _check_equal(bench, ours(sentences), seed_loop(model, tokenizer, FIRST, sentences))
         if size < 512:
             repeat = max(2, bench.repeat // (3 if size == 4 else 10))
-            a, b = side_by_side(lambda: ours(sentences), lambda: seed_loop(model, tokenizer, FIRST, sentences),
+            a, b = side_by_side(lambda: ours(sentences),
+                                lambda: seed_loop(model, tokenizer, FIRST, sentences),
                                 repeat=repeat, warmup=0)
             speedup = median(b) / median(a)
             goal = f"≥ {GOAL_AT_64}× faster" if size == 64 else "—"

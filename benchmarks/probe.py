@@ -31,6 +31,7 @@ def first_paint(folder: str) -> None:
     """The app's loader is called only after the first refresh: what is imported then was imported
     for the first paint."""
     from bertui.ui.app import BertuiApp
+    from bertui.ui.options import Options
     from bertui.ui.service import load_engine
 
     seen: dict[str, bool] = {}
@@ -40,7 +41,7 @@ def first_paint(folder: str) -> None:
         return load_engine(spec, **options)
 
     async def run() -> None:
-        app = BertuiApp(folder, device="cpu", engine_loader=loader)
+        app = BertuiApp(Options(model=folder, device="cpu", engine_loader=loader))
         async with app.run_test(size=(120, 36)) as pilot:
             while not seen:
                 await pilot.pause(0.01)

@@ -56,7 +56,7 @@ def machine() -> dict[str, str]:
                "none (everything ran on the CPU; no GPU figures)",
         "versions": f"torch {torch.__version__}, transformers {transformers.__version__}, "
                     f"textual {textual.__version__}",
-        "load": "load average %.2f %.2f %.2f at the end of the run" % os.getloadavg(),
+        "load": "load average {:.2f} {:.2f} {:.2f} at the end of the run".format(*os.getloadavg()),
     }
 
 

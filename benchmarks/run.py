@@ -9,7 +9,8 @@ Sections: launch (start → first paint / model ready), masks (keystroke → mas
 (forwards per key, key → panes latency, event-loop stalls), nsp (batched ranking vs a loop of single
 forwards, and memory at 512), memory (peak RSS vs the weights), scoring (a sentence's PLL vs one
 forward per masked copy; joint fill and target words beside a plain analysis). All on the CPU at
-bert-base-uncased size (benchmarks/model.py). Medians of interleaved runs: on a busy machine ratios mean more than absolutes.
+bert-base-uncased size (benchmarks/model.py). Medians of interleaved runs: on a busy machine ratios
+mean more than absolutes.
 Not part of the test suite.
 """
 

@@ -15,7 +15,8 @@ from benchmarks.context import Bench
 from benchmarks.measure import median, side_by_side
 from benchmarks.report import Row, ms, verdict
 
-SENTENCE = "The old farmer walked slowly across the muddy field before the storm finally reached the green hills."
+SENTENCE = ("The old farmer walked slowly across the muddy field before the storm finally reached "
+            "the green hills.")
 JOINT_TEXT = "The [MASK] sat on the [MASK] near the window."
 TARGETS = ("he", "she", "they")
 GOAL = 3.0

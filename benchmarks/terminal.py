@@ -52,7 +52,8 @@ BARE_TEXTUAL = ["-c", "from textual.app import App\nfrom textual.widgets import 
 
 
 class App:
-    """``python -m bertui --model MODEL --device cpu`` (or ``python ARGS``) in a pty of ``columns`` × ``rows``."""
+    """``python -m bertui --model MODEL --device cpu`` (or ``python ARGS``) in a pty of ``columns`` ×
+    ``rows``."""
 
     def __init__(self, model: str, columns: int = 120, rows: int = 36, args: list[str] | None = None) -> None:
         args = args or ["-m", "bertui", "--model", model, "--device", "cpu"]

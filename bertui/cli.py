@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read_stdin() -> str:
-    """Standard input as UTF-8; bytes that are not (a Latin-1 file piped in) become U+FFFD, not a traceback."""
+    """Standard input as UTF-8; bytes that are not (a Latin-1 file piped in) become U+FFFD, not a
+    traceback."""
     return sys.stdin.buffer.read().decode("utf-8", errors="replace")
 
 
@@ -207,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from bertui.serve import serve
 
-            return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K, args.host,
+            return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K,
+                         args.host,
                          args.port, trust_remote_code=args.trust_remote_code,
                          compare=args.compare)
         result = _headless(args)

@@ -10,7 +10,6 @@ import re
 
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
 
-
 # json.dumps(ensure_ascii=False) escapes C0 controls only: DEL and the C1 range (0x9b is a one-byte CSI)
 # would reach a terminal that prints the JSON, and a lone surrogate cannot be encoded at all.
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
@@ -82,7 +81,8 @@ def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInf
         lines.append(f"- Sentence B: {_cell(request.text_b)}")
     encoding = analysis.encoding
     lines += ["", "## Tokens", "", "| # | token | id | segment | mask |", "|---|---|---|---|---|"]
-    lines += [f"| {i} | {_cell(t)} | {token_id} | {segment} | {attended} |" for i, (t, token_id, segment, attended)
+    lines += [f"| {i} | {_cell(t)} | {token_id} | {segment} | {attended} |" for i, (t, token_id, segment,
+                                                                                    attended)
               in enumerate(zip(encoding.tokens, encoding.input_ids, encoding.token_type_ids,
                                encoding.attention_mask))]
     if encoding.truncated:

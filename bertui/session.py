@@ -19,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from bertui.defaults import DEFAULT_TOP_K
+from bertui.engine.errors import first_line
 
 VERSION = 1
 FILE_NAME = "session.json"
@@ -84,7 +85,7 @@ def restore(path: Path) -> Restored:
     try:
         return Restored(session=Session.from_json(json.loads(raw.decode("utf-8"))))
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        why = first_line(error)
         aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             os.replace(path, aside)

@@ -18,6 +18,7 @@ from pathlib import Path
 from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
+from bertui.ui.options import Options
 from bertui.ui.service import load_engine
 
 TWO_MASKS = "The [MASK] sat on the [MASK] all afternoon."
@@ -37,8 +38,8 @@ async def until(pilot, condition, timeout: float = 60.0) -> None:
 
 async def answered(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.model_info is not None and app.results_current
-                and (app.compare is None or app.compare.answered))
+    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current
+                and (app.main.compare is None or app.main.compare.answered))
     await pilot.pause()
 
 
@@ -48,16 +49,16 @@ async def typed(pilot, text: str) -> None:
 
 def offline_loader(spec: str, **options):
     if spec != "demo":
-        raise ModelLoadError(f"cannot load {spec!r}: it is not in the Hugging Face cache and the Hugging Face "
-                             "hub cannot be reached. Download it once on a connected machine, or pass a "
-                             "local folder with --model PATH, or try --model demo (a tiny built-in model "
-                             "with random predictions).")
+        raise ModelLoadError(f"cannot load {spec!r}: it is not in the Hugging Face cache and the "
+                             "Hugging Face hub cannot be reached. Download it once on a connected machine, "
+                             "or pass a local folder with --model PATH, or try --model demo (a tiny built-in "
+                             "model with random predictions).")
     return load_engine(spec, **options)
 
 
 async def shoot(out: Path, name: str, size: tuple[int, int], scene, model: str = "demo",
                 loader=load_engine, **options) -> None:
-    app = BertuiApp(model, device="cpu", engine_loader=loader, steady=True, **options)
+    app = BertuiApp(Options(model=model, device="cpu", engine_loader=loader, steady=True, **options))
     async with app.run_test(size=size) as pilot:
         await scene(pilot)
         await pilot.pause()

@@ -110,7 +110,8 @@ def test_cli_fill_and_tokenize_every_case(bert_dir, engine, capsys, case):
     assert json.loads(capsys.readouterr().out)["truncated"] == expected.encoding.truncated
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.candidates], ids=[c.name for c in CASES if c.candidates])
+@pytest.mark.parametrize("case", [c for c in CASES if c.candidates],
+                         ids=[c.name for c in CASES if c.candidates])
 def test_cli_nsp_every_candidate_list(bert_dir, engine, capsys, case):
     code = cli_main(["nsp", case.text_a, *case.candidates, "-m", str(bert_dir)])
     out, err = capsys.readouterr()
@@ -138,7 +139,8 @@ def test_cli_subprocess_hostile_text_never_reaches_the_terminal_raw(bert_dir, wh
     assert done.returncode == 0, done.stderr
     assert b"\x1b" not in done.stdout and b"\xc2\x9b" not in done.stdout and b"Traceback" not in done.stderr
     masks = json.loads(done.stdout)["masks"]
-    assert len(masks) == 2 and "[ bold ] x [ / ]" in masks[0]["predictions"][0]["sequence"]  # WordPiece spacing
+    # WordPiece spacing:
+    assert len(masks) == 2 and "[ bold ] x [ / ]" in masks[0]["predictions"][0]["sequence"]
 
 
 def test_cli_subprocess_empty_and_whitespace_input(bert_dir):

@@ -28,7 +28,8 @@ def _assert_same_predictions(ours, theirs, *, check_sequence: bool = True):
             assert p.sequence == t["sequence"]
 
 
-@pytest.mark.parametrize("text", ["soccer is a really fun [MASK].", "[MASK]", "the capital of france is [MASK] ."])
+@pytest.mark.parametrize("text", ["soccer is a really fun [MASK].", "[MASK]",
+                                  "the capital of france is [MASK] ."])
 def test_fill_equals_the_fill_mask_pipeline(engine, fill_mask, text):
     (mask,) = engine.fill(text, top_k=7)
     _assert_same_predictions(mask, fill_mask(text, top_k=7))
@@ -88,7 +89,8 @@ def test_batched_ranking_equals_one_by_one(engine):
 def test_ranking_matches_the_reference_model(engine, bert_dir):
     first = "the dog ate my pizza."
     for entry in engine.rank(first, CANDIDATES[:3]):
-        assert entry.is_next == pytest.approx(_reference_is_next(bert_dir, first, entry.candidate)[0], abs=1e-4)
+        assert entry.is_next == pytest.approx(_reference_is_next(bert_dir, first, entry.candidate)[0],
+                                              abs=1e-4)
 
 
 def test_small_chunks_give_the_same_ranking(engine, monkeypatch):
@@ -227,4 +229,5 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
         config.vocab_size)
     assert info.architecture == "BertForPreTraining" and info.has_mlm_head and info.has_nsp_head
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
-    assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True, "[MASK]")
+    assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
+                                                                               "[MASK]")

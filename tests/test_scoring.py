@@ -162,7 +162,8 @@ JOINT_TEXTS = ["the [MASK] ate [MASK] fish", "[MASK] dog [MASK] .", "the [MASK] 
 def _small_model(folder, seed):
     tokenizer = BertTokenizer(vocab={word: i for i, word in enumerate(SMALL_VOCAB)}, model_max_length=32)
     config = BertConfig(vocab_size=len(SMALL_VOCAB), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=48, max_position_embeddings=32, initializer_range=0.4)
+                        num_attention_heads=2, intermediate_size=48, max_position_embeddings=32,
+                        initializer_range=0.4)
     torch.manual_seed(seed)
     BertForMaskedLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -243,7 +244,8 @@ def test_score_and_fill_commands_print_the_documented_keys(bert_dir, capsys):
 
     from bertui.cli import main
 
-    assert main(["score", "the dog ate .", "a dog ate the .", "--compare-pairs", "--model", str(bert_dir)]) == 0
+    args = ["score", "the dog ate .", "a dog ate the .", "--compare-pairs", "--model", str(bert_dir)]
+    assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["sentences"]) == 2 and set(out["pairs"][0]) == {"a", "b", "pll", "pll_word_l2r"}
     assert main(["fill", "the [MASK] ate my [MASK] .", "--targets", "he,she", "--model", str(bert_dir)]) == 0

@@ -87,13 +87,16 @@ def test_demo_and_a_local_folder_make_no_network_call(no_network, bert_dir, caps
 
 def test_the_app_makes_no_network_call_for_the_demo(no_network):
     from bertui.ui.app import BertuiApp
+    from bertui.ui.options import Options
     from tests.ui.conftest import settle
 
     async def run() -> None:
-        app = BertuiApp("demo", device="cpu", text_a="the [MASK] .", candidates=("it was good .",), steady=True)
+        app = BertuiApp(Options(model="demo", device="cpu", text_a="the [MASK] .",
+                                candidates=("it was good .",),
+                                steady=True))
         async with app.run_test() as pilot:
             await settle(pilot)
-            assert app._shown[1].masks
+            assert app.main.shown[1].masks
 
     asyncio.run(run())
     assert no_network == []

@@ -13,7 +13,8 @@ from bertui import session
 from bertui.cli import main as cli_main
 from bertui.session import Session
 
-EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", text_b="it was good .", pair_mode=True,
+EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", text_b="it was good .",
+                     pair_mode=True,
                      candidates=("one", "two", "one"), top_k=7, model="demo")
 
 
@@ -119,7 +120,8 @@ def test_cli_session_options(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert started(monkeypatch)["session_file"] == session.default_path()
     assert started(monkeypatch, "--no-session")["session_file"] is None
-    assert started(monkeypatch, "--session", str(tmp_path / "mine.json"))["session_file"] == tmp_path / "mine.json"
+    assert started(monkeypatch, "--session",
+                   str(tmp_path / "mine.json"))["session_file"] == tmp_path / "mine.json"
     plain = started(monkeypatch)
     assert plain["model"] is None and plain["top_k"] is None  # not given: the saved ones apply
     chosen = started(monkeypatch, "--model", "demo", "-k", "3")

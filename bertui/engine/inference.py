@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import torch
 
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
-from bertui.engine.errors import InputError
+from bertui.engine.errors import NO_NSP_HEAD, InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
-from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.loading import Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
@@ -38,8 +38,6 @@ from bertui.engine.threads import configure_threads
 # Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words
 # and joint fills): bounds memory for any list or text length.
 RANK_TOKEN_BUDGET = 16384
-NO_NSP = ("this model has no next-sentence head: NSP exists only in BERT pretraining checkpoints "
-          "(e.g. bert-base-uncased), not in RoBERTa, DistilBERT, ALBERT, ELECTRA or MLM-only BERTs")
 
 
 class Engine:
@@ -141,7 +139,8 @@ class Engine:
         kept = [i for i, special in enumerate(encoding.special) if not special]
         decode = self._tokenizer.decode
         masks = []
-        for position, row_scores, row_ids in zip(encoding.mask_positions, scores.tolist(), token_ids.tolist()):
+        for position, row_scores, row_ids in zip(encoding.mask_positions, scores.tolist(),
+                                                 token_ids.tolist()):
             predictions = []
             for score, token_id in zip(row_scores, row_ids):
                 filled = ids.copy()
@@ -180,7 +179,8 @@ class Engine:
                 logits = self._vocab_logits(out, 0, positions).float()
                 probs = logits.softmax(dim=-1)
                 masks = self._predictions(encoding, probs, top_k)
-                words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
+                words = whole_words(encoding, probs, self._continuation,
+                                    self._tokenizer.convert_ids_to_tokens,
                                     self._tokenizer.convert_tokens_to_string, top_k)
                 log_probs = logits.log_softmax(-1) if request.targets or request.joint else None
                 if request.targets:
@@ -239,7 +239,8 @@ class Engine:
             raise InputError("nothing to score: the text has no tokens")
         return encoding, self._surprisal(encoding, self._model_inputs(batch))
 
-    def fill(self, text_a: str, text_b: str | None = None, top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
+    def fill(self, text_a: str, text_b: str | None = None,
+             top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""
         analysis = self.analyze(AnalysisRequest(request_id=0, text_a=text_a, text_b=text_b, top_k=top_k))
         if not analysis.masks:
@@ -254,7 +255,7 @@ class Engine:
     def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
         """Candidates ranked by IsNext after ``first``: padded batches, sorted by length, chunked."""
         if not self.has_nsp:
-            raise InputError(NO_NSP)
+            raise InputError(NO_NSP_HEAD)
         key = (first, tuple(candidates))
         if self._rank_cache and self._rank_cache[0] == key:
             return self._rank_cache[1]
@@ -327,7 +328,8 @@ class Engine:
             layers=int(config.num_hidden_layers),
             hidden_size=int(config.hidden_size),
             heads=int(config.num_attention_heads),
-            intermediate_size=int(getattr(config, "intermediate_size", None) or getattr(config, "hidden_dim", 0)),
+            intermediate_size=int(getattr(config, "intermediate_size", None)
+                                  or getattr(config, "hidden_dim", 0)),
             vocab_size=int(config.vocab_size),
             max_length=self._loaded.max_length,
             parameters=sum(p.numel() for p in self._model.parameters()),

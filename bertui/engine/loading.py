@@ -23,7 +23,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING
 
 from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
-from bertui.engine.errors import ModelLoadError
+from bertui.engine.errors import ModelLoadError, first_line
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
@@ -87,13 +87,15 @@ def _looks_like_path(spec: str) -> bool:
 
 def _check_folder(folder: Path) -> None:
     if not folder.is_dir():
-        raise ModelLoadError(f"{folder} is a file, not a model folder: pass the folder that holds config.json")
+        raise ModelLoadError(f"{folder} is a file, not a model folder: "
+                             "pass the folder that holds config.json")
     if not (folder / "config.json").is_file():
         raise ModelLoadError(f"{folder} has no config.json, so it is not a Hugging Face model folder: "
                              "save one with save_pretrained(), or pass a hub id such as bert-base-uncased")
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         raise ModelLoadError(f"{folder} has a config.json but no weights (model.safetensors or "
-                             "pytorch_model.bin): copy the weights in, or save the model with save_pretrained()")
+                             "pytorch_model.bin): copy the weights in, "
+                             "or save the model with save_pretrained()")
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -179,6 +181,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     """Load ``spec`` for inference on ``device`` in ``dtype``; raise ModelLoadError with a fix on failure.
 
     ``trust_remote_code`` lets a checkpoint run its own Python code: only ever from an explicit flag.
+    The steps: where the checkpoint is, read it, check it can serve fill-mask, place it on the device.
     """
     say = progress or (lambda _stage: None)
     started = time.perf_counter()
@@ -187,7 +190,24 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     spec = spec.strip()
     if not spec:
         raise ModelLoadError("no model given: pass a hub id (bert-base-uncased), a folder, or demo")
+    source, local = _locate(spec, say)
+    tokenizer, model, info = _read_checkpoint(spec, source, local, say, trust_remote_code)
+    _check_tokenizer(spec, tokenizer, model)
+    nsp_loaded = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    say(f"moving to {target_device.type} ({dtype})")
+    try:
+        model = model.to(device=target_device, dtype=target_dtype).eval()
+    except RuntimeError as error:  # out of memory, unsupported dtype on this device
+        raise ModelLoadError(f"cannot place {spec!r} on {target_device} as {dtype}: "
+                             f"{first_line(error)}") from None
+    return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
+                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
+                  device=target_device, dtype=target_dtype, max_length=_max_length(model.config, tokenizer),
+                  seconds=time.perf_counter() - started)
 
+
+def _locate(spec: str, say: Progress) -> tuple[str, bool]:
+    """(what from_pretrained is given, whether it is a local folder); a local one is checked first."""
     if spec == DEMO_SPEC:
         say("building the demo model")
         source, local = str(demo_folder()), True
@@ -200,7 +220,12 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
         source = str(path) if local else spec
     if local:
         _check_folder(Path(source))
+    return source, local
 
+
+def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_remote_code: bool):
+    """(tokenizer, model, loading info): from the cache when it is there, else from the hub if it can be
+    reached; any failure becomes a ModelLoadError that says what went wrong."""
     say(f"reading the config of {spec}")
     try:
         try:
@@ -219,22 +244,25 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
         say("loading the tokenizer and weights")
         read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
         try:
-            tokenizer, model, info = _read(source, model_class, local_only=cached, **read)
+            return _read(source, model_class, local_only=cached, **read)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            tokenizer, model, info = _read(source, model_class, local_only=False, **read)
+            return _read(source, model_class, local_only=False, **read)
     except ModelLoadError:
         raise
     except ValueError as error:
         if "Unrecognized" in str(error) or "not supported" in str(error).lower():
             raise ModelLoadError(f"{spec!r} is not a masked-language model transformers can load "
-                                 f"for fill-mask: {_first_line(error)}") from None
-        raise ModelLoadError(f"cannot load {spec!r}: {_first_line(error)}") from None
+                                 f"for fill-mask: {first_line(error)}") from None
+        raise ModelLoadError(f"cannot load {spec!r}: {first_line(error)}") from None
     except Exception as error:  # corrupt weights, unpicklable .bin, missing tokenizer files...
-        raise ModelLoadError(f"cannot load {spec!r}: {type(error).__name__}: {_first_line(error)}") from None
+        raise ModelLoadError(f"cannot load {spec!r}: {type(error).__name__}: {first_line(error)}") from None
 
+
+def _check_tokenizer(spec: str, tokenizer, model) -> None:
+    """A fast tokenizer (for character offsets) with a mask token, made for this model's vocabulary."""
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"{spec!r} has only a slow (Python) tokenizer; bertui needs a fast one for "
                              "character offsets: add a tokenizer.json (tokenizer.save_pretrained does)")
@@ -243,20 +271,3 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     if len(tokenizer) > model.config.vocab_size:
         raise ModelLoadError(f"{spec!r}: the tokenizer has {len(tokenizer)} tokens but the model only "
                              f"{model.config.vocab_size}: the tokenizer belongs to another model")
-    nsp_loaded = _classify_missing(model, set(info.get("missing_keys", ())), spec)
-
-    say(f"moving to {target_device.type} ({dtype})")
-    try:
-        model = model.to(device=target_device, dtype=target_dtype).eval()
-    except RuntimeError as error:  # out of memory, unsupported dtype on this device
-        raise ModelLoadError(f"cannot place {spec!r} on {target_device} as {dtype}: "
-                             f"{_first_line(error)}") from None
-    return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
-                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
-                  device=target_device, dtype=target_dtype, max_length=_max_length(model.config, tokenizer),
-                  seconds=time.perf_counter() - started)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

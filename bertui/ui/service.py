@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from textual.message import Message
 
-from bertui.engine.errors import BertuiError
+from bertui.engine.errors import BertuiError, first_line
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
 from bertui.ui.messages import (
     AnalysisDone,
@@ -41,6 +41,21 @@ _ONE_LOAD_AT_A_TIME = threading.Lock()
 
 class Target(Protocol):
     def post_message(self, message: Message) -> bool: ...
+
+
+class ModelBackend(Protocol):
+    """All the UI asks of a model, wherever it runs: answers come back to the target as messages
+    (ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed)."""
+
+    def load(self, spec: str) -> None: ...
+
+    def submit(self, request: AnalysisRequest) -> None: ...
+
+    def close(self) -> None: ...
+
+
+Connect = Callable[[Target, bool], ModelBackend]
+"""``connect(target, staged)``: a model backend whose answers go to ``target`` (the app makes them)."""
 
 
 class Answerer(Protocol):
@@ -70,7 +85,8 @@ def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str],
     """
     from bertui.engine.inference import Engine
 
-    return Engine.load(spec, device=device, dtype=dtype, progress=progress, trust_remote_code=trust_remote_code,
+    return Engine.load(spec, device=device, dtype=dtype, progress=progress,
+                       trust_remote_code=trust_remote_code,
                        leave_core_for_ui=True)
 
 
@@ -96,9 +112,8 @@ def describe(error: Exception) -> str:
 
 def short_error(error: Exception) -> str:
     """A person-sized line for an error that is not one of bertui's own."""
-    text = str(error).strip().splitlines()
-    detail = text[0][:160] if text else ""
-    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    name = type(error).__name__
+    return f"{name}: {first_line(error)[:160]}" if str(error).strip() else name
 
 
 class ModelService:

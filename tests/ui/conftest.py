@@ -14,6 +14,7 @@ import pytest
 from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
+from bertui.ui.options import Options
 
 TINY = "tiny-bert"
 TINY_MLM_ONLY = "tiny-bert-mlm"
@@ -55,7 +56,7 @@ def make_app(loader):
     def make(model: str = TINY, **options) -> BertuiApp:
         options.setdefault("engine_loader", loader)
         options.setdefault("steady", True)
-        return BertuiApp(model, device="cpu", **options)
+        return BertuiApp(Options(model=model, device="cpu", **options))
 
     return make
 
@@ -79,8 +80,70 @@ async def type_text(pilot, text: str) -> None:
 async def settle(pilot) -> None:
     """Until a model answers and the panes show the answer to the text on screen."""
     app = pilot.app
-    await until(pilot, lambda: app.model_info is not None and app.results_current)
+    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
     await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The characters painted on the screen, row by row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def status(app) -> str:
+    return app.query_one("#status-state").content.plain
+
+
+def shown(app):
+    """(request, analysis) the panes show now."""
+    return app.main.shown
+
+
+def record_notices(app) -> list[str]:
+    """The message of every notification from now on."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return said
+
+
+class Wrapped:
+    """An engine whose analyze runs ``before(request)`` first and rank ``before_rank(first)`` (to block or
+    to fail); ``seen`` and ``ranked`` are sentence A of each call."""
+
+    def __init__(self, engine, before, before_rank=lambda first: None) -> None:
+        self._engine = engine
+        self._before = before
+        self._before_rank = before_rank
+        self.info = engine.info
+        self.mask_token = engine.mask_token
+        self.seen: list[str] = []
+        self.ranked: list[str] = []
+
+    def analyze(self, request, **options):
+        self.seen.append(request.text_a)
+        self._before(request)
+        return self._engine.analyze(request, **options)
+
+    def rank(self, first, candidates):
+        self.ranked.append(first)
+        self._before_rank(first)
+        return self._engine.rank(first, candidates)
+
+
+def wrapping(loader, before, before_rank=lambda first: None):
+    """A loader of Wrapped engines, and the list of the engines it made."""
+    engines: list[Wrapped] = []
+
+    def load(spec, **options):
+        engines.append(Wrapped(loader(spec, **options), before, before_rank))
+        return engines[-1]
+
+    return load, engines
 
 
 class Gate:

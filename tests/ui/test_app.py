@@ -14,26 +14,24 @@ from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
-from tests.ui.conftest import TINY, TINY_MLM_ONLY, Gate, settle, type_text, until
-
-
-def screen_text(app) -> str:
-    """The characters painted on the screen, row by row."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-def status(app) -> str:
-    return app.query_one("#status-state").content.plain
-
-
-def shown(app):
-    """(request, analysis) the panes show now."""
-    return app._shown
+from tests.ui.conftest import (
+    TINY,
+    TINY_MLM_ONLY,
+    Gate,
+    screen_text,
+    settle,
+    shown,
+    status,
+    type_text,
+    until,
+    wrapping,
+)
 
 
 def candidate_rows(app) -> list[str]:
     options = app.query_one("#candidates", OptionList)
-    return [" ".join(options.get_option_at_index(i).prompt.plain.split()) for i in range(options.option_count)]
+    return [" ".join(options.get_option_at_index(i).prompt.plain.split())
+            for i in range(options.option_count)]
 
 
 def bar_styles(app) -> set[str]:
@@ -41,30 +39,6 @@ def bar_styles(app) -> set[str]:
     options = app.query_one("#candidates", OptionList)
     return {str(span.style) for i in range(options.option_count)
             for span in options.get_option_at_index(i).prompt.spans}
-
-
-class Wrapped:
-    """An engine whose analyze runs ``before(request)`` first and rank ``before_rank(first)`` (to block or
-    to fail); ``seen`` and ``ranked`` are sentence A of each call."""
-
-    def __init__(self, engine, before, before_rank=lambda first: None) -> None:
-        self._engine = engine
-        self._before = before
-        self._before_rank = before_rank
-        self.info = engine.info
-        self.mask_token = engine.mask_token
-        self.seen: list[str] = []
-        self.ranked: list[str] = []
-
-    def analyze(self, request, **options):
-        self.seen.append(request.text_a)
-        self._before(request)
-        return self._engine.analyze(request, **options)
-
-    def rank(self, first, candidates):
-        self.ranked.append(first)
-        self._before_rank(first)
-        return self._engine.rank(first, candidates)
 
 
 async def retype_while_busy(pilot, gate: Gate) -> None:
@@ -75,19 +49,9 @@ async def retype_while_busy(pilot, gate: Gate) -> None:
     await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
     await pilot.press("ctrl+u")
     await type_text(pilot, "second [MASK]")
-    await until(pilot, lambda: app.service.pending is not None
-                and app.service.pending.text_a == "second [MASK]")
+    await until(pilot, lambda: app.main.service.pending is not None
+                and app.main.service.pending.text_a == "second [MASK]")
     gate.open()
-
-
-def wrapping(loader, before, before_rank=lambda first: None):
-    engines: list[Wrapped] = []
-
-    def load(spec, **options):
-        engines.append(Wrapped(loader(spec, **options), before, before_rank))
-        return engines[-1]
-
-    return load, engines
 
 
 async def test_typing_updates_grid_masks_and_leaderboard(make_app):
@@ -152,7 +116,7 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
         request, analysis = shown(app)
         assert request.text_a == "the dog [MASK] . walk ." and analysis.masks
         assert app.query_one(TokenGrid).encoding.tokens[-3:] == ("walk", ".", "[SEP]")
-        assert not app.results_current and status(app) == "ranking…"
+        assert not app.main.results_current and status(app) == "ranking…"
         assert board.border_subtitle == "ranking…"  # the rows are the last ranking's, and say so
         assert set(candidate_rows(app)) == old
         assert bar_styles(app) == {"$foreground 40%"}  # ranks, bars and figures faint
@@ -228,7 +192,7 @@ async def test_worker_error_reaches_status_and_next_request_is_served(loader, ma
         assert "boom" not in shown(app)[0].text_a  # the last good answer stays on screen
         await pilot.press(*["backspace"] * 5)
         await settle(pilot)
-        assert shown(app)[0].text_a == "a [MASK]" and shown(app)[0].request_id == app.latest_request_id
+        assert shown(app)[0].text_a == "a [MASK]" and shown(app)[0].request_id == app.main.ledger.latest_id
         assert status(app) == "ready"
 
 
@@ -240,7 +204,7 @@ async def test_pair_mode_adds_sentence_b(make_app):
         assert "The sentence that follows A" not in screen_text(app)  # B's placeholder
         await pilot.press("ctrl+b")
         assert "The sentence that follows A" in screen_text(app)
-        assert app.pair_mode and sentences.field_b.has_focus
+        assert app.main.pair_mode and sentences.field_b.has_focus
         await type_text(pilot, "it was good .")
         await settle(pilot)
         request, analysis = shown(app)
@@ -321,19 +285,19 @@ async def test_top_k_changes_from_the_keyboard(make_app):
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("+")  # typing: the key is text
-        assert app.top_k == 2 and app.query_one(Sentences).field_a.value.endswith("+")
+        assert app.main.top_k == 2 and app.query_one(Sentences).field_a.value.endswith("+")
         await pilot.press("backspace", "tab")  # to the grid
         await pilot.press("+", "+", "+")
         await settle(pilot)
-        assert app.top_k == 5
+        assert app.main.top_k == 5
         assert [len(mask.predictions) for mask in shown(app)[1].masks] == [5, 5]
         assert "top-k 5" in screen_text(app)
         for _ in range(6):
             await pilot.press("minus")
         await settle(pilot)
-        assert app.top_k == 1 and [len(m.predictions) for m in shown(app)[1].masks] == [1, 1]
-        app.top_k = 99
-        assert app.top_k == 50
+        assert app.main.top_k == 1 and [len(m.predictions) for m in shown(app)[1].masks] == [1, 1]
+        app.main.top_k = 99
+        assert app.main.top_k == 50
 
 
 async def test_load_failure_shows_why_and_offers_the_demo(make_app):
@@ -347,7 +311,7 @@ async def test_load_failure_shows_why_and_offers_the_demo(make_app):
         assert "Use the demo model (random predictions)" in text
         await pilot.click("#use-demo")
         await settle(pilot)
-        assert app.model_spec == "demo" and app.model_info.is_demo
+        assert app.main.model_spec == "demo" and app.main.model_info.is_demo
         assert not banner.display
         assert shown(app)[1].masks
         assert "demo model — random predictions" in screen_text(app)
@@ -359,7 +323,7 @@ async def test_demo_key_after_failure(make_app):
         await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert app.model_info.is_demo
+        assert app.main.model_info.is_demo
 
 
 async def test_switching_model_and_a_failed_switch(make_app):
@@ -371,7 +335,7 @@ async def test_switching_model_and_a_failed_switch(make_app):
         await pilot.press("ctrl+u")
         await type_text(pilot, TINY_MLM_ONLY)
         await pilot.press("enter")
-        await until(pilot, lambda: app.model_spec == TINY_MLM_ONLY)
+        await until(pilot, lambda: app.main.model_spec == TINY_MLM_ONLY)
         await settle(pilot)
         assert shown(app)[1].ranking is None
         text = screen_text(app)
@@ -381,7 +345,7 @@ async def test_switching_model_and_a_failed_switch(make_app):
         await type_text(pilot, "nope")
         await pilot.press("enter")
         await until(pilot, lambda: status(app) == f"cannot load nope; still using {TINY_MLM_ONLY}")
-        assert app.model_spec == TINY_MLM_ONLY
+        assert app.main.model_spec == TINY_MLM_ONLY
         await type_text(pilot, " x")
         await settle(pilot)  # the model in use still answers
         assert shown(app)[0].text_a.endswith(" x")
@@ -411,8 +375,9 @@ async def test_loading_accepts_typing_and_analyses_it_when_ready(loader):
         return loader(spec, **options)
 
     from bertui.ui.app import BertuiApp
+    from bertui.ui.options import Options
 
-    app = BertuiApp(TINY, device="cpu", engine_loader=slow, steady=True)
+    app = BertuiApp(Options(model=TINY, device="cpu", engine_loader=slow, steady=True))
     async with app.run_test() as pilot:
         await until(pilot, gate.entered.is_set)
         assert "Loading tiny-bert — starting…" in screen_text(app)
@@ -438,9 +403,10 @@ async def test_insert_mask_copy_json_help_and_palette(make_app):
         assert copied["text_a"] == "a[MASK] b"
         # The headless commands' keys, as Export… writes them.
         assert copied["tokenize"]["tokens"] == list(shown(app)[1].encoding.tokens)
-        assert copied["fill"]["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str", "sequence"}
+        assert copied["fill"]["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str",
+                                                                       "sequence"}
         assert copied["nsp"]["ranking"][0].keys() == {"rank", "candidate", "is_next", "not_next"}
-        assert copied["info"]["model_type"] == app.model_info.model_type
+        assert copied["info"]["model_type"] == app.main.model_info.model_type
 
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
@@ -455,7 +421,7 @@ async def test_insert_mask_copy_json_help_and_palette(make_app):
         await type_text(pilot, "toggle pair")
         await until(pilot, lambda: "Toggle pair mode" in screen_text(app))
         await pilot.press("enter")
-        await until(pilot, lambda: app.pair_mode)
+        await until(pilot, lambda: app.main.pair_mode)
 
 
 def test_importing_the_app_does_not_import_torch():

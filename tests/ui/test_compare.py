@@ -6,11 +6,12 @@ import pytest
 
 from bertui.engine.results import Analysis, AnalysisRequest
 from bertui.ui.app import BertuiApp
+from bertui.ui.options import Options
 from bertui.ui.visible import visible
 from bertui.ui.widgets.compare_panel import NO_NSP_HEAD
 from bertui.ui.widgets.mask_panel import MaskPanel
 from tests import tiny_models
-from tests.ui.conftest import TINY, Gate, type_text, until
+from tests.ui.conftest import TINY, Gate, screen_text, type_text, until
 
 ROBERTA, DISTILBERT, OTHER_BERT = "tiny-roberta", "tiny-distilbert", "tiny-bert-seed-11"
 CANDIDATES = ("it was good .", "the sky is blue .")
@@ -50,18 +51,15 @@ def reference(compare_loader):
 
 
 def compare_app(loader, b: str, **options) -> BertuiApp:
-    return BertuiApp(TINY, device="cpu", engine_loader=loader, steady=True, compare=b, **options)
+    return BertuiApp(Options(model=TINY, device="cpu", engine_loader=loader, steady=True, compare=b,
+                             **options))
 
 
 async def both_answered(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.model_info is not None and app.compare.info is not None
-                and app.results_current and app.compare.answered)
+    await until(pilot, lambda: app.main.model_info is not None and app.main.compare.info is not None
+                and app.main.results_current and app.main.compare.answered)
     await pilot.pause()
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def assert_same(shown: Analysis, expected: Analysis) -> None:
@@ -90,13 +88,13 @@ async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, r
         await type_text(pilot, "the dog ate my [MASK] .")
         await both_answered(pilot)
         request = AnalysisRequest(0, "the dog ate my [MASK] .", top_k=5, candidates=CANDIDATES)
-        a, b = app._shown[1], app.compare.shown
+        a, b = app.main.shown[1], app.main.compare.shown
         assert_same(a, reference(TINY).analyze(request))
         assert_same(b, reference(ROBERTA).analyze(request))
         # The same [MASK] is each model's own mask token.
         assert [a.encoding.tokens[m.position] for m in a.masks] == ["[MASK]"]
         assert [b.encoding.tokens[m.position] for m in b.masks] == ["<mask>"]
-        tokens = app.compare.query_one("#compare-tokens").content.plain
+        tokens = app.main.compare.query_one("#compare-tokens").content.plain
         counts = f"{len(b.encoding.tokens)} tokens (A: {len(a.encoding.tokens)})"
         assert tokens.startswith(f"Split differs from A · {counts}")
         assert tokens.splitlines()[1] == " ".join(b.encoding.tokens)
@@ -110,8 +108,8 @@ async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, r
         await pilot.press("ctrl+u")
         await type_text(pilot, "my <mask> is big .")
         await both_answered(pilot)
-        assert app._shown[1].encoding.tokens[app._shown[1].masks[0].position] == "[MASK]"
-        assert_same(app.compare.shown, reference(ROBERTA).analyze(
+        assert app.main.shown[1].encoding.tokens[app.main.shown[1].masks[0].position] == "[MASK]"
+        assert_same(app.main.compare.shown, reference(ROBERTA).analyze(
             AnalysisRequest(0, "my <mask> is big .", top_k=5, candidates=CANDIDATES)))
 
 
@@ -124,14 +122,14 @@ async def test_nsp_where_both_have_it_and_the_same_split(compare_loader, referen
         await both_answered(pilot)
         request = AnalysisRequest(0, "the dog ate my [MASK] .", "it was good .", top_k=5,
                                   candidates=CANDIDATES)
-        b = app.compare.shown
+        b = app.main.compare.shown
         assert_same(b, reference(OTHER_BERT).analyze(request))
-        assert b.next_sentence.is_next != pytest.approx(app._shown[1].next_sentence.is_next)  # two models
-        nsp = app.compare.query_one("#compare-nsp").content.plain
+        assert b.next_sentence.is_next != pytest.approx(app.main.shown[1].next_sentence.is_next)  # two models
+        nsp = app.main.compare.query_one("#compare-nsp").content.plain
         assert "A→B" in nsp and f"{b.next_sentence.is_next * 100:5.1f}%" in nsp
         for entry in b.ranking:
             assert f"{entry.rank:>3} " in nsp and f"{entry.is_next * 100:5.1f}% {entry.candidate}" in nsp
-        tokens = app.compare.query_one("#compare-tokens").content.plain
+        tokens = app.main.compare.query_one("#compare-tokens").content.plain
         assert tokens.startswith("Same split as A")
 
 
@@ -142,12 +140,13 @@ async def test_top_k_and_distilbert_split(compare_loader, reference):
         app.query_one("#grid").focus()  # + is text in a sentence
         await pilot.press("plus")
         await both_answered(pilot)
-        b = app.compare.shown
+        b = app.main.compare.shown
         assert_same(b, reference(DISTILBERT).analyze(AnalysisRequest(0, "the dog ate my [MASK] .", top_k=4)))
         assert len(b.masks[0].predictions) == 4
         # The demo vocabulary splits "ate" into at ##e, DistilBERT's keeps it whole: shown as a difference.
-        assert "ate" in b.encoding.tokens and "##e" in app._shown[1].encoding.tokens
-        assert "[CLS] the dog ate my [MASK] . [SEP]" in app.compare.query_one("#compare-tokens").content.plain
+        assert "ate" in b.encoding.tokens and "##e" in app.main.shown[1].encoding.tokens
+        tokens = app.main.compare.query_one("#compare-tokens").content.plain
+        assert "[CLS] the dog ate my [MASK] . [SEP]" in tokens
 
 
 async def test_an_answer_from_b_to_an_old_request_is_dropped(compare_loader):
@@ -170,32 +169,32 @@ async def test_an_answer_from_b_to_an_old_request_is_dropped(compare_loader):
     app = compare_app(load, DISTILBERT)
     async with app.run_test() as pilot:
         await both_answered(pilot)
-        masks = app.compare.query_one(MaskPanel)
+        masks = app.main.compare.query_one(MaskPanel)
         painted = []
         show = masks.show
         masks.show = lambda found, *rest: (painted.append(found), show(found, *rest))
         await type_text(pilot, "the dog [MASK]")
         await until(pilot, gate.entered.is_set)
-        await until(pilot, lambda: app.results_current)  # A has answered; B is held
+        await until(pilot, lambda: app.main.results_current)  # A has answered; B is held
         await pilot.press("ctrl+u")
         await type_text(pilot, "my cat [MASK]")
-        await until(pilot, lambda: app.compare.service.pending is not None
-                    and app.compare.service.pending.text_a == "my cat [MASK]")
+        await until(pilot, lambda: app.main.compare.service.pending is not None
+                    and app.main.compare.service.pending.text_a == "my cat [MASK]")
         gate.open()
         await both_answered(pilot)
         sequences = [p.sequence for found in painted for mask in found for p in mask.predictions]
         assert sequences and all("dog" not in sequence for sequence in sequences)
         assert all(sequence.startswith("my cat ") for sequence in sequences)
-        assert app.compare.shown.request_id == app.latest_request_id
+        assert app.main.compare.shown.request_id == app.main.ledger.latest_id
 
 
 async def test_b_that_cannot_load_leaves_a_working(compare_loader):
     app = compare_app(compare_loader, "no-such-model", text_a="the dog ate my [MASK] .")
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.compare.has_class("-failed"))
-        await until(pilot, lambda: app.model_info is not None and app.results_current)
-        assert app._shown[1].masks
-        assert "no such model here" in app.compare.query_one("#compare-masks #mask-body").content.plain
+        await until(pilot, lambda: app.main.compare.has_class("-failed"))
+        await until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
+        assert app.main.shown[1].masks
+        assert "no such model here" in app.main.compare.query_one("#compare-masks #mask-body").content.plain
         assert app.query_one("#status-state").content.plain == "ready"
 
 
@@ -214,4 +213,4 @@ async def test_control_characters_in_b_s_pane_are_shown_never_sent(compare_loade
     async with app.run_test(size=(140, 40)) as pilot:
         await both_answered(pilot)
         assert not [text for text in painted(app) if CONTROLS.search(text)]
-        assert visible(ESC_CODES) in app.compare.query_one("#compare-nsp").content.plain
+        assert visible(ESC_CODES) in app.main.compare.query_one("#compare-nsp").content.plain

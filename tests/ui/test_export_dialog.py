@@ -38,7 +38,7 @@ async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
     app = make_app(text_a="the [MASK] ate my [MASK] .", candidates=CANDIDATES)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        request, analysis = app._shown
+        request, analysis = app.main.shown
         grid = app.query_one("#grid").encoding
 
         await export(pilot, tmp_path / "results.json")
@@ -51,7 +51,7 @@ async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
         assert [[p["score"] for p in m["predictions"]] for m in document["fill"]["masks"]] == \
             [[p.score for p in m.predictions] for m in analysis.masks]
         assert [r["candidate"] for r in document["nsp"]["ranking"]] == [r.candidate for r in analysis.ranking]
-        assert document["info"] == app.model_info.to_json()
+        assert document["info"] == app.main.model_info.to_json()
 
         await export(pilot, tmp_path / "tokens.csv")
         rows = list(csv.DictReader(io.StringIO((tmp_path / "tokens.csv").read_text(encoding="utf-8"))))

@@ -15,6 +15,7 @@ from textual import events
 
 from bertui.engine.results import AnalysisRequest
 from bertui.ui.app import BertuiApp
+from bertui.ui.options import Options
 from bertui.ui.visible import visible
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
@@ -23,7 +24,7 @@ from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests import tiny_models
 from tests.hostile_cases import ESC_CODES, MARKUP
-from tests.ui.conftest import settle, until
+from tests.ui.conftest import screen_text, settle, until
 
 CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -31,10 +32,6 @@ CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 def painted(app) -> list[str]:
     """The text of every segment the screen would send to the terminal."""
     return [segment.text for strip in app.screen._compositor.render_strips() for segment in strip]
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_control_characters_and_markup_are_shown_never_sent(make_app):
@@ -50,7 +47,7 @@ async def test_control_characters_and_markup_are_shown_never_sent(make_app):
         assert visible("a\x1b[31mred") in text  # ␛[31m: shown, not obeyed
         grid = app.query_one(TokenGrid)
         assert grid.encoding.tokens[1:7] == ("[", "b", "##o", "##l", "##d", "]")  # markup is just characters
-        _request, analysis = app._shown
+        _request, analysis = app.main.shown
         top = analysis.masks[0].predictions[0]
         assert visible(top.token_str) in text
         assert len(analysis.ranking) == 4
@@ -73,7 +70,7 @@ async def test_text_past_the_maximum_shows_how_much_was_cut(make_app):
     app = make_app(text_a="the dog " * 300 + "[MASK]")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        cut = app._shown[1].encoding.truncated
+        cut = app.main.shown[1].encoding.truncated
         assert cut == 603 - 128  # 600 words, the mask, [CLS] and [SEP]; the tiny model takes 128
         assert app.query_one(TokenGrid).border_subtitle == f"{cut} tokens cut at the model's max length"
 
@@ -96,7 +93,7 @@ async def test_a_pasted_megabyte_keeps_the_app_responsive(make_app):
         for key in "abc":
             await pilot.press(key)
         await settle(pilot)
-        assert app._shown[0].text_a.endswith("abc")
+        assert app.main.shown[0].text_a.endswith("abc")
 
 
 async def test_a_thousand_candidates_stay_usable(make_app):
@@ -104,7 +101,7 @@ async def test_a_thousand_candidates_stay_usable(make_app):
     app = make_app(text_a="the dog .", candidates=candidates)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert len(app._shown[1].ranking) == 1000
+        assert len(app.main.shown[1].ranking) == 1000
         app.query_one("#candidates").focus()
         started = time.perf_counter()
         await pilot.press("down", "down", "end", "home")
@@ -112,18 +109,18 @@ async def test_a_thousand_candidates_stay_usable(make_app):
         board = app.query_one(Leaderboard)
         await pilot.press("x")  # delete one: everything is ranked again
         await settle(pilot)
-        assert len(board.candidates) == 999 and len(app._shown[1].ranking) == 999
+        assert len(board.candidates) == 999 and len(app.main.shown[1].ranking) == 999
 
 
 async def test_thirty_masks_and_an_empty_text(make_app):
     app = make_app(text_a=" ".join(["[mask]"] * 30))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert len(app._shown[1].masks) == 30
+        assert len(app.main.shown[1].masks) == 30
         assert "[MASK] 30 of 30" in "".join(app.query_one(MaskPanel).query_one("#mask-body").content.plain)
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert app._shown[0].text_a == "" and not app._shown[1].masks
+        assert app.main.shown[0].text_a == "" and not app.main.shown[1].masks
         assert "No mask to fill" in screen_text(app)
 
 
@@ -175,7 +172,8 @@ BROKEN = [(_missing, "no model folder"), (_empty, "no config.json"), (_config_on
 @pytest.mark.parametrize(("build", "message"), BROKEN, ids=[build.__name__.strip("_") for build, _ in BROKEN])
 async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_dir, build, message):
     folder = build(tmp_path, bert_dir)
-    app = BertuiApp(str(folder), device="cpu", text_a="the [MASK] .", steady=True)  # the real loader
+    app = BertuiApp(Options(model=str(folder), device="cpu", text_a="the [MASK] .",
+                            steady=True))  # the real loader
     async with app.run_test(size=(120, 40)) as pilot:
         banner = app.query_one(ModelBanner)
         await until(pilot, lambda: banner.has_class("-failed"))
@@ -183,8 +181,9 @@ async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_
         assert "Traceback" not in screen_text(app)
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert app.model_info.is_demo and app._shown[1].masks
-        assert app._shown[0] == AnalysisRequest(request_id=app.latest_request_id, text_a="the [MASK] .",
+        assert app.main.model_info.is_demo and app.main.shown[1].masks
+        assert app.main.shown[0] == AnalysisRequest(request_id=app.main.ledger.latest_id,
+                                                    text_a="the [MASK] .",
                                                 top_k=5, candidates=())
     assert not (tmp_path / "pwned").exists()
 
@@ -195,11 +194,11 @@ async def test_a_hub_id_while_offline_and_a_missing_gpu(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for spec, device, message in (("bert-base-uncased", "cpu", "HF_HUB_OFFLINE is set"),
                                   ("demo", "quantum", "unknown device"),
-                                  *((() if torch.cuda.is_available() else
-                                     (("demo", "cuda", "no CUDA GPU"),)))):
-        app = BertuiApp(spec, device=device, steady=True)
+                                  *(() if torch.cuda.is_available() else
+                                     (("demo", "cuda", "no CUDA GPU"),))):
+        app = BertuiApp(Options(model=spec, device=device, steady=True))
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
+            await until(pilot, lambda: pilot.app.query_one(ModelBanner).has_class("-failed"))
             assert message in " ".join(screen_text(app).split())
             await pilot.press("a")  # still typing: the app is up
             assert app.query_one(Sentences).field_a.value.endswith("a")

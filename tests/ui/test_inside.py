@@ -14,8 +14,7 @@ from textual.widgets import Static
 from bertui.ui.widgets.attention_view import MATRIX_MAX_TOKENS, AttentionView, matrix_percent, row_percent
 from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
 from bertui.ui.widgets.token_grid import TokenGrid, probability_text
-from tests.ui.conftest import TINY, settle, type_text, until
-from tests.ui.test_app import screen_text, shown, wrapping
+from tests.ui.conftest import TINY, record_notices, screen_text, settle, shown, type_text, until, wrapping
 
 SENTENCE = "the cat sat all afternoon ."
 AFTERNOON = (5, 6, 7, 8, 9)
@@ -68,8 +67,8 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         await settle(pilot)
         assert not shown(app)[0].attention and shown(app)[1].attention is None  # not asked while closed
         await select_token(pilot, 2)
-        app.action_toggle_inside("attention")  # what f3 does, without letting the answer in yet
-        assert not app.results_current  # the open view is part of the request: latest wins
+        app.main.show_attention = True  # what f3 does, without letting the answer in yet
+        assert not app.main.results_current  # the open view is part of the request: latest wins
         await settle(pilot)
         view = app.query_one(AttentionView)
         assert view.has_focus and shown(app)[0].attention
@@ -217,7 +216,7 @@ async def test_masks_set_from_the_grid_are_dropped_when_the_text_changes(loader,
         app.query_one("#sentence-a").focus()
         await pilot.press("ctrl+w", "ctrl+w", "ctrl+w")  # shorter than the masked position
         await settle(pilot)
-        assert shown(app)[0].masked == () and app.key_masks.positions == ()
+        assert shown(app)[0].masked == () and app.main.key_masks.positions == ()
         assert app.query_one("#sentence-a").masked_spans == ()
         await type_text(pilot, "sat all afternoon .")  # the old text again: the mask does not come back
         await settle(pilot)
@@ -227,22 +226,19 @@ async def test_masks_set_from_the_grid_are_dropped_when_the_text_changes(loader,
     assert all(p < len(reference.encode(r.text_a, r.text_b).tokens) - 1 for r in sent for p in r.masked)
 
 
-def notices(app) -> str:
-    return " ".join(notification.message for notification in app._notifications)
-
-
 async def test_special_tokens_and_typed_masks_are_not_toggled(make_app):
     app = make_app(text_a="the [MASK] sat .")
+    said = record_notices(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await select_token(pilot, 0)
         await pilot.press("m")
-        await until(pilot, lambda: "Special tokens cannot be masked" in notices(app))
-        assert app.key_masks.positions == ()
+        await until(pilot, lambda: "Special tokens cannot be masked" in " ".join(said))
+        assert app.main.key_masks.positions == ()
         await select_token(pilot, 2)
         await pilot.press("w")
-        await until(pilot, lambda: "This mask is typed in the sentence" in notices(app))
-        assert app.key_masks.positions == ()
+        await until(pilot, lambda: "This mask is typed in the sentence" in " ".join(said))
+        assert app.main.key_masks.positions == ()
 
 
 async def test_surprisal_strip_shows_each_tokens_rank_and_the_pll(make_app, reference):
@@ -262,8 +258,8 @@ async def test_surprisal_strip_shows_each_tokens_rank_and_the_pll(make_app, refe
         token = next(t for t in surprisal.tokens if t.position == 3)
         text = screen_text(app)
         assert f"PLL {surprisal.pseudo_log_likelihood:.2f}" in text
-        assert f"sat p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits" \
-            in text
+        numbers = f"p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits"
+        assert f"sat {numbers}" in text
         await pilot.press("f5")
         await settle(pilot)
         assert "surprisal" not in grid.row_names
@@ -285,7 +281,7 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
-        assert "surprisal" in app.inside and shown(app)[1].surprisal is not None
+        assert app.main.show_surprisal and shown(app)[1].surprisal is not None
         assert re.search(r"PLL -?\d+\.\d\d", screen_text(app))
 
 

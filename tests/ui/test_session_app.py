@@ -8,13 +8,12 @@ from bertui.session import Session
 from bertui.ui.app import EXAMPLE_TEXT, build_app
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.sentences import Sentences
-from tests.ui.conftest import TINY, TINY_MLM_ONLY, settle, type_text, until
+from tests.ui.conftest import TINY, TINY_MLM_ONLY, record_notices, settle, type_text, until
 
 
 async def test_what_was_typed_is_saved_and_comes_back(loader, tmp_path):
     path = tmp_path / "state" / "session.json"
-    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader)
-    app.steady = True
+    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader, steady=True)
     async with app.run_test() as pilot:
         await settle(pilot)
         assert app.query_one(Sentences).field_a.value == EXAMPLE_TEXT  # first launch: the example
@@ -25,20 +24,19 @@ async def test_what_was_typed_is_saved_and_comes_back(loader, tmp_path):
         app.query_one("#candidates").focus()
         await pilot.press("a")
         await type_text(pilot, "half typed")  # quit mid-edit: still kept
-        app.top_k = 7
+        app.main.top_k = 7
     saved = session.restore(path).session
     assert saved.text_a == "my dog [MASK]" and saved.text_b == "it was good" and saved.pair_mode
     assert saved.candidates[-1] == "half typed" and saved.model == TINY and saved.top_k == 7
 
-    again = build_app(None, device="cpu", session_file=path, engine_loader=loader)
-    again.steady = True
+    again = build_app(None, device="cpu", session_file=path, engine_loader=loader, steady=True)
     async with again.run_test() as pilot:
         await settle(pilot)
         sentences = again.query_one(Sentences)
         assert sentences.field_a.value == "my dog [MASK]" and sentences.field_b.value == "it was good"
-        assert again.pair_mode and again.top_k == 7 and again.model_spec == TINY
+        assert again.main.pair_mode and again.main.top_k == 7 and again.main.model_spec == TINY
         assert again.query_one(Leaderboard).candidates[-1] == "half typed"
-        assert again._shown[0].text_b == "it was good"
+        assert again.main.shown[0].text_b == "it was good"
 
 
 async def test_the_command_lines_model_wins_and_a_failed_model_is_not_saved(loader, tmp_path):
@@ -47,7 +45,7 @@ async def test_the_command_lines_model_wins_and_a_failed_model_is_not_saved(load
     app = build_app(TINY_MLM_ONLY, device="cpu", top_k=2, session_file=path, engine_loader=loader)
     async with app.run_test() as pilot:
         await settle(pilot)
-        assert app.model_spec == TINY_MLM_ONLY and app.top_k == 2
+        assert app.main.model_spec == TINY_MLM_ONLY and app.main.top_k == 2
         assert app.query_one(Sentences).field_a.value == "kept [MASK]"
     assert session.restore(path).session.model == TINY_MLM_ONLY
 
@@ -63,9 +61,9 @@ async def test_a_corrupt_session_is_set_aside_and_said(loader, tmp_path):
     path = tmp_path / "session.json"
     path.write_text('{"version": 1, "text_a": ')
     app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader)
+    notices = record_notices(app)
     async with app.run_test() as pilot:
         await settle(pilot)
-        notices = [n.message for n in app._notifications]
         assert any("unreadable" in n and "session.json.corrupt-" in n for n in notices)
         assert app.query_one(Sentences).field_a.value == EXAMPLE_TEXT
     aside = list(tmp_path.glob("session.json.corrupt-*"))
@@ -89,6 +87,7 @@ async def test_a_session_that_cannot_be_saved_is_said_once_and_the_app_goes_on(l
 
     folder = tmp_path / "state"
     app = build_app(TINY, device="cpu", session_file=folder / "session.json", engine_loader=loader)
+    notices = record_notices(app)
     async with app.run_test() as pilot:
         await settle(pilot)
         shutil.rmtree(folder, ignore_errors=True)
@@ -97,5 +96,5 @@ async def test_a_session_that_cannot_be_saved_is_said_once_and_the_app_goes_on(l
         await until(pilot, lambda: app.session_error is not None)
         await type_text(pilot, " y")
         await settle(pilot)
-        assert sum("cannot save the session" in n.message for n in app._notifications) == 1
-        assert app._shown[0].text_a.endswith(" x y")
+        assert sum("cannot save the session" in n for n in notices) == 1
+        assert app.main.shown[0].text_a.endswith(" x y")

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
+from bertui.ui.options import Options
 from tests.ui.conftest import TINY, Gate, settle, type_text, until
 
 SENTENCE = "the dog ate my [MASK] ."
-CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .", "we play a game .", "the city is big .")
+CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .", "we play a game .",
+              "the city is big .")
 
 
 def app(loader, model: str = TINY, **options) -> BertuiApp:
-    return BertuiApp(model, device="cpu", engine_loader=loader, steady=True, **options)
+    return BertuiApp(Options(model=model, device="cpu", engine_loader=loader, steady=True, **options))
 
 
 async def pair_mode(pilot) -> None:
@@ -45,7 +47,8 @@ def test_loading(snap_compare, loader):
 
 
 def test_two_masks(snap_compare, loader):
-    assert snap_compare(app(loader, text_a="the [MASK] sat on the [MASK] .", top_k=4), terminal_size=(100, 30),
+    assert snap_compare(app(loader, text_a="the [MASK] sat on the [MASK] .", top_k=4), terminal_size=(100,
+                                                                                                      30),
                         run_before=settle)
 
 

@@ -59,7 +59,8 @@ def same_analysis(shown, fresh) -> None:
     assert [m.position for m in shown.masks] == [m.position for m in fresh.masks]
     for ours, theirs in zip(shown.masks, fresh.masks):
         assert [p.token for p in ours.predictions] == [p.token for p in theirs.predictions]
-        assert [p.score for p in ours.predictions] == pytest.approx([p.score for p in theirs.predictions], abs=1e-6)
+        assert [p.score for p in ours.predictions] == pytest.approx([p.score for p in theirs.predictions],
+                                                                    abs=1e-6)
     assert (shown.next_sentence is None) == (fresh.next_sentence is None)
     if fresh.next_sentence:
         assert shown.next_sentence.is_next == pytest.approx(fresh.next_sentence.is_next, abs=1e-6)
@@ -104,8 +105,8 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
             if rng.random() < 0.3:
                 await pilot.pause(rng.choice([0, 0.01, 0.05]))
         await settle(pilot)
-        final = app._asked()
-        request, analysis = app._shown
+        final = app.main.asked()
+        request, analysis = app.main.shown
         assert request == final  # the panes answer the text on screen, nothing older
         fresh = engines[-1].engine.analyze(final)
         same_analysis(analysis, fresh)
@@ -118,7 +119,7 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
         # nothing: later requests were answered and the status line is back to ready.
         assert engines[-1].failed == 1 and engines[-1].calls > 5
         assert app.query_one("#status-state").content.plain == "ready"
-        thread = app.service._thread
+        thread = app.main.service._thread
     thread.join(timeout=5)
     assert not thread.is_alive()  # the worker stopped with the app
     assert app.return_code in (None, 0)

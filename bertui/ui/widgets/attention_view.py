@@ -8,6 +8,7 @@ weights themselves, in percent. The app asks the model for attention only while 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -15,11 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import AttentionMaps, Encoding
-from bertui.ui.messages import TokenStep
 from bertui.ui.widgets.heat import shade, theme_color
 
 if TYPE_CHECKING:  # numpy only in annotations: not imported before the first paint
@@ -57,6 +58,12 @@ class AttentionView(VerticalScroll, can_focus=True):
         Binding("right", "token(1)", "Next token", show=False, tooltip="Attention from the next token"),
     ]
     BINDING_GROUP_TITLE = "Attention view (f3)"
+
+    @dataclass
+    class Step(Message):
+        """Select the token ``step`` places away in the grid: this view follows the grid's selection."""
+
+        step: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -125,7 +132,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         self._render_view()
 
     def action_token(self, step: int) -> None:
-        self.post_message(TokenStep(step))
+        self.post_message(self.Step(step))
 
     def on_resize(self) -> None:
         if self.maps is not None:

@@ -1,8 +1,8 @@
 """Model B beside model A (``bertui --compare``): B's tokens where they split the text differently,
 its top-k per mask, and its next-sentence scores where it has the head.
 
-The panel owns B's ModelService (a second worker thread) and is that service's target, so B's
-messages come to the panel and stop here: the app's handlers only ever see model A. The app hands the
+The panel is the target of B's model backend (made by the app's ``connect``), so B's messages come
+to the panel and stop here: the main screen's handlers only ever see model A. The app hands the
 panel every request it sends A, and A's answer to line the tokens up; an answer from B is shown only
 while its request is still the app's latest.
 """
@@ -20,8 +20,8 @@ from textual.widgets import Static
 
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
-from bertui.ui.service import EngineLoader, ModelService, load_engine
-from bertui.ui.visible import visible
+from bertui.ui.service import Connect
+from bertui.ui.visible import outside
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.score_bar import percent, score_bar
 
@@ -36,12 +36,11 @@ def spans(encoding: Encoding) -> list[tuple[int | None, tuple[int, int]]]:
 
 
 class ComparePanel(Vertical):
-    def __init__(self, spec: str, *, current: Callable[[], int], loader: EngineLoader = load_engine,
-                 device: str = "auto", dtype: str = "float32", **kwargs) -> None:
-        """``current()`` is the id of the app's latest request: B's answers to older ones are dropped."""
+    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
+        """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
-        self.service = ModelService(self, loader=loader, device=device, dtype=dtype)
+        self.service = connect(self, False)
         self.info: ModelInfo | None = None
         self.shown: Analysis | None = None
         """B's answer on screen."""
@@ -49,7 +48,7 @@ class ComparePanel(Vertical):
         self._failed: int | None = None  # the request B could not answer
         self._a: Encoding | None = None  # A's encoding of the request B's answer is lined up with
         self._a_id = -1
-        self.border_title = Content.assemble(("B ", "bold"), Content(visible(spec)))
+        self.border_title = Content.assemble(("B ", "bold"), outside(spec))
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-tokens")
@@ -59,9 +58,6 @@ class ComparePanel(Vertical):
     def on_mount(self) -> None:
         self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
         self.call_after_refresh(self.service.load, self.spec)
-
-    def on_unmount(self) -> None:
-        self.service.close()
 
     @property
     def answered(self) -> bool:
@@ -144,7 +140,7 @@ class ComparePanel(Vertical):
                 look = ""
             else:
                 look = "$text-accent underline"  # a piece A does not have
-            row.append(Content.styled(visible(token), look))
+            row.append(outside(token, look))
         tokens.update(Content.assemble(("Split differs from A", "$text-warning"), " · ", count,
                                        (f" (A: {len(self._a.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
@@ -164,7 +160,7 @@ class ComparePanel(Vertical):
         for entry in analysis.ranking or ():
             lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"),
                                           score_bar(entry.is_next, NSP_BAR), " ", percent(entry.is_next), " ",
-                                          Content(visible(entry.candidate))))
+                                          outside(entry.candidate)))
         if lines:
             lines.insert(0, Content.styled("Next sentence", "$text-muted"))
         nsp.update(Content("\n").join(lines))

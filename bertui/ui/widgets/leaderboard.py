@@ -15,17 +15,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 
+from bertui.engine.errors import NO_NSP_HEAD
 from bertui.engine.results import NextSentence, RankedCandidate
-from bertui.ui.messages import CandidatesChanged
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside
 from bertui.ui.widgets.score_bar import percent, score_bar
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
 FIRST_SHOWN = 2000
-NO_NSP_HEAD = ("This model has no next-sentence head, so nothing can be ranked: NSP exists only in BERT "
-               "pretraining checkpoints (such as bert-base-uncased).")
 
 
 def bar_width(width: int) -> int:
@@ -46,6 +45,9 @@ class Leaderboard(Vertical):
         Binding("escape", "cancel_edit", "Cancel edit", show=False),
     ]
     BINDING_GROUP_TITLE = "Next-sentence candidates"
+
+    class CandidatesChanged(Message):
+        """The candidates were added to, edited, deleted or reordered."""
 
     def __init__(self, candidates: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(**kwargs)
@@ -117,7 +119,7 @@ class Leaderboard(Vertical):
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
-        text = Content(visible(self.candidates[index]))
+        text = outside(self.candidates[index])
         if index == self._editing:
             text = Content.assemble(("✎ ", "$text-accent"), text)
         entry = self._entry(index)
@@ -131,7 +133,8 @@ class Leaderboard(Vertical):
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
             prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
-                                      score_bar(entry.is_next, bar_width(width)), " ", percent(entry.is_next), " ")
+                                      score_bar(entry.is_next,
+                                                bar_width(width)), " ", percent(entry.is_next), " ")
         indent = prefix.cell_length
         lines = text.wrap(width - indent) if width > indent + 8 else [text]
         # No-break spaces: the list would strip ordinary ones from the start of a line.
@@ -140,11 +143,12 @@ class Leaderboard(Vertical):
     def _draw_head(self) -> None:
         first = self.query_one("#nsp-first", Static)
         shown = self._first if len(self._first) <= FIRST_SHOWN else self._first[:FIRST_SHOWN] + "…"
-        first.update(Content.assemble(("After A: ", "$text-muted"), Content(visible(shown))))
+        first.update(Content.assemble(("After A: ", "$text-muted"), outside(shown)))
         first.display = bool(self._first)
         lines = []
         if self._has_nsp is False:
-            lines.append(Content.styled(NO_NSP_HEAD, "$text-warning"))
+            lines.append(Content.styled(f"{NO_NSP_HEAD[0].upper()}{NO_NSP_HEAD[1:]}: nothing to rank.",
+                                        "$text-warning"))
         elif self._next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width
             lines.append(Content.assemble(
@@ -174,7 +178,7 @@ class Leaderboard(Vertical):
 
     def _changed(self) -> None:
         self._refresh_rows()
-        self.post_message(CandidatesChanged())
+        self.post_message(self.CandidatesChanged())
 
     def action_add(self) -> None:
         self.candidates.append("")

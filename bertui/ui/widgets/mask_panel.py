@@ -10,15 +10,19 @@ from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import MaskPrediction, WordPrediction
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside, visible
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import percent, score_bar
 
 
 class MaskPanel(VerticalScroll):
+    top_k: reactive[int | None] = reactive(None)
+    """Predictions per mask, named in the border (None: not named)."""
+
     def __init__(self, title: str = "Predictions", **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = title
@@ -33,7 +37,7 @@ class MaskPanel(VerticalScroll):
     def waiting(self, why: str) -> None:
         """Say why there are no predictions; ``why`` may name a model spec or an error, shown as text."""
         self._masks = ()
-        self.query_one("#mask-body", Static).update(Content.styled(visible(why), "$text-muted"))
+        self.query_one("#mask-body", Static).update(outside(why, "$text-muted"))
 
     def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool,
              words: tuple[WordPrediction, ...] = ()) -> None:
@@ -47,8 +51,8 @@ class MaskPanel(VerticalScroll):
         return [word_at.get(mask.position, mask) for mask in self._masks
                 if mask.position in word_at or mask.position not in pieces]
 
-    def show_top_k(self, top_k: int) -> None:
-        self.border_subtitle = f"top-k {top_k}"
+    def watch_top_k(self, top_k: int | None) -> None:
+        self.border_subtitle = "" if top_k is None else f"top-k {top_k}"
 
     def on_resize(self) -> None:
         if self._masks:

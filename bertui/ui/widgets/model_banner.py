@@ -7,7 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, LoadingIndicator, Static
 
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside
 
 
 class ModelBanner(Vertical):
@@ -25,14 +25,14 @@ class ModelBanner(Vertical):
 
     def loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
-            "Loading ", (visible(spec), "bold"), f" — {stage}…",
+            "Loading ", outside(spec, "bold"), f" — {stage}…",
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))
         self.set_classes("-loading")
 
     def failed(self, spec: str, error: str) -> None:
-        self.border_title = Content.assemble("Cannot load ", (visible(spec), "bold"))
+        self.border_title = Content.assemble("Cannot load ", outside(spec, "bold"))
         self.query_one("#banner-error", Static).update(Content.assemble(
-            visible(error), ("\nctrl+g loads the built-in demo model; ctrl+o loads another.", "$text-muted")))
+            outside(error), ("\nctrl+g loads the built-in demo model; ctrl+o loads another.", "$text-muted")))
         self.set_classes("-failed")
 
     def hide(self) -> None:

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import ModelInfo
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside
 
 DEMO_LABEL = "demo model — random predictions"
 
@@ -29,10 +29,11 @@ class ModelCard(Static):
         self.border_title = "Model"
 
     def loading(self, spec: str) -> None:
-        self.update(Content.assemble(("Loading ", "$text-muted"), Content(visible(spec)), ("…", "$text-muted")))
+        self.update(Content.assemble(("Loading ", "$text-muted"), outside(spec), ("…",
+                                                                                           "$text-muted")))
 
     def failed(self, spec: str) -> None:
-        self.update(Content.assemble(("No model: ", "$text-error"), Content(visible(spec)),
+        self.update(Content.assemble(("No model: ", "$text-error"), outside(spec),
                                      (" could not be loaded.", "$text-error")))
 
     def show(self, spec: str, info: ModelInfo, timings: bool = True) -> None:
@@ -47,9 +48,10 @@ class ModelCard(Static):
         ]
         if timings:
             rows.append(("Loaded in", f"{info.load_seconds:.2f} s"))
-        lines = [Content.styled(visible(spec), "bold")]
+        lines = [outside(spec, "bold")]
         if info.is_demo:
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
         width = max(len(name) for name, _ in rows) + 1
-        lines += [Content.assemble((name.ljust(width), "$text-muted"), Content(visible(value))) for name, value in rows]
+        lines += [Content.assemble((name.ljust(width), "$text-muted"), outside(value)) for name,
+                  value in rows]
         self.update(Content("\n").join(lines))

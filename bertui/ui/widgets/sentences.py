@@ -12,6 +12,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Input, Label
 
 from bertui.ui.visible import show_controls
@@ -82,6 +83,9 @@ class SentenceInput(Input):
 class Sentences(Vertical):
     """Sentence A always; sentence B only in pair mode (the ``-pair`` class shows it)."""
 
+    pair: reactive[bool] = reactive(False)
+    """Pair mode: sentence B is shown."""
+
     def __init__(self, text_a: str = "", text_b: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self._text_a = text_a
@@ -91,8 +95,8 @@ class Sentences(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="row-a", classes="sentence-row"):
             yield Label("A", classes="segment-a")
-            yield SentenceInput(self._text_a, id="sentence-a",
-                                placeholder="Type a sentence; ctrl+t inserts a mask where a word should be guessed")
+            yield SentenceInput(self._text_a, id="sentence-a", placeholder="Type a sentence; "
+                                "ctrl+t inserts a mask where a word should be guessed")
         with Horizontal(id="row-b", classes="sentence-row"):
             yield Label("B", classes="segment-b")
             yield SentenceInput(self._text_b, id="sentence-b", placeholder="The sentence that follows A")
@@ -105,7 +109,7 @@ class Sentences(Vertical):
     def field_b(self) -> SentenceInput:
         return self.query_one("#sentence-b", SentenceInput)
 
-    def set_pair(self, pair: bool) -> None:
+    def watch_pair(self, pair: bool) -> None:
         self.set_class(pair, "-pair")
         self.border_title = "Sentences A · B" if pair else "Sentence"
 

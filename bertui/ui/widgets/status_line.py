@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label
 
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside
 
 
 class StatusLine(Horizontal):
@@ -20,7 +20,7 @@ class StatusLine(Horizontal):
     def state(self, what: str | Content, tone: str = "") -> None:
         """``tone``: "" (plain), "busy", "error" — a CSS class on the state label."""
         label = self.query_one("#status-state", Label)
-        label.update(Content(visible(what)) if isinstance(what, str) else what)
+        label.update(outside(what) if isinstance(what, str) else what)
         for name in ("busy", "error"):
             label.set_class(tone == name, f"-{name}")
 

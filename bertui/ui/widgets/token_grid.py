@@ -14,6 +14,7 @@ on idle): what is on screen after an answer is complete at once, for people and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -22,11 +23,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, HorizontalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.messages import MaskToggled, TokenSelected
-from bertui.ui.visible import visible
+from bertui.ui.visible import outside, visible
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")
@@ -54,6 +55,22 @@ class TokenGrid(Horizontal, can_focus=True):
                 tooltip="Whole-word mask: every piece of the word, or unmask"),
     ]
     BINDING_GROUP_TITLE = "Token grid"
+
+    @dataclass
+    class Selected(Message):
+        """A token was selected: the characters ``span`` of sentence ``sequence`` (0 = A, 1 = B).
+
+        Both are None for a special token, or when the grid lets go of its selection.
+        """
+
+        sequence: int | None
+        span: tuple[int, int] | None
+
+    @dataclass
+    class MaskToggled(Message):
+        """Mask (or unmask, if all are masked already) the tokens at ``positions``; the text stays."""
+
+        positions: tuple[int, ...]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -108,7 +125,7 @@ class TokenGrid(Horizontal, can_focus=True):
         self.call_after_refresh(self._scroll_to_cursor)
 
     def row(self, name: str) -> list[str]:
-        """The plain text of each cell of row ``name`` ("token", "id", "segment", "attention", "surprisal")."""
+        """The plain text of each cell of row ``name``: "token", "id", "segment", "attention", "surprisal"."""
         index = self.row_names.index(name)
         return [column[index].plain for column in self._columns]
 
@@ -119,7 +136,7 @@ class TokenGrid(Horizontal, can_focus=True):
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
         return [
             Content.styled(str(position), "$text-muted"),
-            Content.styled(visible(encoding.tokens[position]), look),
+            outside(encoding.tokens[position], look),
             Content.styled(str(encoding.input_ids[position]), MASK if masked else ""),
             Content.styled("AB"[encoding.token_type_ids[position] % 2], segment),
             Content(str(encoding.attention_mask[position])),
@@ -149,9 +166,9 @@ class TokenGrid(Horizontal, can_focus=True):
             parts.append(Content(f"PLL {self.surprisal.pseudo_log_likelihood:.2f}"))
             token = self.scored()
             if token is not None:
-                parts.append(Content.assemble(
-                    (visible(token.token), "bold"),
-                    f" p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits"))
+                numbers = (f" p {probability_text(token.probability)} · rank {token.rank}"
+                           f" · {token.surprisal:.1f} bits")
+                parts.append(Content.assemble(outside(token.token, "bold"), numbers))
         self.border_subtitle = Content(" · ").join(parts)
 
     def mask_targets(self, whole_word: bool) -> tuple[int, ...]:
@@ -170,7 +187,7 @@ class TokenGrid(Horizontal, can_focus=True):
                      if s == sequence and w == word)
 
     def action_toggle_mask(self, whole_word: bool) -> None:
-        self.post_message(MaskToggled(self.mask_targets(whole_word)))
+        self.post_message(self.MaskToggled(self.mask_targets(whole_word)))
 
     def _scroll_to_cursor(self) -> None:
         if not self._starts:
@@ -205,7 +222,7 @@ class TokenGrid(Horizontal, can_focus=True):
         self.cursor_column = max(0, min(position, len(self.encoding.tokens) - 1))
         self._draw()
         if self.has_focus:
-            self.post_message(TokenSelected(*self.selected()))
+            self.post_message(self.Selected(*self.selected()))
 
     def action_move(self, step: int) -> None:
         self._select(self.cursor_column + step)
@@ -221,8 +238,8 @@ class TokenGrid(Horizontal, can_focus=True):
 
     def on_focus(self) -> None:
         self._draw()
-        self.post_message(TokenSelected(*self.selected()))
+        self.post_message(self.Selected(*self.selected()))
 
     def on_blur(self) -> None:
         self._draw()
-        self.post_message(TokenSelected(None, None))
+        self.post_message(self.Selected(None, None))

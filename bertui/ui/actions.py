@@ -1,0 +1,76 @@
+"""Every action of the main screen, declared once: its key, footer label, palette entry and help line.
+
+The main screen's bindings, the command palette and the help screen are all read from ``ACTIONS``,
+as harlequin's ``actions.py`` does, so a key cannot be described in one place and bound in another.
+Keys that edit the sentences are priority bindings: they run in order with the keys typed around them
+(a non-priority binding runs after the key has bubbled up, by which time later keys are in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    keys: str
+    action: str
+    label: str
+    """The footer's (and, without ``help``, the help line's) words."""
+    help: str = ""
+    """The help screen's line, the key's tooltip and the palette entry's description."""
+    palette: str | None = None
+    """The command palette's title; None: not in the palette."""
+    show: bool = False
+    """In the footer."""
+    key_display: str | None = None
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(self.keys, self.action, self.label, show=self.show, key_display=self.key_display,
+                       priority=self.priority, tooltip=self.help)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("ctrl+t", "insert_mask", "Mask", "Insert the model's mask token at the cursor", "Insert mask",
+           show=True, priority=True),
+    Action("ctrl+b", "toggle('pair_mode')", "Pair", "Pair mode: show or hide sentence B", "Toggle pair mode",
+           show=True, priority=True),
+    Action("plus,equals_sign", "change_k(1)", "top-k",
+           "More predictions per mask (top-k + 1; not while typing)",
+           "More predictions per mask", show=True, key_display="+ -"),
+    Action("minus", "change_k(-1)", "Fewer", "Fewer predictions per mask (top-k − 1; not while typing)",
+           "Fewer predictions per mask"),
+    Action("ctrl+o", "switch_model", "Model", "Load another model: a hub id, a local folder, or demo",
+           "Switch model…", show=True),
+    Action("ctrl+g", "use_demo", "Use the demo model",
+           "The tiny built-in BERT: loads offline, random predictions", "Use the demo model"),
+    Action("ctrl+l", "clear", "Clear sentences", "Empty sentences A and B", "Clear sentences", priority=True),
+    Action("ctrl+y", "copy_json", "Copy results as JSON",
+           "Copy results as JSON: tokens, predictions and ranking on screen", "Copy results as JSON"),
+    Action("ctrl+r", "export", "Export results to a file",
+           "Export results to a file: JSON, Markdown report, CSV of tokens or leaderboard", "Export…"),
+    Action("f2", "model_card", "Model card", "Model card: architecture, sizes, heads, device, load time",
+           "Model card"),
+    Action("f3", "toggle('show_attention')", "Attention view",
+           "Attention view: the selected token's, by layer and head", "Attention view"),
+    Action("f4", "toggle('show_embeddings')", "Embedding breakdown",
+           "Embedding breakdown: token, segment, position parts", "Embedding breakdown"),
+    Action("f5", "toggle('show_surprisal')", "Surprisal strip",
+           "Surprisal strip: each token's rank masked alone; PLL", "Surprisal strip"),
+    Action("f1", "help", "Help", "This list of keys", "bertui keys", show=True),
+)
+"""In the footer's and the help screen's order."""
+
+PALETTE_ONLY: tuple[Action, ...] = (
+    Action("m", "toggle_mask(False)", "Mask the selected token", "Or unmask it; the text stays as typed",
+           "Mask the selected token"),
+    Action("w", "toggle_mask(True)", "Mask the selected word",
+           "Every WordPiece of it (whole-word masking), or unmask", "Mask the selected word"),
+)
+"""Palette entries for keys the token grid binds itself (its keys work while it has focus)."""
+
+BINDINGS: list[Binding] = [action.binding() for action in ACTIONS]
+PALETTE: tuple[Action, ...] = tuple(action for action in (*ACTIONS, *PALETTE_ONLY) if action.palette)

@@ -1,0 +1,34 @@
+"""What the app is started with: one dataclass instead of the same keywords in three signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
+from bertui.ui.service import EngineLoader, load_engine
+
+
+@dataclass(frozen=True)
+class Options:
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "float32"
+    top_k: int = DEFAULT_TOP_K
+    engine_loader: EngineLoader = load_engine
+    trust_remote_code: bool = False
+    """Passed to the loader (``build_app`` binds it), never on by default."""
+    text_a: str = ""
+    text_b: str = ""
+    candidates: tuple[str, ...] = ()
+    pair: bool = False
+    compare: str | None = None
+    """A second model (B) answering every request beside the first."""
+    session_file: Path | None = None
+    """Where the session is saved as it changes (None: nowhere)."""
+    saved_model: str | None = None
+    """The model the session names until another loads."""
+    notice: str | None = None
+    """A sentence to show once the window is up."""
+    steady: bool = False
+    """No latencies, load times, blinking or animation (tests and screenshots)."""
