@@ -35,10 +35,13 @@ class Session:
     top_k: int = DEFAULT_TOP_K
     model: str | None = None
     """The last model that loaded (a failed one is not worth coming back to)."""
+    targets: tuple[str, ...] = ()
+    """Words scored at every mask (the predictions pane's targets field)."""
 
     def to_json(self) -> dict:
         return {"version": VERSION, "text_a": self.text_a, "text_b": self.text_b, "pair_mode": self.pair_mode,
-                "candidates": list(self.candidates), "top_k": self.top_k, "model": self.model}
+                "candidates": list(self.candidates), "top_k": self.top_k, "model": self.model,
+                "targets": list(self.targets)}
 
     @classmethod
     def from_json(cls, data: object) -> Session:
@@ -55,8 +58,12 @@ class Session:
                 raise ValueError(f"{name} is {type(value).__name__}, not what a session holds")
         if not all(isinstance(candidate, str) for candidate in data["candidates"]):
             raise ValueError("candidates must all be strings")
+        targets = data.get("targets", [])  # files from before targets have none
+        if not isinstance(targets, list) or not all(isinstance(target, str) for target in targets):
+            raise ValueError("targets must be a list of strings")
         return cls(text_a=data["text_a"], text_b=data["text_b"], pair_mode=data["pair_mode"],
-                   candidates=tuple(data["candidates"]), top_k=data["top_k"], model=data["model"])
+                   candidates=tuple(data["candidates"]), top_k=data["top_k"], model=data["model"],
+                   targets=tuple(targets))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bertui.session import Session
 
 EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", text_b="it was good .",
                      pair_mode=True,
-                     candidates=("one", "two", "one"), top_k=7, model="demo")
+                     candidates=("one", "two", "one"), top_k=7, model="demo", targets=("he", "caf\udce9"))
 
 
 def test_save_then_restore_gives_back_every_field(tmp_path):
@@ -26,13 +26,23 @@ def test_save_then_restore_gives_back_every_field(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["session.json"]  # no temporary file left behind
 
 
+def test_a_file_from_before_targets_still_loads(tmp_path):
+    path = tmp_path / "session.json"
+    old = EVERYTHING.to_json()
+    del old["targets"]
+    path.write_text(json.dumps(old))
+    assert session.restore(path).session == Session(**{**EVERYTHING.__dict__, "targets": ()})
+
+
 def test_no_file_is_no_session_and_no_problem(tmp_path):
     assert session.restore(tmp_path / "session.json") == session.Restored()
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe garbage", b"[]", b'{"version": 99}',
                                      json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(),
-                                     json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(), b""])
+                                     json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "targets": "he"}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "targets": [None]}).encode(), b""])
 def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content):
     path = tmp_path / "session.json"
     path.write_bytes(content)
