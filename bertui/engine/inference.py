@@ -207,6 +207,8 @@ class Engine:
                         if request.embeddings else None),
             surprisal=self._surprisal(encoding, inputs) if request.surprisal else None,
             targets=targets, joint=joint,
+            alone=self._alone(request.text_a, request.text_b) if request.alone and request.text_b is not None
+            else None,
         )
 
     def _scorer(self) -> Scorer:
@@ -230,6 +232,13 @@ class Engine:
             return tuple(decode([ids[p]]) for p in positions), decode([ids[i] for i in kept])
 
         return joint_fill(self._scorer(), inputs, positions, width, top_k, describe, first=first)
+
+    def _alone(self, text_a: str, text_b: str) -> tuple[Surprisal, Surprisal] | None:
+        """Each sentence scored on its own (not as a pair); None when either has no token to score."""
+        try:
+            return self.score(text_a)[1], self.score(text_b)[1]
+        except InputError:
+            return None
 
     @torch.inference_mode()
     def score(self, text_a: str, text_b: str | None = None) -> tuple[Encoding, Surprisal]:

@@ -41,6 +41,9 @@ class AnalysisRequest:
     """With two or more masks, search their best fillings together (a beam: one pass per mask + one)."""
     beam: int = 0
     """Width of the joint-fill beam; never below top_k (0: top_k)."""
+    alone: bool = False
+    """With text_b: score text_a and text_b each alone as well (``Analysis.alone``: which one the
+    model prefers). Two batched scoring passes; the app asks while the surprisal view is on."""
 
 
 @dataclass(frozen=True)
@@ -319,3 +322,5 @@ class Analysis:
     """The request's target words scored at every mask (empty without targets or masks)."""
     joint: JointFill | None = None
     """Joint fillings of all the masks, when the request asked and the text has two or more."""
+    alone: tuple[Surprisal, Surprisal] | None = None
+    """text_a and text_b each scored alone, when the request asked (None if either has no token)."""
