@@ -59,7 +59,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("f4", "toggle('show_embeddings')", "Embedding breakdown",
            "Embedding breakdown: token, segment, position parts", "Embedding breakdown"),
     Action("f5", "toggle('show_surprisal')", "Surprisal strip",
-           "Surprisal strip: each token's rank masked alone; PLL", "Surprisal strip"),
+           "Surprisal strip: each token's rank masked alone; PLL and PLL word-l2r (in pair mode: "
+           "which sentence the model prefers)", "Surprisal strip"),
+    Action("f6", "toggle('word_l2r')", "PLL variant",
+           "Colour the surprisal strip by PLL or by PLL word-l2r (while the strip is on)",
+           "Switch the strip's PLL variant"),
+    Action("f7", "edit_targets", "Target words",
+           "Target words: type words to score at every mask (he, she, they)", "Edit target words"),
     Action("f1", "help", "Help", "This list of keys", "bertui keys", show=True),
 )
 """In the footer's and the help screen's order."""

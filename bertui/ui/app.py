@@ -127,7 +127,8 @@ def build_app(model: str | None = None, top_k: int | None = None, **choices: Any
     return BertuiApp(replace(
         asked, model=model or saved.model or DEFAULT_MODEL, top_k=top_k if top_k is not None else saved.top_k,
         engine_loader=loader, session_file=session_file, notice=notice, text_a=saved.text_a,
-        text_b=saved.text_b, pair=saved.pair_mode, candidates=saved.candidates, saved_model=saved.model))
+        text_b=saved.text_b, pair=saved.pair_mode, candidates=saved.candidates, saved_model=saved.model,
+        targets=saved.targets))
 
 
 def run_app(**arguments: Any) -> int:

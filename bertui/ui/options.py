@@ -21,6 +21,8 @@ class Options:
     text_a: str = ""
     text_b: str = ""
     candidates: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    """Words scored at every mask."""
     pair: bool = False
     compare: str | None = None
     """A second model (B) answering every request beside the first."""

@@ -5,9 +5,10 @@ shown only if the ledger says it belongs to the text on screen. Answers come in 
 then the next-sentence ranking, which the model skips when newer text is already waiting; until it
 comes, the leaderboard's rows are the last ranking, dimmed under "ranking…".
 
-State lives in reactives: k and pair mode (shared with the panes through ``data_bind``) and the three
-views inside the model, flags that Textual's own ``toggle`` action flips. The keys that edit the text
-are bound here, not on the app, so they go quiet under a dialog by themselves.
+State lives in reactives: k and pair mode (shared with the panes through ``data_bind``), the three
+views inside the model and the PLL variant that colours the surprisal strip, flags that Textual's own
+``toggle`` action flips. Target words and joint fillings are part of the request like the candidates.
+The keys that edit the text are bound here, not on the app, so they go quiet under a dialog by themselves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import ClassVar
 
@@ -57,6 +59,7 @@ from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
+from bertui.ui.widgets.sentence_scores import SentenceScores, coloured_by
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import TokenGrid
@@ -66,6 +69,8 @@ TOP_K_RANGE = (1, 50)
 DEFAULT_MASK = "[MASK]"
 VIEWS = ("attention", "embeddings", "surprisal")
 """The views inside the model, each a ``show_…`` flag: open, the request asks the model for more."""
+MOST_JOINT_MASKS = 8
+"""Joint fillings are asked for 2 to this many masks: each mask past the first costs an encoder pass."""
 
 
 class MainScreen(Screen[None]):
@@ -78,6 +83,8 @@ class MainScreen(Screen[None]):
     show_attention: var[bool] = var(False, init=False)
     show_embeddings: var[bool] = var(False, init=False)
     show_surprisal: var[bool] = var(False, init=False)
+    word_l2r: var[bool] = var(False, init=False)
+    """The surprisal strip is coloured by PLL word-l2r (else by PLL)."""
 
     def __init__(self, options: Options, connect: Connect,
                  remember: Callable[[session.Session], None] | None = None) -> None:
@@ -107,9 +114,10 @@ class MainScreen(Screen[None]):
             pair=MainScreen.pair_mode)
         yield ModelBanner(id="banner")
         yield TokenGrid(id="grid")
+        yield SentenceScores(id="scores")
         with Horizontal(id="results", classes="" if self.compare is None else "-compare"):
             yield MaskPanel("Predictions · A" if self.compare is not None else "Predictions",
-                            id="masks").data_bind(top_k=MainScreen.top_k)
+                            targets=self.options.targets, id="masks").data_bind(top_k=MainScreen.top_k)
             if self.compare is not None:
                 yield self.compare
             yield Leaderboard(self.options.candidates, id="nsp")
@@ -220,19 +228,32 @@ class MainScreen(Screen[None]):
         return session.Session(
             text_a=request.text_a, text_b=self.query_one(Sentences).field_b.value, pair_mode=self.pair_mode,
             candidates=tuple(c for c in request.candidates if c.strip()), top_k=self.top_k,
-            model=self.session_model)
+            model=self.session_model, targets=request.targets)
 
     def _texts_on_screen(self) -> Texts:
         sentences = self.query_one(Sentences)
         return sentences.field_a.value, sentences.field_b.value if self.pair_mode else None
 
     def asked(self) -> AnalysisRequest:
-        """The request the screen makes now: sentences, pair mode, k, candidates, masks and open views."""
+        """The request the screen makes now: sentences, pair mode, k, candidates, masks, target words,
+        joint fillings (for 2 to ``MOST_JOINT_MASKS`` masks) and open views (with surprisal in pair mode,
+        A and B each scored alone too)."""
         text_a, text_b = texts = self._texts_on_screen()
+        masked = self.key_masks.for_texts(texts)
         return AnalysisRequest(
             request_id=self.ledger.latest_id, text_a=text_a, text_b=text_b, top_k=self.top_k,
-            candidates=tuple(self.query_one(Leaderboard).candidates), masked=self.key_masks.for_texts(texts),
-            attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal)
+            candidates=tuple(self.query_one(Leaderboard).candidates), masked=masked,
+            attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal,
+            targets=self.query_one(MaskPanel).targets,
+            joint=2 <= self._masks_in(texts, len(masked)) <= MOST_JOINT_MASKS,
+            alone=self.show_surprisal and text_b is not None)
+
+    def _masks_in(self, texts: Texts, masked: int) -> int:
+        """How many masks the texts hold (typed, and ``masked`` from the grid), counted up to one past
+        ``MOST_JOINT_MASKS``."""
+        pattern = self.query_one(Sentences).field_a.mask_pattern
+        found = (match for text in texts if text for match in pattern.finditer(text))
+        return masked + sum(1 for _ in islice(found, MOST_JOINT_MASKS + 1))
 
     def _submit(self) -> None:
         if not self.app.is_running:  # the debounce fired while the app shuts down: its panes are gone
@@ -256,9 +277,10 @@ class MainScreen(Screen[None]):
         request, analysis = shown
         due = self.ledger.ranking_due
         encoding = analysis.encoding
-        self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal)
+        self._show_surprisal(shown)
         self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo,
                                        analysis.words)
+        self.query_one(MaskPanel).show_measures(analysis.targets, analysis.joint, self.mask_token)
         self.query_one(Sentences).show_masked(tuple((encoding.sequence_ids[p], encoding.offsets[p])
                                                     for p in request.masked if p < len(encoding.tokens)))
         self._show_inside()
@@ -271,6 +293,17 @@ class MainScreen(Screen[None]):
             status.state("ranking…" if due else "ready", "busy" if due else "")
         if not self.options.steady:
             status.latency(f"{(time.perf_counter() - self.ledger.sent_at) * 1000:.0f} ms")
+
+    def _show_surprisal(self, shown: Shown) -> None:
+        """The grid, its strip coloured by the chosen PLL variant, and the sentence scores beside it."""
+        request, analysis = shown
+        surprisal = analysis.surprisal
+        self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret(),
+                                       surprisal=None if surprisal is None else coloured_by(surprisal,
+                                                                                            self.word_l2r))
+        if self.show_surprisal and request.surprisal:
+            pair = None if request.text_b is None else (request.text_a, request.text_b)
+            self.query_one(SentenceScores).show(surprisal, self.word_l2r, pair, analysis.alone)
 
     @on(RankingDone)
     def _ranking_done(self, message: RankingDone) -> None:
@@ -300,7 +333,7 @@ class MainScreen(Screen[None]):
         return None
 
     # -- what the panes say -----------------------------------------------------------------------
-    @on(Input.Changed, "#sentence-a, #sentence-b")
+    @on(Input.Changed, "#sentence-a, #sentence-b, #targets-field")
     @on(Leaderboard.CandidatesChanged)
     def _edited(self, _message: Input.Changed | Leaderboard.CandidatesChanged) -> None:
         self._request_changed()
@@ -386,8 +419,18 @@ class MainScreen(Screen[None]):
     def watch_show_embeddings(self, opening: bool) -> None:
         self._view_toggled("embeddings", opening)
 
-    def watch_show_surprisal(self) -> None:
+    def watch_show_surprisal(self, opening: bool) -> None:
+        scores = self.query_one(SentenceScores)
+        scores.set_class(opening, "-on")
+        if opening:
+            scores.waiting()
+        self.refresh_bindings()
         self._request_changed()
+
+    def watch_word_l2r(self) -> None:
+        """Recolour the strip from the answer on screen: both variants are in it already."""
+        if self.ledger.shown is not None:
+            self._show_surprisal(self.ledger.shown)
 
     def _view_toggled(self, name: str, opening: bool) -> AttentionView | EmbeddingPane:
         """Show or hide a view's pane; the next request asks the model for it, or stops asking."""
@@ -402,10 +445,15 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "change_k":
             return not isinstance(self.focused, Input)  # +/- are text while typing
+        if action == "toggle" and parameters == ("word_l2r",):
+            return True if self.show_surprisal else None  # shown, greyed, while the strip is off
         return True
 
     def action_toggle_mask(self, whole_word: bool) -> None:
         self.query_one(TokenGrid).action_toggle_mask(whole_word)
+
+    def action_edit_targets(self) -> None:
+        self.set_focus(self.query_one("#targets-field"))
 
     def action_change_k(self, step: int) -> None:
         self.top_k += step

@@ -68,8 +68,9 @@ class ComparePanel(Vertical):
     # -- what the app tells it --------------------------------------------------------------------
     def submit(self, request: AnalysisRequest) -> None:
         """Ask B what A is asked. Token positions chosen on A's tokens mean nothing in B's, nor do
-        A's views: B gets the text, the pair, k and the candidates."""
-        self.service.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False))
+        A's views and measures: B gets the text, the pair, k and the candidates."""
+        self.service.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False,
+                                    targets=(), joint=False, alone=False))
 
     def line_up(self, analysis: Analysis) -> None:
         """A's answer: B's tokens are compared with its tokens when both answer the same request."""

@@ -1,7 +1,8 @@
 """The mask panel: for every mask, the model's top-k fillings with a bar per probability.
 
 A word whose WordPieces are all masked is one entry: its joint fillings of every piece, not the pieces'
-separate guesses.
+separate guesses. Below the lists: the target words' scores at every mask (typed in the field at the
+top) and, with two or more masks, the fillings of all of them together.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from bertui.engine.results import MaskPrediction, WordPrediction
+from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPrediction
 from bertui.ui.visible import outside, visible
+from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import percent, score_bar
+from bertui.ui.widgets.targets import TargetScores, TargetsRow
 
 
 class MaskPanel(VerticalScroll):
     top_k: reactive[int | None] = reactive(None)
     """Predictions per mask, named in the border (None: not named)."""
 
-    def __init__(self, title: str = "Predictions", **kwargs) -> None:
+    def __init__(self, title: str = "Predictions", targets: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(**kwargs)
+        self._targets = targets
         self.border_title = title
         self._masks: tuple[MaskPrediction, ...] = ()
         self._words: tuple[WordPrediction, ...] = ()
@@ -32,17 +36,32 @@ class MaskPanel(VerticalScroll):
         self._demo = False
 
     def compose(self) -> ComposeResult:
+        yield TargetsRow(self._targets, id="targets")
         yield Static(id="mask-body")
+        yield TargetScores(id="target-scores")
+        yield JointList(id="joint")
 
     def waiting(self, why: str) -> None:
         """Say why there are no predictions; ``why`` may name a model spec or an error, shown as text."""
         self._masks = ()
         self.query_one("#mask-body", Static).update(outside(why, "$text-muted"))
+        self.show_measures((), None, self._mask_token)
 
     def show(self, masks: tuple[MaskPrediction, ...], mask_token: str, demo: bool,
              words: tuple[WordPrediction, ...] = ()) -> None:
         self._masks, self._mask_token, self._demo, self._words = masks, mask_token, demo, words
         self._render_masks()
+
+    def show_measures(self, targets: tuple[MaskTargets, ...], joint: JointFill | None,
+                      mask_token: str) -> None:
+        """The target words' scores at every mask, and the joint fillings (None: hidden)."""
+        self.query_one(TargetScores).show(targets, mask_token)
+        self.query_one(JointList).show(joint)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The target words typed in the field."""
+        return self.query_one(TargetsRow).targets
 
     def _entries(self) -> list[MaskPrediction | WordPrediction]:
         """The masks in text order, each whole word once, where its first piece is."""

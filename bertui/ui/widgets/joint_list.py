@@ -1,0 +1,33 @@
+"""The "together" list: the best fillings of all the masks at once, beside each mask's own list.
+
+Each mask's own top-k ignores what fills the others, so its first choices need not fit together; these
+fillings come from the engine's beam and are ranked by their masked positions' PLL (see engine/joint.py).
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from bertui.engine.results import JointFill
+from bertui.ui.visible import outside
+
+
+class JointList(Static):
+    DEFAULT_CSS = """
+    JointList { margin-top: 1; }
+    """
+
+    def show(self, joint: JointFill | None) -> None:
+        """``joint`` None (fewer than two masks, or not asked): the list is hidden."""
+        self.display = joint is not None
+        if joint is None:
+            return
+        lines = [Content.assemble(("Together", "$text-accent bold"),
+                                  (f" · {len(joint.positions)} masks, beam {joint.beam}, "
+                                   "score = log-prob of each given the others", "$text-muted"))]
+        for rank, filling in enumerate(joint.fillings, start=1):
+            words = Content(" · ").join(outside(token.strip() or token, "bold") for token in filling.tokens)
+            lines.append(Content.assemble((f"{rank:>3} ", "$text-muted"), words,
+                                          (f"  {filling.score:.3f}".replace("-", "−"), "$text-muted")))
+        self.update(Content("\n").join(lines))
