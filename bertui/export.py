@@ -9,6 +9,7 @@ import json
 import re
 
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.headless import PLL_VARIANTS, compare_pair
 
 # json.dumps(ensure_ascii=False) escapes C0 controls only: DEL and the C1 range (0x9b is a one-byte CSI)
 # would reach a terminal that prints the JSON, and a lone surrogate cannot be encoded at all.
@@ -29,6 +30,10 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
                       "fill": {"masks": [mask.to_json() for mask in analysis.masks]}}
     if analysis.words:
         document["fill"]["words"] = [word.to_json() for word in analysis.words]
+    if analysis.targets:
+        document["fill"]["targets"] = [mask.to_json() for mask in analysis.targets]
+    if analysis.joint is not None:
+        document["fill"]["joint"] = analysis.joint.to_json()
     if analysis.next_sentence is not None:
         document["next_sentence"] = {"is_next": analysis.next_sentence.is_next,
                                      "not_next": analysis.next_sentence.not_next}
@@ -36,9 +41,19 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
         document["nsp"] = {"first": request.text_a, "ranking": [r.to_json() for r in analysis.ranking]}
     if analysis.surprisal is not None:
         document["surprisal"] = analysis.surprisal.to_json()
+    if analysis.alone is not None:
+        document["score"] = _each_alone(request, analysis)
     if info is not None:
         document["info"] = info.to_json()
     return dumps(document)
+
+
+def _each_alone(request: AnalysisRequest, analysis: Analysis) -> dict:
+    """Sentences A and B each scored alone, and which the model prefers: ``bertui score A B
+    --compare-pairs``'s document."""
+    sentences = [{"text": text, "pair": None, **surprisal.to_json()}
+                 for text, surprisal in zip((request.text_a, request.text_b), analysis.alone)]
+    return {"sentences": sentences, "pairs": [compare_pair(*sentences)]}
 
 
 def _csv(header: list[str], rows) -> str:
@@ -91,6 +106,7 @@ def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInf
         lines += ["", f"## Predictions for the mask at token {mask.position}", "",
                   "| token | score | sentence |", "|---|---|---|"]
         lines += [f"| {_cell(p.token_str)} | {p.score:.4f} | {_cell(p.sequence)} |" for p in mask.predictions]
+    lines += _measures_report(request, analysis)
     if analysis.next_sentence is not None:
         lines += ["", "## Next sentence", "", f"IsNext {analysis.next_sentence.is_next:.4f}, "
                   f"NotNext {analysis.next_sentence.not_next:.4f}"]
@@ -98,6 +114,37 @@ def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInf
         lines += ["", "## Candidate next sentences", "", "| rank | candidate | IsNext |", "|---|---|---|"]
         lines += [f"| {r.rank} | {_cell(r.candidate)} | {r.is_next:.4f} |" for r in analysis.ranking]
     return "\n".join(lines) + "\n"
+
+
+def _measures_report(request: AnalysisRequest, analysis: Analysis) -> list[str]:
+    """The target words, the joint fillings and the sentence scores, as report sections."""
+    lines: list[str] = []
+    for mask in analysis.targets:
+        lines += ["", f"## Target words at the mask at token {mask.position}", "",
+                  "| target | pieces | probability | log-prob | rank | note |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(t.target)} | {len(t.pieces)} | "
+                  f"{'' if t.probability is None else f'{t.probability:.6g}'} | "
+                  f"{'' if t.log_prob is None else f'{t.log_prob:.4f}'} | {t.rank or ''} | "
+                  f"{_cell(t.note)} |" for t in mask.scores]
+    if analysis.joint is not None:
+        lines += ["", f"## Together: joint fillings of the masks at tokens "
+                  f"{', '.join(map(str, analysis.joint.positions))} (beam {analysis.joint.beam})", "",
+                  "| tokens | score (log-prob) | sentence |", "|---|---|---|"]
+        lines += [f"| {_cell(' · '.join(f.tokens))} | {f.score:.4f} | {_cell(f.sequence)} |"
+                  for f in analysis.joint.fillings]
+    if analysis.surprisal is not None:
+        lines += ["", "## Sentence scores", "",
+                  f"PLL {analysis.surprisal.pseudo_log_likelihood:.4f}, "
+                  f"PLL word-l2r {analysis.surprisal.pll_word_l2r:.4f} (natural logs)"]
+    if analysis.alone is not None:
+        verdict = _each_alone(request, analysis)["pairs"][0]
+        lines += ["", "## Which sentence the model prefers (each scored alone)", "",
+                  "| variant | A | B | prefers | margin |", "|---|---|---|---|---|"]
+        for variant, a, b in zip(PLL_VARIANTS, *((s.pseudo_log_likelihood, s.pll_word_l2r)
+                                                  for s in analysis.alone)):
+            lines.append(f"| {variant} | {a:.4f} | {b:.4f} | {verdict[variant]['prefers']} | "
+                         f"{verdict[variant]['margin']:.4f} |")
+    return lines
 
 
 FORMATS = {

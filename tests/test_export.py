@@ -45,3 +45,25 @@ def test_markdown_report_shows_user_text_literally(engine):
     assert "\x1b" not in report and "a\\x0ab" in report
     assert "## Predictions for the mask at token" in report and "## Candidate next sentences" in report
     assert "demo model, random predictions" in report  # the tiny test model is built like the demo
+
+
+def test_the_measures_are_exported_with_the_headless_keys(engine, bert_dir, capsys):
+    request = AnalysisRequest(request_id=1, text_a="the [MASK] ate my [MASK] .", text_b="it was good .",
+                              top_k=3, targets=("he", "she", "☃"), joint=True, surprisal=True, alone=True)
+    analysis = engine.analyze(request)
+    document = json.loads(to_json(request, analysis, engine.info))
+    assert cli_main(["fill", request.text_a, "--pair", request.text_b, "-k", "3", "--targets", "he,she,☃",
+                     "-m", str(bert_dir)]) == 0
+    assert document["fill"] == json.loads(capsys.readouterr().out)  # targets and joint included
+    assert cli_main(["score", request.text_a, request.text_b, "--compare-pairs", "-m", str(bert_dir)]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert document["score"]["pairs"] == scored["pairs"]
+    assert document["score"]["sentences"] == [{k: v for k, v in sentence.items() if k != "truncated"}
+                                              for sentence in scored["sentences"]]
+    assert {"pll", "pll_word_l2r"} <= set(document["surprisal"])
+    report = markdown_report(request, analysis, engine.info)
+    for heading in ("## Target words at the mask at token 2", "## Together: joint fillings",
+                    "## Sentence scores", "## Which sentence the model prefers"):
+        assert heading in report
+    assert "| ☃ | 0 |  |  |  | not in the model's vocabulary |" in report
+    assert f"| pll | {scored['sentences'][0]['pll']:.4f} | {scored['sentences'][1]['pll']:.4f} |" in report
