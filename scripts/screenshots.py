@@ -95,6 +95,17 @@ async def main(out: Path) -> None:
         await pilot.press("enter")
         await answered(pilot)
 
+    async def targets(pilot):
+        await answered(pilot)
+        pilot.app.query_one("#targets-field").focus()
+        await typed(pilot, "he, she, they, embedding")
+        await answered(pilot)
+
+    async def scores(pilot):
+        await answered(pilot)
+        await pilot.press("f5")
+        await answered(pilot)
+
     async def failed(pilot):
         await until(pilot, lambda: pilot.app.query_one("#banner").has_class("-failed"))
 
@@ -145,6 +156,11 @@ async def main(out: Path) -> None:
     await shoot(out, "attention-embeddings", (140, 44), inside("f4", "f3", "a", token=2), **looking)
     await shoot(out, "whole-word-mask", (120, 34), inside("w", token=12), **looking)
     await shoot(out, "surprisal", (120, 34), inside("f5", token=3), **looking)
+    await shoot(out, "targets", (120, 36), targets, text_a="The [MASK] ate the pizza.", top_k=3,
+                candidates=CANDIDATES[:3])
+    await shoot(out, "together", (120, 40), masks, text_a=TWO_MASKS, top_k=3, candidates=CANDIDATES[:3])
+    await shoot(out, "pair-scores", (120, 40), scores, text_a="The dogs sleep.", text_b="The dogs sleeps.",
+                pair=True, candidates=CANDIDATES[:3])
 
 
 if __name__ == "__main__":

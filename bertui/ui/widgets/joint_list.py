@@ -24,10 +24,14 @@ class JointList(Static):
         if joint is None:
             return
         lines = [Content.assemble(("Together", "$text-accent bold"),
-                                  (f" · {len(joint.positions)} masks, beam {joint.beam}, "
-                                   "score = log-prob of each given the others", "$text-muted"))]
-        for rank, filling in enumerate(joint.fillings, start=1):
-            words = Content(" · ").join(outside(token.strip() or token, "bold") for token in filling.tokens)
-            lines.append(Content.assemble((f"{rank:>3} ", "$text-muted"), words,
-                                          (f"  {filling.score:.3f}".replace("-", "−"), "$text-muted")))
+                                  (f" · {len(joint.positions)} masks · beam {joint.beam}", "$text-muted"))]
+        rows = [Content(" · ").join(outside(token.strip() or token, "bold") for token in filling.tokens)
+                for filling in joint.fillings]
+        width = min(28, max(5, *(row.cell_length for row in rows))) if rows else 5
+        # The score: each filled token's log-probability given all the others filled, summed.
+        lines.append(Content.styled(f"      {'fill':<{width}}  log p", "$text-muted"))
+        for rank, (row, filling) in enumerate(zip(rows, joint.fillings), start=1):
+            lines.append(Content.assemble((f"{rank:>3}   ", "$text-muted"), row.truncate(width, ellipsis=True,
+                                                                                       pad=True),
+                                          f"  {filling.score:.2f}".replace("-", "−")))
         self.update(Content("\n").join(lines))
