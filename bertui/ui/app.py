@@ -61,6 +61,12 @@ class BertuiApp(App[int]):
         self.backends.append(backend)
         return backend
 
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables and bertui's colours, named once here for every stylesheet."""
+        variables = super().get_css_variables()
+        return {**variables, "frame": variables["primary-darken-2"], "frame-focus": variables["accent"],
+                "frame-error": variables["error"]}
+
     def get_default_screen(self) -> MainScreen:
         return self.main
 

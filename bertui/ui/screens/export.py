@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select
 
 from bertui.export import FORMATS, format_for
+from bertui.ui.screens.dialog import Dialog
 
 DEFAULT_NAME = "bertui-results.json"
 
@@ -35,10 +35,14 @@ def write_error(path: Path, error: OSError) -> str:
     return f"Cannot write {path}: {error.strerror or error}"
 
 
-class ExportScreen(ModalScreen[Path | None]):
+class ExportScreen(Dialog[Path | None]):
     """Dismisses with the path written, or None when cancelled.
 
     ``render(format)`` gives the text to write; a ValueError from it is shown as the reason.
+    """
+
+    DEFAULT_CSS = """
+    ExportScreen #export-format { margin-top: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]

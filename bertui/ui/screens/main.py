@@ -69,6 +69,27 @@ VIEWS = ("attention", "embeddings", "surprisal")
 
 
 class MainScreen(Screen[None]):
+    # The frame of every pane: round, titled, accented while focus is inside, red when the pane failed.
+    # The grid, the attention view and the main mask panel are named by id until their files (being
+    # rewritten) give themselves the class.
+    DEFAULT_CSS = """
+    MainScreen {
+        .pane, #grid, #masks, #attention {
+            border: round $frame;
+            border-title-color: $text-primary;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+            padding: 0 1;
+            &:focus-within {
+                border: round $frame-focus;
+                border-title-color: $text-accent;
+            }
+            &.-failed, &.-failed:focus-within {
+                border: round $frame-error;
+            }
+        }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = list(actions.BINDINGS)
 
     top_k: reactive[int] = reactive(5, init=False)

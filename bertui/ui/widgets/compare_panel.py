@@ -36,6 +36,19 @@ def spans(encoding: Encoding) -> list[tuple[int | None, tuple[int, int]]]:
 
 
 class ComparePanel(Vertical):
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    ComparePanel {
+        #compare-tokens { height: auto; max-height: 6; margin-bottom: 1; }
+        #compare-masks { height: 1fr; }
+        #compare-nsp { height: auto; max-height: 8; }
+        #compare-nsp.-rows {
+            text-wrap: nowrap;  /* one line per candidate, as in a leaderboard */
+            text-overflow: ellipsis;
+        }
+    }
+    """
+
     def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
         """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)

@@ -27,6 +27,8 @@ def cosine_text(value: float) -> str:
 
 
 class EmbeddingPane(VerticalScroll):
+    DEFAULT_CLASSES = "pane"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Embeddings"

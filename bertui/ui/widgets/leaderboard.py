@@ -35,6 +35,16 @@ LIST_ACTIONS = {"add", "edit", "delete", "move", "toggle_order"}
 
 
 class Leaderboard(Vertical):
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    Leaderboard {
+        #nsp-first { text-wrap: nowrap; text-overflow: ellipsis; }
+        #nsp-head { height: auto; }
+        #candidates { height: 1fr; border: none; padding: 0; background: transparent; }
+        #candidate-editor { display: none; margin-top: 1; }
+        &.-editing #candidate-editor { display: block; }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,insert", "add", "Add", tooltip="Add a candidate"),
         Binding("e", "edit", "Edit", tooltip="Edit the candidate (enter too); live, escape undoes"),

@@ -13,6 +13,26 @@ from bertui.ui.visible import outside
 class ModelBanner(Vertical):
     """Hidden unless it has the ``-loading`` or ``-failed`` class."""
 
+    SCOPED_CSS = False  # for the app's ``-steady`` class, which stops the spinner
+    DEFAULT_CSS = """
+    ModelBanner {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        &.-loading, &.-failed { display: block; }
+        &.-failed { border: round $frame-error; border-title-color: $text-error; }
+        #banner-loading, #banner-error, #banner-actions { display: none; height: auto; }
+        &.-loading #banner-loading, &.-failed #banner-error, &.-failed #banner-actions { display: block; }
+        LoadingIndicator { width: 11; height: 1; background: transparent; }
+        #banner-stage { width: 1fr; }
+        #banner-actions { margin-top: 1; }
+        #banner-actions Button { margin-right: 2; }
+    }
+    .-steady ModelBanner LoadingIndicator {
+        display: none;  /* no animation in tests and screenshots: the words say it */
+    }
+    """
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="banner-loading"):
             yield LoadingIndicator()
