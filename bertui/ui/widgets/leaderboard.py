@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from bertui.engine.errors import NO_NSP_HEAD
 from bertui.engine.results import NextSentence, RankedCandidate
 from bertui.ui.visible import outside
-from bertui.ui.widgets.score_bar import percent, score_bar
+from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
 FIRST_SHOWN = 2000
@@ -137,14 +137,11 @@ class Leaderboard(Vertical):
             prefix = Content.styled("  • ", "$text-muted")
         elif entry is None:
             prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
-        elif self._pending:  # another sentence A's ranking: its rank, bar and figure faint
-            prefix = Content.styled(f"{entry.rank:>3} {score_bar(entry.is_next, bar_width(width)).plain} "
-                                    f"{percent(entry.is_next)} ", "$foreground 40%")
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
-            prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
-                                      score_bar(entry.is_next,
-                                                bar_width(width)), " ", percent(entry.is_next), " ")
+            prefix = scored_row(rank_lead(entry.rank, rank_style), entry.is_next, bar_width(width)) + " "
+            if self._pending:  # another sentence A's ranking: its rank, bar and figure faint
+                prefix = Content.styled(prefix.plain, "$foreground 40%")
         indent = prefix.cell_length
         lines = text.wrap(width - indent) if width > indent + 8 else [text]
         # No-break spaces: the list would strip ordinary ones from the start of a line.
@@ -161,9 +158,8 @@ class Leaderboard(Vertical):
                                         "$text-warning"))
         elif self._next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width
-            lines.append(Content.assemble(
-                ("A→B ", "$text-success bold"), score_bar(self._next_sentence.is_next, bar_width(width)), " ",
-                percent(self._next_sentence.is_next), (" sentence B", "$text-success")))
+            lines.append(scored_row(A_TO_B, self._next_sentence.is_next, bar_width(width))
+                         + Content.styled(" sentence B", "$text-success"))
         if not self.candidates:
             lines.append(Content.styled("No candidates yet: press a to add one.", "$text-muted"))
         head = self.query_one("#nsp-head", Static)
