@@ -58,15 +58,8 @@ def _targets(value: str) -> tuple[str, ...]:
     return words
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bertui",
-        description="Explore BERT-family models: with no command, the live terminal app; "
-                    "with a command, JSON on stdout.",
-        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
-    )
-    parser.add_argument("--version", action="version", version=f"bertui {__version__}")
-    _model_options(parser, defaults=True)
+def _app_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the app itself (no command): k, the session file, a model to compare."""
     parser.add_argument("--top-k", "-k", type=_top_k, default=None,
                         help=f"predictions per mask (app); default: the last session's, else {DEFAULT_TOP_K}")
     keep = parser.add_mutually_exclusive_group()
@@ -78,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", metavar="SPEC",
                         help="a second model answering beside the first (app and serve): its tokens where "
                              "they differ, its predictions, its next-sentence scores")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bertui",
+        description="Explore BERT-family models: with no command, the live terminal app; "
+                    "with a command, JSON on stdout.",
+        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
+    )
+    parser.add_argument("--version", action="version", version=f"bertui {__version__}")
+    _model_options(parser, defaults=True)
+    _app_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@
 The app is thin: it holds the options, makes the model backends (``connect``), keeps the session file,
 and makes the main screen (``screens/main.py``), which owns the panes and their handlers, its default
 screen. The window paints first; the model loads afterwards in its backend. The session
-(bertui.session) is saved a little after each edit, and once more on exit.
+(bertui.session) is saved a little after each edit, and once more on exit. Its stylesheet, bertui.tcss,
+holds the layout and breakpoints; each widget styles itself, with the colours named here once.
 """
 
 from __future__ import annotations

@@ -7,20 +7,19 @@ comes, the leaderboard's rows are the last ranking, dimmed under "ranking…".
 
 State lives in reactives: k and pair mode (shared with the panes through ``data_bind``) and the three
 views inside the model, flags that Textual's own ``toggle`` action flips. The keys that edit the text
-are bound here, not on the app, so they go quiet under a dialog by themselves.
+are bound here, not on the app, so they go quiet under a dialog by themselves. The actions those keys
+run are in ``commands.py``; the frame every pane shares (the ``pane`` class) is this screen's CSS.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive, var
@@ -29,7 +28,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 
-from bertui import export, session
+from bertui import session
 from bertui.engine.results import AnalysisRequest, ModelInfo
 from bertui.ui import actions
 from bertui.ui.key_masks import KeyMasks, Texts
@@ -44,10 +43,7 @@ from bertui.ui.messages import (
     RankingFailed,
 )
 from bertui.ui.options import Options
-from bertui.ui.screens.export import ExportScreen
-from bertui.ui.screens.help import HelpScreen
-from bertui.ui.screens.model_card import ModelCardScreen
-from bertui.ui.screens.model_switch import ModelSwitchScreen
+from bertui.ui.screens.commands import Commands
 from bertui.ui.service import Connect, ModelBackend, ranked_later
 from bertui.ui.visible import outside, visible
 from bertui.ui.widgets.attention_view import AttentionView
@@ -57,7 +53,7 @@ from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
-from bertui.ui.widgets.sentences import SentenceInput, Sentences
+from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import TokenGrid
 
@@ -68,7 +64,7 @@ VIEWS = ("attention", "embeddings", "surprisal")
 """The views inside the model, each a ``show_…`` flag: open, the request asks the model for more."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(Commands, Screen[None]):
     # The frame of every pane: round, titled, accented while focus is inside, red when the pane failed.
     # The grid, the attention view and the main mask panel are named by id until their files (being
     # rewritten) give themselves the class.
@@ -418,77 +414,3 @@ class MainScreen(Screen[None]):
             pane.waiting("Asking the model…" if self.model_info is not None else "Waiting for the model…")
         self._request_changed()
         return pane
-
-    # -- actions ----------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "change_k":
-            return not isinstance(self.focused, Input)  # +/- are text while typing
-        return True
-
-    def action_toggle_mask(self, whole_word: bool) -> None:
-        self.query_one(TokenGrid).action_toggle_mask(whole_word)
-
-    def action_change_k(self, step: int) -> None:
-        self.top_k += step
-
-    def action_insert_mask(self) -> None:
-        focused = self.focused
-        field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
-        start, end = sorted(field.selection)
-        field.replace(self.mask_token, start, end)
-        self.set_focus(field)
-
-    def action_clear(self) -> None:
-        sentences = self.query_one(Sentences)
-        sentences.field_a.clear()
-        sentences.field_b.clear()
-        self.set_focus(sentences.field_a)
-
-    def action_switch_model(self) -> None:
-        def chosen(spec: str | None) -> None:
-            if spec:
-                self.load(spec)
-
-        self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
-
-    def action_use_demo(self) -> None:
-        self.load("demo")
-
-    def action_model_card(self) -> None:
-        self.app.push_screen(ModelCardScreen(self._describe_model))
-
-    def action_help(self) -> None:
-        everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
-                      Binding("ctrl+q", "quit", "Quit")]
-        self.app.push_screen(HelpScreen([("Everywhere", everywhere),
-                                         (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
-                                         (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
-                                         (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
-
-    def _whole_results(self, verb: str) -> Shown | None:
-        """The results to copy or export, if whole (a ranking still to come is not left out)."""
-        why_not = self.ledger.not_whole()
-        if why_not is not None:
-            self.notify(f"Nothing to {verb} yet: {why_not}.", severity="warning")
-            return None
-        return self.ledger.shown
-
-    def action_copy_json(self) -> None:
-        shown = self._whole_results("copy")
-        if shown is None:
-            return
-        text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the results as JSON ({len(text):,} characters).")
-
-    def action_export(self) -> None:
-        shown = self._whole_results("export")
-        if shown is None:
-            return
-
-        def written(path: Path | None) -> None:
-            if path is not None:
-                self.notify(f"Wrote {path}", title="Exported", markup=False)
-
-        self.app.push_screen(ExportScreen(partial(export.render, request=shown.request,
-                                                  analysis=shown.analysis, info=self.model_info)), written)
