@@ -45,7 +45,8 @@ from bertui.ui.messages import (
     TokenSelected,
     TokenStep,
 )
-from bertui.ui.screens.export import ExportScreen
+from bertui.ui import served
+from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME, ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
@@ -577,6 +578,9 @@ class BertuiApp(App[int]):
             return
         request, analysis = self._shown
         text = export.to_json(request, analysis, self.model_info)  # the same document as Export… as JSON
+        if self.is_web:  # a served app's clipboard would be the server's
+            served.deliver(self, text, DEFAULT_EXPORT_NAME, "json")
+            return
         self.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 
