@@ -26,6 +26,9 @@ from bertui.serve_access import cookie_name, token_gate
 
 log = logging.getLogger("bertui.serve")
 QUIT_GRACE_S = 1.0  # a tab's app has this long to quit by itself before its group is killed
+# A connection that vanishes without closing (a laptop's lid shut) is found dead by the pings: within
+# 1.5 × this. A closed tab or a dropped TCP connection ends its app at once, pings or not.
+HEARTBEAT_S = 4.0
 
 
 def full_message(limit: int) -> str:
@@ -111,7 +114,7 @@ class BertuiServer(Server):
         return aiohttp_jinja2.render_template("app_index.html", request, context)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        websocket = web.WebSocketResponse(heartbeat=15)
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
         await websocket.prepare(request)
         if self._full():  # said in the terminal the page draws; nothing is started
             await websocket.send_bytes(full_message(self._max_sessions).encode("utf-8"))

@@ -8,6 +8,7 @@ counts (``pytest -s``). Waits are polls with generous limits: nothing here times
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -131,6 +132,18 @@ def test_without_the_token_everything_is_refused_and_nothing_starts(serving):
     asyncio.run(knock())
     assert apps(serving) == set()
     assert serving.poll() is None
+
+
+@pytest.mark.parametrize("options, says", [
+    (["--token", "short"], "--token: at least 16"),
+    (["--trust-remote-code"], "add --allow-remote-code-in-browser"),
+    (["--max-sessions", "0"], "must be at least 1")])
+def test_unsafe_or_wrong_options_are_refused_before_anything_listens(capsys, options, says):
+    from bertui.cli import main
+
+    with pytest.raises(SystemExit) if "--max-sessions" in options else contextlib.nullcontext():
+        assert main(["serve", "--model", "demo", *options]) == 2
+    assert says in capsys.readouterr().err
 
 
 def test_the_token_sets_a_cookie_that_opens_the_page(serving):
