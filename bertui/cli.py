@@ -7,6 +7,7 @@ loaded, 2 when the input or the options are wrong.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -125,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="default 8000")
     serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS,
                        help="a second model beside the first")
+    serve.add_argument("--token", default=os.environ.get("BERTUI_TOKEN"),
+                       help="the secret the URL must carry (default: $BERTUI_TOKEN, else a new random "
+                            "one); on a shared machine prefer $BERTUI_TOKEN: others can read command lines")
+    serve.add_argument("--max-sessions", type=_top_k, default=4, metavar="N",
+                       help="tabs (apps, models) at once; past it the page says the server is full; "
+                            "default 4")
+    serve.add_argument("--allow-remote-code-in-browser", action="store_true",
+                       help="let serve take --trust-remote-code (the page can then run any hub model's code)")
     return parser
 
 
@@ -216,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K,
                          args.host,
                          args.port, trust_remote_code=args.trust_remote_code,
-                         compare=args.compare)
+                         compare=args.compare, token=args.token, max_sessions=args.max_sessions,
+                         allow_remote_code_in_browser=args.allow_remote_code_in_browser)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)

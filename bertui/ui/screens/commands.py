@@ -14,8 +14,9 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from bertui import export
-from bertui.ui import actions
+from bertui.ui import actions, served
 from bertui.ui.ledger import Shown
+from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME
 from bertui.ui.screens.export import ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
@@ -85,6 +86,9 @@ class Commands:
         if shown is None:
             return
         text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
+        if self.app.is_web:  # a served app's clipboard would be the server's
+            served.deliver(self.app, text, DEFAULT_EXPORT_NAME, "json")
+            return
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
 

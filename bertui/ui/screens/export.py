@@ -1,8 +1,9 @@
 """The Export dialog: a file name and a format, then the current view written there.
 
-The format follows the file name's ending as it is typed (and can be chosen by hand). Writing happens
-here, so that a path that cannot be written says why and stays open for the person to fix it; the files
-are a few kilobytes, so the write is inline.
+The format follows the file name's ending as it is typed (and can be chosen by hand). In a served
+app (``bertui serve``) the file goes to the browser as a download instead (``bertui.ui.served``).
+Writing happens here, so that a path that cannot be written says why and stays open for the person
+to fix it; the files are a few kilobytes, so the write is inline.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Input, Label, Select
 
 from bertui.export import FORMATS, format_for
 from bertui.ui.screens.dialog import Dialog
+from bertui.ui.served import deliver, download_name
 
 DEFAULT_NAME = "bertui-results.json"
 
@@ -80,6 +82,8 @@ class ExportScreen(Dialog[Path | None]):
         path = Path(name).expanduser()
         if not name:
             self._say("")
+        elif self.app.is_web:  # the server's files are not the person's: neither looked at nor written
+            self._say(f"Downloads {download_name(name, DEFAULT_NAME)} in your browser")
         elif path.is_file():
             self._say(f"{path} exists: enter replaces it.", "-warning")
         else:
@@ -100,6 +104,11 @@ class ExportScreen(Dialog[Path | None]):
             text = self._text_for(str(self.query_one("#export-format", Select).value))
         except ValueError as error:
             self._say(str(error), "-error")
+            return
+        if self.app.is_web:
+            fmt = str(self.query_one("#export-format", Select).value)
+            deliver(self.app, text, download_name(str(path), DEFAULT_NAME), fmt)
+            self.dismiss(None)
             return
         try:
             path.write_text(text, encoding="utf-8")
