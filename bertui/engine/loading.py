@@ -31,7 +31,7 @@ NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "Megatro
 SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
 WEIGHT_FILES = (*SAFETENSORS_FILES, "pytorch_model.bin", "pytorch_model.bin.index.json")
 # Families whose position ids start after the padding index (RoBERTa counts from pad_token_id + 1).
-OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
+OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet"}
 
 Progress = Callable[[str], None]
 
@@ -44,6 +44,8 @@ class Loaded:
     source: str
     is_demo: bool
     nsp_loaded: bool
+    nsp_missing: tuple[str, ...]
+    """Next-sentence weights the model has modules for but the checkpoint lacked (empty when loaded)."""
     device: torch.device
     dtype: torch.dtype
     max_length: int
@@ -130,8 +132,8 @@ def _model_class(config: PretrainedConfig):
     return AutoModelForMaskedLM
 
 
-def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> bool:
-    """Raise if the MLM head or encoder weights are missing; return whether the NSP head was loaded."""
+def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> tuple[str, ...]:
+    """Raise if the MLM head or encoder weights are missing; return the missing NSP weights."""
     prefix = model.base_model_prefix + "."
     nsp_missing = {k for k in missing if k.startswith("cls.seq_relationship.") or ".pooler." in k}
     rest = missing - nsp_missing
@@ -146,8 +148,7 @@ def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> b
         raise ModelLoadError(
             f"{spec!r} does not match its config: {len(encoder_missing)} encoder weights are missing "
             f"(e.g. {encoder_missing[0]}); the checkpoint is broken or belongs to another model")
-    has_nsp_module = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship")
-    return has_nsp_module and not nsp_missing
+    return tuple(sorted(nsp_missing))
 
 
 def _max_length(config: PretrainedConfig, tokenizer) -> int:
@@ -243,7 +244,8 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     if len(tokenizer) > model.config.vocab_size:
         raise ModelLoadError(f"{spec!r}: the tokenizer has {len(tokenizer)} tokens but the model only "
                              f"{model.config.vocab_size}: the tokenizer belongs to another model")
-    nsp_loaded = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    nsp_loaded = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
 
     say(f"moving to {target_device.type} ({dtype})")
     try:
@@ -253,6 +255,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
                              f"{_first_line(error)}") from None
     return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
                   is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
+                  nsp_missing=nsp_missing,
                   device=target_device, dtype=target_dtype, max_length=_max_length(model.config, tokenizer),
                   seconds=time.perf_counter() - started)
 
