@@ -33,6 +33,11 @@ WEIGHT_FILES = (*SAFETENSORS_FILES, "pytorch_model.bin", "pytorch_model.bin.inde
 # Families whose position ids start after the padding index (RoBERTa counts from pad_token_id + 1).
 OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet"}
 
+# Organisations the hub moved its first models under (bert-base-uncased is now google-bert/bert-base-uncased).
+# The hub redirects the old name, but a cache filled under the new one is not found by the old one.
+MOVED_TO_ORGS = ("google-bert", "distilbert", "FacebookAI", "albert")
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+
 Progress = Callable[[str], None]
 
 
@@ -96,6 +101,36 @@ def _check_folder(folder: Path) -> None:
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         raise ModelLoadError(f"{folder} has a config.json but no weights (model.safetensors or "
                              "pytorch_model.bin): copy the weights in, or save the model with save_pretrained()")
+    pointers = sorted(path.name for path in folder.iterdir() if _is_lfs_pointer(path))
+    if pointers:
+        raise ModelLoadError(
+            f"{folder} was cloned without git-lfs: {', '.join(pointers)} "
+            f"{'is a Git LFS pointer file' if len(pointers) == 1 else 'are Git LFS pointer files'} "
+            "(a few lines of text), not the real file. Run `git lfs install && git lfs pull` in that folder, "
+            "or download the files again")
+
+
+def _is_lfs_pointer(path: Path) -> bool:
+    """A Git LFS pointer is a text file of about 130 bytes that starts with the spec's version line."""
+    try:
+        if not path.is_file() or path.stat().st_size > 1024:
+            return False
+        with path.open("rb") as handle:
+            return handle.read(len(LFS_POINTER)) == LFS_POINTER
+    except OSError:
+        return False
+
+
+def _cached_under_new_name(spec: str) -> str | None:
+    """``google-bert/bert-base-uncased`` when ``spec`` is ``bert-base-uncased`` and only the new name is cached."""
+    if "/" in spec:
+        return None
+    from huggingface_hub import constants
+
+    for org in MOVED_TO_ORGS:
+        if (Path(constants.HF_HUB_CACHE) / f"models--{org}--{spec}").is_dir():
+            return f"{org}/{spec}"
+    return None
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -149,6 +184,23 @@ def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> t
             f"{spec!r} does not match its config: {len(encoder_missing)} encoder weights are missing "
             f"(e.g. {encoder_missing[0]}); the checkpoint is broken or belongs to another model")
     return tuple(sorted(nsp_missing))
+
+
+def _tie_word_embeddings(model: torch.nn.Module) -> None:
+    """Share one tensor between the input embeddings and an equal MLM decoder, as the config asks.
+
+    transformers 5.0–5.3 loaded a .bin-only BERT (the decoder saved as a second name of the embedding
+    storage) with the decoder untied: 133.5 M parameters instead of 110.1 M, the vocabulary matrix twice
+    in memory. Tying here keeps every transformers 5 release right; a decoder that really differs
+    from the embeddings is left as the checkpoint has it.
+    """
+    if not getattr(model.config, "tie_word_embeddings", False):
+        return
+    decoder, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
+    if decoder is None or embeddings is None or decoder.weight is embeddings.weight:
+        return
+    if decoder.weight.shape == embeddings.weight.shape and torch.equal(decoder.weight, embeddings.weight):
+        decoder.weight = embeddings.weight
 
 
 def _max_length(config: PretrainedConfig, tokenizer) -> int:
@@ -211,11 +263,18 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
         except OSError:
             if local:
                 raise
-            cached = False
-            if _offline() or not _hub_reachable():
-                raise ModelLoadError(_offline_message(spec)) from None
-            say(f"downloading {spec} from the Hugging Face hub")
-            config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
+            moved = _cached_under_new_name(spec)
+            if moved:
+                say(f"{spec} is not cached, but {moved} (its name on the hub now) is: using it")
+                source, cached = moved, True
+                config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                                    local_files_only=True)
+            else:
+                cached = False
+                if _offline() or not _hub_reachable():
+                    raise ModelLoadError(_offline_message(spec)) from None
+                say(f"downloading {spec} from the Hugging Face hub")
+                config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
         model_class = _model_class(config)
         say("loading the tokenizer and weights")
         read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
@@ -245,6 +304,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
         raise ModelLoadError(f"{spec!r}: the tokenizer has {len(tokenizer)} tokens but the model only "
                              f"{model.config.vocab_size}: the tokenizer belongs to another model")
     nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    _tie_word_embeddings(model)
     nsp_loaded = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
 
     say(f"moving to {target_device.type} ({dtype})")
