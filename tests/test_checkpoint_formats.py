@@ -103,10 +103,21 @@ def test_an_untied_decoder_equal_to_the_embeddings_is_tied_again(bert_dir):
     before = sum(p.numel() for p in model.parameters())
     decoder = model.get_output_embeddings()
     decoder.weight = torch.nn.Parameter(decoder.weight.detach().clone())
-    assert sum(p.numel() for p in model.parameters()) > before
+    decoder.bias = torch.nn.Parameter(decoder.bias.detach().clone())
+    assert sum(p.numel() for p in model.parameters()) == before + decoder.weight.numel() + decoder.bias.numel()
     _tie_word_embeddings(model)
-    assert decoder.weight is model.get_input_embeddings().weight
+    assert decoder.weight is model.get_input_embeddings().weight and decoder.bias is model.cls.predictions.bias
     assert sum(p.numel() for p in model.parameters()) == before
+
+
+def test_a_decoder_that_differs_from_the_embeddings_is_left_as_it_is(bert_dir):
+    from bertui.engine.loading import _tie_word_embeddings
+
+    model = BertForPreTraining.from_pretrained(bert_dir)
+    decoder = model.get_output_embeddings()
+    decoder.weight = torch.nn.Parameter(decoder.weight.detach() + 1.0)
+    _tie_word_embeddings(model)
+    assert decoder.weight is not model.get_input_embeddings().weight
 
 
 def test_a_clone_without_git_lfs_says_so(tmp_path, bert_dir):

@@ -187,20 +187,25 @@ def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> t
 
 
 def _tie_word_embeddings(model: torch.nn.Module) -> None:
-    """Share one tensor between the input embeddings and an equal MLM decoder, as the config asks.
+    """Share one tensor between each pair the model declares tied (the MLM decoder and the input
+    embeddings, the decoder's bias and the head's) when the checkpoint gave both the same values.
 
     transformers 5.0–5.3 loaded a .bin-only BERT (the decoder saved as a second name of the embedding
-    storage) with the decoder untied: 133.5 M parameters instead of 110.1 M, the vocabulary matrix twice
-    in memory. Tying here keeps every transformers 5 release right; a decoder that really differs
-    from the embeddings is left as the checkpoint has it.
+    storage) with both pairs untied: 133.5 M parameters instead of 110.1 M, the vocabulary matrix twice
+    in memory. Tying here keeps every transformers 5 release right; a pair whose values really differ
+    is left as the checkpoint has it.
     """
-    if not getattr(model.config, "tie_word_embeddings", False):
+    tied = getattr(model, "_tied_weights_keys", None)
+    if not getattr(model.config, "tie_word_embeddings", False) or not isinstance(tied, dict):
         return
-    decoder, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
-    if decoder is None or embeddings is None or decoder.weight is embeddings.weight:
-        return
-    if decoder.weight.shape == embeddings.weight.shape and torch.equal(decoder.weight, embeddings.weight):
-        decoder.weight = embeddings.weight
+    for target, source in tied.items():
+        try:
+            kept, copy = model.get_parameter(source), model.get_parameter(target)
+        except AttributeError:  # a pattern, or a module this checkpoint's class does not have
+            continue
+        if kept is not copy and kept.shape == copy.shape and torch.equal(kept, copy):
+            module, _, name = target.rpartition(".")
+            setattr(model.get_submodule(module), name, kept)
 
 
 def _max_length(config: PretrainedConfig, tokenizer) -> int:
