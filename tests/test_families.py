@@ -26,7 +26,8 @@ FAMILIES = {  # fixture → (architecture, mask token, has NSP head, has segment
     "mpnet_dir": ("MPNetForMaskedLM", "<mask>", False, False),
     "roformer_dir": ("RoFormerForMaskedLM", "[MASK]", False, True),
 }
-BUILDERS = {"modernbert_dir": tiny_families.build_modernbert, "deberta_v3_dir": tiny_families.build_deberta_v3,
+BUILDERS = {"modernbert_dir": tiny_families.build_modernbert,
+            "deberta_v3_dir": tiny_families.build_deberta_v3,
             "deberta_v3_new_head_dir": lambda folder: tiny_families.build_deberta_v3(folder, legacy=False),
             "xlm_roberta_dir": tiny_families.build_xlm_roberta,
             "multilingual_bert_dir": tiny_families.build_multilingual_bert,

@@ -3,7 +3,7 @@
 
 ModernBERT: byte-level BPE, [MASK], no token_type_ids, 8,192 positions, local + global attention layers.
 DeBERTa-v3: SentencePiece-style Unigram, [MASK], relative positions. XLM-RoBERTa: Unigram, <mask>.
-Multilingual BERT: cased WordPiece with Hangul, CJK and accented pieces. MPNet: WordPiece with <s> </s> <mask>.
+Multilingual BERT: cased WordPiece with Hangul, CJK and accented pieces. MPNet: WordPiece, <s> </s> <mask>.
 RoFormer: rotary positions, with a BERT WordPiece tokenizer (RoFormer's own tokenizer needs rjieba).
 """
 
@@ -35,11 +35,11 @@ from transformers import (
 
 from tests.tiny_models import WORDS, _byte_level_vocab, _wordpiece_vocab
 
-SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48)
+SMALL = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 48}
 LONG_POSITIONS = 8192
 # Multilingual BERT keeps case and has pieces for many scripts: Hangul syllables, CJK, accented Latin.
-MULTILINGUAL = ("The Dog Paris 축구 축구는 정말 재미있는 경기 놀이 ##는 ##이다 ##다 이 ##이 다 東京 日本 ##の 首都 "
-                "café résumé".split())
+MULTILINGUAL = ("The", "Dog", "Paris", "축구", "축구는", "정말", "재미있는", "경기", "놀이", "##는", "##이다",
+                "##다", "이", "##이", "다", "東京", "日本", "##の", "首都", "café", "résumé")
 
 
 def _save(folder: Path, model, tokenizer) -> Path:
@@ -75,8 +75,9 @@ def build_modernbert(folder: Path, *, layers: int = 3) -> Path:
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]",
-        unk_token="[UNK]", model_input_names=["input_ids", "attention_mask"], model_max_length=LONG_POSITIONS)
+        tokenizer_object=backend, cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+        mask_token="[MASK]", unk_token="[UNK]", model_input_names=["input_ids", "attention_mask"],
+        model_max_length=LONG_POSITIONS)
     config = ModernBertConfig(vocab_size=len(vocab), **{**SMALL, "num_hidden_layers": layers},
                               max_position_embeddings=LONG_POSITIONS, local_attention=16,
                               global_attn_every_n_layers=3, pad_token_id=vocab["[PAD]"],

@@ -45,6 +45,10 @@ def _chain(*modules: Callable[[torch.Tensor], torch.Tensor]) -> Head:
     return head
 
 
+def _with_word_embeddings(head: nn.Module, word_embeddings: nn.Module) -> Head:
+    return lambda hidden: head(hidden, word_embeddings)
+
+
 def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
     """The encoder, MLM head and (when its weights were in the checkpoint) NSP head of ``model``."""
     encoder = model.base_model
@@ -57,8 +61,7 @@ def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
     elif hasattr(model, "cls"):  # BertForMaskedLM and kin: RoFormer, legacy DeBERTa-v2/v3
         mlm = model.cls.predictions
     elif hasattr(model, "lm_predictions"):  # DeBERTa-v2/v3 with legacy=False: reads the word embeddings
-        word_embeddings = model.get_input_embeddings()
-        mlm = lambda hidden: model.lm_predictions(hidden, word_embeddings)  # noqa: E731
+        mlm = _with_word_embeddings(model.lm_predictions, model.get_input_embeddings())
     elif hasattr(model, "head") and hasattr(model, "decoder"):  # ModernBERT
         mlm = _chain(model.head, model.decoder)
     elif hasattr(model, "lm_head"):  # RoBERTa, XLM-R, CamemBERT, MPNet

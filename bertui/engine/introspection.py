@@ -19,7 +19,6 @@ from bertui.engine.results import (
 )
 
 
-
 def attention_maps(attentions: Sequence[torch.Tensor]) -> AttentionMaps:
     """Stack the per-layer [1, heads, L, L] weights into one float32 array on the host."""
     return AttentionMaps(weights=torch.stack([layer[0] for layer in attentions]).float().cpu().numpy())

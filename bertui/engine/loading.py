@@ -122,7 +122,8 @@ def _is_lfs_pointer(path: Path) -> bool:
 
 
 def _cached_under_new_name(spec: str) -> str | None:
-    """``google-bert/bert-base-uncased`` when ``spec`` is ``bert-base-uncased`` and only the new name is cached."""
+    """The hub's current name of ``spec`` (``google-bert/bert-base-uncased`` for ``bert-base-uncased``) when
+    the cache holds it under that name."""
     if "/" in spec:
         return None
     from huggingface_hub import constants
