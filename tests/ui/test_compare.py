@@ -136,18 +136,19 @@ async def test_nsp_where_both_have_it_and_the_same_split(compare_loader, referen
 
 
 async def test_top_k_and_distilbert_split(compare_loader, reference):
-    app = compare_app(compare_loader, DISTILBERT, text_a="the dog ate my [MASK] sandwich .", top_k=3)
+    app = compare_app(compare_loader, DISTILBERT, text_a="the dog ate my [MASK] zymurgy .", top_k=3)
     async with app.run_test(size=(100, 30)) as pilot:
         await both_answered(pilot)
         app.query_one("#grid").focus()  # + is text in a sentence
         await pilot.press("plus")
         await both_answered(pilot)
         b = app.compare.shown
-        assert_same(b, reference(DISTILBERT).analyze(AnalysisRequest(0, "the dog ate my [MASK] sandwich .",
+        assert_same(b, reference(DISTILBERT).analyze(AnalysisRequest(0, "the dog ate my [MASK] zymurgy .",
                                                                      top_k=4)))
         assert len(b.masks[0].predictions) == 4
-        # bert-base-uncased's vocabulary has "sandwich", the tiny DistilBERT's has not: shown as a difference.
-        assert "[UNK]" in b.encoding.tokens and "sandwich" in app._shown[1].encoding.tokens
+        # bert-base-uncased's vocabulary splits "zymurgy" into z ##ym ##urg ##y, the tiny DistilBERT's
+        # has no piece of it ([UNK]): shown as a difference.
+        assert "[UNK]" in b.encoding.tokens and "##urg" in app._shown[1].encoding.tokens
         assert "[CLS] the dog ate my [MASK] [UNK] . [SEP]" in \
             app.compare.query_one("#compare-tokens").content.plain
 
