@@ -103,10 +103,10 @@ def _check_folder(folder: Path) -> None:
                              "pytorch_model.bin): copy the weights in, or save the model with save_pretrained()")
     pointers = sorted(path.name for path in folder.iterdir() if _is_lfs_pointer(path))
     if pointers:
+        what = "is a Git LFS pointer file" if len(pointers) == 1 else "are Git LFS pointer files"
         raise ModelLoadError(
-            f"{folder} was cloned without git-lfs: {', '.join(pointers)} "
-            f"{'is a Git LFS pointer file' if len(pointers) == 1 else 'are Git LFS pointer files'} "
-            "(a few lines of text), not the real file. Run `git lfs install && git lfs pull` in that folder, "
+            f"{folder} was cloned without git-lfs: {', '.join(pointers)} {what} (a few lines of text "
+            "naming the real file, not its contents). Run `git lfs install && git lfs pull` in that folder, "
             "or download the files again")
 
 
