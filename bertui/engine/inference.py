@@ -45,8 +45,8 @@ def no_nsp_reason(loaded: Loaded, spec: str) -> str:
             return (f"{spec!r} is a BERT pretraining checkpoint ({saved_as}) but its next-sentence weights "
                     f"are missing ({', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be "
                     "computed: the checkpoint is incomplete; the masked-LM head is intact")
-        return (f"{spec!r} is a BERT saved without its next-sentence weights ({saved_as}; missing "
-                f"{', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be computed; "
+        return (f"{spec!r} has no next-sentence head in its weights: a BERT saved without them ({saved_as}; "
+                f"missing {', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be computed; "
                 "a full pretraining checkpoint (such as the original bert-base-uncased files) has them")
     return (f"{spec!r} ({loaded.config.model_type}) has no next-sentence head: next-sentence prediction "
             "was a pretraining task of BERT only (RoBERTa, DistilBERT, ELECTRA, DeBERTa, ModernBERT and "
