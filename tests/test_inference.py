@@ -200,8 +200,8 @@ def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     assert not engine.info.has_nsp_head
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
     assert analysis.ranking is None and analysis.next_sentence is None
-    saved_without = (r"has no next-sentence head in its weights: a BERT saved without them \(BertForMaskedLM; "
-                     r"missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
+    saved_without = (r"has no next-sentence head in its weights: a BERT saved without them "
+                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
     with pytest.raises(InputError, match=saved_without):
         engine.rank("a", ["b"])
 
