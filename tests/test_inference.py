@@ -202,8 +202,37 @@ def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     assert not engine.info.has_nsp_head
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
     assert analysis.ranking is None and analysis.next_sentence is None
-    with pytest.raises(InputError, match="no next-sentence head"):
+    saved_without = (r"has no next-sentence head in its weights: a BERT saved without them "
+                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
+    with pytest.raises(InputError, match=saved_without):
         engine.rank("a", ["b"])
+
+
+def test_a_pretraining_checkpoint_without_its_nsp_weights_is_told_so_plainly(tmp_path, bert_dir):
+    """Its config says BertForPreTraining, so 'NSP exists only in pretraining checkpoints' would confuse."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(bert_dir, tmp_path / "m")
+    weights = tmp_path / "m" / "model.safetensors"
+    tensors = {k: v for k, v in load_file(weights).items() if not k.startswith("cls.seq_relationship.")}
+    save_file(tensors, weights, metadata={"format": "pt"})
+    engine = Engine.load(str(tmp_path / "m"), device="cpu")
+    assert not engine.info.has_nsp_head
+    assert engine.info.no_nsp_reason == (
+        f"{str(tmp_path / 'm')!r} is a BERT pretraining checkpoint (BertForPreTraining) but its "
+        "next-sentence weights are missing (cls.seq_relationship.bias, cls.seq_relationship.weight), so "
+        "next-sentence scores cannot be computed: the checkpoint is incomplete; the masked-LM head is intact")
+    assert "exists only" not in engine.info.no_nsp_reason
+
+
+def test_a_family_without_nsp_says_it_is_the_family(roberta_dir):
+    info = Engine.load(str(roberta_dir), device="cpu").info
+    assert info.no_nsp_reason.endswith(
+        "(roberta) has no next-sentence head: next-sentence prediction was a pretraining task of BERT only "
+        "(RoBERTa, DistilBERT, ELECTRA, DeBERTa, ModernBERT and MPNet dropped it; ALBERT's sentence-order "
+        "head is not used here)")
 
 
 def test_top_k_below_one_is_refused_and_above_the_vocabulary_is_clamped(engine):

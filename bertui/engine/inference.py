@@ -13,11 +13,11 @@ import torch
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
-from bertui.engine.errors import NO_NSP_HEAD, InputError
+from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
-from bertui.engine.loading import Loaded, Progress, load_model
+from bertui.engine.loading import NSP_PRETRAINING_CLASSES, Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
@@ -38,6 +38,25 @@ from bertui.engine.threads import configure_threads
 # Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words
 # and joint fills): bounds memory for any list or text length.
 RANK_TOKEN_BUDGET = 16384
+
+
+def no_nsp_reason(loaded: Loaded, spec: str) -> str:
+    """Why ``loaded`` cannot score next sentences, told apart for a BERT whose checkpoint lacks the
+    weights (a pretraining architecture, so it looks as if it should have them) and other families."""
+    if loaded.nsp_loaded:
+        return ""
+    if type(loaded.model).__name__ in NSP_PRETRAINING_CLASSES:
+        saved_as = ", ".join(loaded.config.architectures or ()) or "no architecture"
+        if any(name in NSP_PRETRAINING_CLASSES for name in loaded.config.architectures or ()):
+            return (f"{spec!r} is a BERT pretraining checkpoint ({saved_as}) but its next-sentence weights "
+                    f"are missing ({', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be "
+                    "computed: the checkpoint is incomplete; the masked-LM head is intact")
+        return (f"{spec!r} has no next-sentence head in its weights: a BERT saved without them ({saved_as}; "
+                f"missing {', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be computed; "
+                "a full pretraining checkpoint (such as the original bert-base-uncased files) has them")
+    return (f"{spec!r} ({loaded.config.model_type}) has no next-sentence head: next-sentence prediction "
+            "was a pretraining task of BERT only (RoBERTa, DistilBERT, ELECTRA, DeBERTa, ModernBERT and "
+            "MPNet dropped it; ALBERT's sentence-order head is not used here)")
 
 
 class Engine:
@@ -255,7 +274,7 @@ class Engine:
     def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
         """Candidates ranked by IsNext after ``first``: padded batches, sorted by length, chunked."""
         if not self.has_nsp:
-            raise InputError(NO_NSP_HEAD)
+            raise InputError(self.info.no_nsp_reason)
         key = (first, tuple(candidates))
         if self._rank_cache and self._rank_cache[0] == key:
             return self._rank_cache[1]
@@ -342,6 +361,8 @@ class Engine:
             mask_token=self.mask_token,
             is_demo=self._loaded.is_demo,
             load_seconds=round(self._loaded.seconds, 3),
+            has_segments="token_type_ids" in self._input_names and getattr(config, "type_vocab_size", 0) > 1,
+            no_nsp_reason=no_nsp_reason(self._loaded, spec),
         )
 
 

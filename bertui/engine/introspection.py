@@ -8,15 +8,13 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from bertui.engine.loading import OFFSET_POSITIONS
 from bertui.engine.results import (
     AttentionMaps,
     EmbeddingBreakdown,
     Encoding,
     WordPrediction,
 )
-
-# Families whose position ids start after the padding index, as in RoBERTa.
-_OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert"}
 
 
 def attention_maps(attentions: Sequence[torch.Tensor]) -> AttentionMaps:
@@ -31,11 +29,12 @@ def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor
     None for a family whose embedding module has no separate word and position tables.
     """
     embeddings = getattr(encoder, "embeddings", None)
-    if not (hasattr(embeddings, "word_embeddings") and hasattr(embeddings, "position_embeddings")):
+    if getattr(embeddings, "word_embeddings", None) is None or \
+            getattr(embeddings, "position_embeddings", None) is None:  # rotary or relative positions
         return None
     ids = inputs["input_ids"][0]
     positions = torch.arange(ids.shape[0], device=ids.device)
-    if model_type in _OFFSET_POSITION_TYPES:
+    if model_type in OFFSET_POSITIONS:
         positions = positions + embeddings.padding_idx + 1
     word = embeddings.word_embeddings(ids).float()
     position = embeddings.position_embeddings(positions).float()

@@ -290,6 +290,11 @@ class ModelInfo:
     is_demo: bool = False
     """The built-in demo model: random weights, so its predictions mean nothing."""
     load_seconds: float = 0.0
+    has_segments: bool = True
+    """The tokenizer gives token_type_ids and the model has a segment table: False for RoBERTa, XLM-R,
+    DistilBERT, MPNet, ModernBERT, DeBERTa-v3 (whose segment row would be all zeros)."""
+    no_nsp_reason: str = ""
+    """Why there is no next-sentence head, in words for a person; empty when there is one."""
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -36,8 +36,9 @@ def loader(tmp_path_factory):
 
     Any other spec fails as an unknown model does.
     """
-    folders = {TINY: build_demo_model(tmp_path_factory.mktemp("ui-bert")),
-               TINY_MLM_ONLY: build_demo_model(tmp_path_factory.mktemp("ui-bert-mlm"), with_nsp_head=False)}
+    folders = {TINY: build_demo_model(tmp_path_factory.mktemp("ui-bert"), max_positions=128),
+               TINY_MLM_ONLY: build_demo_model(tmp_path_factory.mktemp("ui-bert-mlm"), with_nsp_head=False,
+                                               max_positions=128)}
 
     def load(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
         from bertui.engine.inference import Engine
