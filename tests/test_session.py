@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,12 +26,32 @@ def test_save_then_restore_gives_back_every_field(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["session.json"]  # no temporary file left behind
 
 
+def test_the_temporary_file_is_made_beside_the_session_file(tmp_path, monkeypatch):
+    """A rename across file systems is not atomic (and fails outright across devices)."""
+    path = tmp_path / "state" / "session.json"
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        renames.append((src, dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(session.os, "replace", replace)
+    session.save(path, EVERYTHING)
+    ((temporary, target),) = renames
+    assert Path(temporary).parent == path.parent and Path(target) == path
+    assert Path(temporary).name.startswith(".session.json.")  # hidden, and named for what it replaces
+
+
 def test_no_file_is_no_session_and_no_problem(tmp_path):
     assert session.restore(tmp_path / "session.json") == session.Restored()
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe garbage", b"[]", b'{"version": 99}',
                                      json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "top_k": True}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "pair_mode": 1}).encode(),
+                                     json.dumps({**EVERYTHING.to_json(), "model": 3}).encode(),
                                      json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(), b""])
 def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content):
     path = tmp_path / "session.json"
@@ -126,3 +147,41 @@ def test_cli_session_options(monkeypatch, tmp_path):
     assert chosen["model"] == "demo" and chosen["top_k"] == 3
     with pytest.raises(SystemExit):
         cli_main(["--no-session", "--session", "x.json"])
+
+
+# -- a session file that is unreadable and cannot be set aside ----------------------------------------
+def _refuse(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+@pytest.mark.parametrize("blocked", ["read", "set aside"])
+def test_an_unreadable_file_that_stays_in_place_is_never_written_over(bert_dir, tmp_path, monkeypatch, blocked):
+    """Not even after the app runs, the person types and quits (the app saves on every change and on exit)."""
+    import asyncio
+
+    from bertui.engine.inference import Engine
+    from bertui.ui.app import build_app
+
+    path = tmp_path / "session.json"
+    path.write_bytes(b'{"version": 1, "text_a": ')  # corrupt: restore would move it aside, if it could
+    with monkeypatch.context() as patched:  # the tests may run as root, whom chmod does not stop
+        if blocked == "read":
+            patched.setattr(Path, "read_bytes", _refuse)
+        else:
+            patched.setattr(session.os, "replace", _refuse)
+        app = build_app(str(bert_dir), device="cpu", session_file=path, engine_loader=lambda spec, **options:
+                        Engine.load(spec, device="cpu", progress=options["progress"]))
+    app.steady = True
+
+    async def use_it():
+        async with app.run_test() as pilot:
+            await pilot.press("x", "y", "ctrl+b", "z")
+            for _ in range(1200):
+                await pilot.pause(0.05)
+                if app.model_info is not None and app.results_current:
+                    break
+            assert app.model_info is not None
+
+    asyncio.run(use_it())
+    assert path.read_bytes() == b'{"version": 1, "text_a": '
+    assert [p.name for p in tmp_path.iterdir()] == ["session.json"]
