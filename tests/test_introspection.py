@@ -106,3 +106,46 @@ def test_masking_one_token_needs_no_retyping_and_ignores_special_positions(engin
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the dog", masked=(0, 2, 99)))
     assert analysis.encoding.mask_positions == (2,)
     assert analysis.words == ()
+
+
+@pytest.mark.parametrize("family", ["bert", "roberta"])
+def test_embedding_breakdown_equals_a_plain_calculation_from_the_tables(request, family):
+    """Every norm and cosine, from the weight tables read directly (RoBERTa's positions start after its
+    padding index) and the textbook formulas."""
+    from bertui.engine.inference import Engine
+
+    folder = request.getfixturevalue(f"{family}_dir")
+    engine = Engine.load(str(folder), device="cpu")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    state = _embedding_tables(folder)
+    encoded = tokenizer(TEXT, "a cat", return_token_type_ids=True)
+    ids, segments = encoded["input_ids"], encoded["token_type_ids"]
+    first_position = 0 if family == "bert" else tokenizer.pad_token_id + 1
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", embeddings=True))
+    assert len(analysis.embeddings) == len(ids)
+
+    def norm(v):
+        return math.sqrt(sum(x * x for x in v))
+
+    def cosine(u, v):
+        return sum(x * y for x, y in zip(u, v)) / (norm(u) * norm(v))
+
+    for i, (token_id, segment, row) in enumerate(zip(ids, segments, analysis.embeddings)):
+        word = state["word_embeddings.weight"][token_id].tolist()
+        kind = state["token_type_embeddings.weight"][segment].tolist()
+        position = state["position_embeddings.weight"][first_position + i].tolist()
+        total = [a + b + c for a, b, c in zip(word, kind, position)]
+        assert row.position == i
+        assert (row.token_norm, row.segment_norm, row.position_norm, row.sum_norm) == pytest.approx(
+            (norm(word), norm(kind), norm(position), norm(total)), abs=1e-4)
+        assert (row.token_cosine, row.segment_cosine, row.position_cosine) == pytest.approx(
+            (cosine(word, total), cosine(kind, total), cosine(position, total)), abs=1e-4)
+
+
+def _embedding_tables(folder):
+    """The checkpoint's embedding weights by their names inside the embeddings module."""
+    from safetensors.torch import load_file
+
+    (weights,) = folder.glob("*.safetensors")
+    tensors = load_file(weights)
+    return {name.split("embeddings.", 1)[1]: tensor for name, tensor in tensors.items() if "embeddings." in name}
