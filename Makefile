@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 	$(BIN)/bertui $(ARGS)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest  # the header names the random seed; -ra (pyproject) lists skip reasons
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py $(ARGS)
