@@ -149,3 +149,25 @@ def _embedding_tables(folder):
     (weights,) = folder.glob("*.safetensors")
     tensors = load_file(weights)
     return {name.split("embeddings.", 1)[1]: tensor for name, tensor in tensors.items() if "embeddings." in name}
+
+
+def test_every_whole_word_filling_equals_a_search_over_all_pairs(engine, reference):
+    """All top-k joint fillings of a two-piece word (not just the best), against every (plain, ##) pair."""
+    model, tokenizer = reference
+    text = "the xy dog"
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, masked=(2, 3), top_k=6))
+    assert analysis.encoding.tokens[1:4] == ("the", "[MASK]", "[MASK]")
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids[0, 2:4].tolist()) == ["x", "##y"]
+    ids[0, 2:4] = tokenizer.mask_token_id
+    with torch.no_grad():
+        probs = model(input_ids=ids).logits[0, 2:4].softmax(-1)
+    vocab = tokenizer.convert_ids_to_tokens(list(range(probs.shape[1])))
+    follows = torch.tensor([t.startswith("##") for t in vocab])
+    joint = (probs[0] * ~follows)[:, None] * (probs[1] * follows)[None, :]
+    scores, flat = joint.flatten().topk(6)
+    pairs = [divmod(i, joint.shape[1]) for i in flat.tolist()]
+    (word,) = analysis.words
+    assert word.positions == (2, 3)
+    assert list(word.scores) == pytest.approx(scores.tolist(), rel=1e-4)
+    assert list(word.words) == [tokenizer.convert_tokens_to_string([vocab[a], vocab[b]]) for a, b in pairs]
