@@ -148,7 +148,8 @@ def _embedding_tables(folder):
 
     (weights,) = folder.glob("*.safetensors")
     tensors = load_file(weights)
-    return {name.split("embeddings.", 1)[1]: tensor for name, tensor in tensors.items() if "embeddings." in name}
+    return {name.split("embeddings.", 1)[1]: tensor for name, tensor in tensors.items()
+            if "embeddings." in name}
 
 
 def test_every_whole_word_filling_equals_a_search_over_all_pairs(engine, reference):

@@ -60,7 +60,8 @@ def test_no_file_is_no_session_and_no_problem(tmp_path):
     (b'{"version": 99}', "unknown version 99 (this bertui writes 1)"),
     (json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(), "top_k is str, not what a session holds"),
     (json.dumps({**EVERYTHING.to_json(), "top_k": True}).encode(), "top_k is bool, not what a session holds"),
-    (json.dumps({**EVERYTHING.to_json(), "pair_mode": 1}).encode(), "pair_mode is int, not what a session holds"),
+    (json.dumps({**EVERYTHING.to_json(), "pair_mode": 1}).encode(),
+     "pair_mode is int, not what a session holds"),
     (json.dumps({**EVERYTHING.to_json(), "model": 3}).encode(), "model is int, not what a session holds"),
     (json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(), "candidates must all be strings"),
     (b"", "Expecting value: line 1 column 1 (char 0)"),
@@ -74,8 +75,8 @@ def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content, why):
     assert restored.set_aside.parent == tmp_path
     assert restored.set_aside.read_bytes() == content  # kept, byte for byte
     assert not path.exists()
-    assert restored.problem == (f"the saved session was unreadable ({why}); it is kept as {restored.set_aside} "
-                                "and this session starts afresh")
+    assert restored.problem == (f"the saved session was unreadable ({why}); it is kept as "
+                                f"{restored.set_aside} and this session starts afresh")
 
 
 def test_a_corrupt_file_that_cannot_be_moved_aside_is_left_and_said(tmp_path, monkeypatch):
@@ -83,8 +84,9 @@ def test_a_corrupt_file_that_cannot_be_moved_aside_is_left_and_said(tmp_path, mo
     path.write_bytes(b"[]")
     monkeypatch.setattr(session.os, "replace", _refuse)
     restored = session.restore(path)
-    assert restored == session.Restored(problem=f"the saved session {path} is unreadable (not a JSON object) "
-                                                "and could not be moved aside (Permission denied); starting afresh")
+    assert restored == session.Restored(
+        problem=f"the saved session {path} is unreadable (not a JSON object) and could not be moved aside "
+                "(Permission denied); starting afresh")
     assert path.read_bytes() == b"[]"
 
 
@@ -177,7 +179,7 @@ def test_cli_session_options(monkeypatch, tmp_path):
 
 # -- a session file that is unreadable and cannot be set aside ----------------------------------------
 @pytest.mark.parametrize("blocked", ["read", "set aside"])
-def test_an_unreadable_file_that_stays_in_place_is_never_written_over(bert_dir, tmp_path, monkeypatch, blocked):
+def test_an_unreadable_file_left_in_place_is_never_written_over(bert_dir, tmp_path, monkeypatch, blocked):
     """Not even after the app runs, the person types and quits (the app saves on every change and on exit)."""
     import asyncio
 

@@ -29,7 +29,8 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
             app.screen.query_one("#export-path", Input).focus()
             await pilot.press("enter")
             await until(pilot, lambda: not isinstance(app.screen, ExportScreen))
-        assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["text_a"] == "the [MASK] " + BROKEN
+        document = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+        assert document["text_a"] == "the [MASK] " + BROKEN
         assert "caf\\udce9 ." in (tmp_path / "out.md").read_text(encoding="utf-8")
         board = csv.DictReader(io.StringIO((tmp_path / "board.csv").read_text(encoding="utf-8")))
         assert {row["candidate"] for row in board} == {"caf\ufffd .", "it was good ."}
