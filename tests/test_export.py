@@ -109,3 +109,35 @@ def test_every_format_can_be_written_as_utf8(broken, engine, tmp_path, fmt):
     path = tmp_path / f"out.{fmt}"
     path.write_text(render(fmt, request, analysis, engine.info), encoding="utf-8")
     assert path.read_bytes().decode("utf-8")
+
+
+def test_json_export_holds_the_reference_numbers_under_the_documented_keys(engine, bert_dir):
+    """Each key and value from transformers' own tokenizer and NSP model, not from bertui's objects."""
+    import torch
+    from transformers import AutoTokenizer, BertForNextSentencePrediction
+
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    nsp_model = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()
+    text, pair, candidates = "the xy dog", "a cat.", ("it was good.", "the sky.")
+    request = AnalysisRequest(request_id=1, text_a=text, text_b=pair, masked=(2, 3), top_k=2,
+                              candidates=candidates)
+    document = json.loads(to_json(request, engine.analyze(request)))
+    encoded = tokenizer(text, pair, return_offsets_mapping=True)
+    masked_ids = list(encoded["input_ids"])
+    masked_ids[2:4] = [tokenizer.mask_token_id] * 2
+    assert document["tokenize"] == {
+        "tokens": tokenizer.convert_ids_to_tokens(masked_ids), "input_ids": masked_ids,
+        "token_type_ids": encoded["token_type_ids"], "attention_mask": encoded["attention_mask"],
+        "offsets": [list(span) for span in encoded["offset_mapping"]], "truncated": 0}
+    (word,) = document["fill"]["words"]
+    assert word["positions"] == [2, 3] and [set(p) for p in word["predictions"]] == [{"word", "score"}] * 2
+    assert word["predictions"][0]["score"] >= word["predictions"][1]["score"] > 0
+    with torch.no_grad():
+        is_next = {c: nsp_model(**tokenizer(text, c, return_tensors="pt")).logits.softmax(-1)[0].tolist()
+                   for c in candidates}
+    ranking = document["nsp"]["ranking"]
+    assert [entry["rank"] for entry in ranking] == [1, 2]
+    assert [entry["candidate"] for entry in ranking] == sorted(candidates, key=lambda c: -is_next[c][0])
+    for entry in ranking:
+        assert set(entry) == {"rank", "candidate", "is_next", "not_next"}
+        assert [entry["is_next"], entry["not_next"]] == pytest.approx(is_next[entry["candidate"]], abs=1e-4)
