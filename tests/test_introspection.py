@@ -69,6 +69,7 @@ def test_surprisal_scores_each_token_as_if_masked_alone(engine, reference):
         with torch.no_grad():
             probs = model(input_ids=masked).logits[0, scored.position].softmax(-1)
         true_id = ids[0, scored.position]
+        assert scored.token == tokenizer.convert_ids_to_tokens(int(true_id))
         assert scored.probability == pytest.approx(probs[true_id].item(), rel=1e-3)
         assert scored.rank == int((probs > probs[true_id]).sum()) + 1
         assert scored.surprisal == pytest.approx(-math.log2(probs[true_id].item()), abs=1e-3)
@@ -172,3 +173,15 @@ def test_every_whole_word_filling_equals_a_search_over_all_pairs(engine, referen
     assert word.positions == (2, 3)
     assert list(word.scores) == pytest.approx(scores.tolist(), rel=1e-4)
     assert list(word.words) == [tokenizer.convert_tokens_to_string([vocab[a], vocab[b]]) for a, b in pairs]
+
+
+@pytest.mark.parametrize("budget", [1, 20])  # one row per chunk; a few rows per chunk
+def test_surprisal_in_small_chunks_scores_every_token_the_same(engine, monkeypatch, budget):
+    from bertui.engine import inference
+
+    whole = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, surprisal=True)).surprisal
+    monkeypatch.setattr(inference, "RANK_TOKEN_BUDGET", budget)
+    chunked = engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, surprisal=True)).surprisal
+    assert [t.position for t in chunked.tokens] == [t.position for t in whole.tokens]
+    assert [t.probability for t in chunked.tokens] == pytest.approx([t.probability for t in whole.tokens],
+                                                                    rel=1e-4)

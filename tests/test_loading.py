@@ -143,3 +143,17 @@ def test_demo_model_loads_offline_and_says_it_is_random():
     again = Engine.load("demo", device="cpu")  # the cached copy
     text = "soccer is a really fun [MASK]."
     assert engine.fill(text)[0].predictions == again.fill(text)[0].predictions
+
+
+@pytest.mark.parametrize("spec", ["/no/such/folder", "./missing-model", "../missing-model", "~/missing-model",
+                                  "some/deep/folder"])
+def test_a_spec_that_looks_like_a_path_is_a_missing_folder(spec):
+    with pytest.raises(ModelLoadError, match="no model folder at"):
+        load(spec)
+
+
+@pytest.mark.parametrize("spec", ["missing-model", "some-org/missing-model"])
+def test_a_spec_that_looks_like_a_hub_id_goes_to_the_hub(spec):
+    with pytest.raises(ModelLoadError) as caught:
+        load(spec)  # offline in the tests: the hub's own message, not a missing folder
+    assert "no model folder" not in str(caught.value) and "HF_HUB_OFFLINE" in str(caught.value)
