@@ -99,7 +99,8 @@ def surprisal(encoding: Encoding, inputs: dict[str, torch.Tensor], mask_token_id
                  if not special and encoding.input_ids[i] != mask_token_id]
     scored: list[TokenSurprisal] = []
     total_log_probability = 0.0
-    for start in range(0, len(positions), max(1, rows_per_chunk)):
+    rows_per_chunk = max(1, rows_per_chunk)  # a text longer than the budget still goes one row at a time
+    for start in range(0, len(positions), rows_per_chunk):
         chunk = torch.tensor(positions[start:start + rows_per_chunk], device=inputs["input_ids"].device)
         rows = {name: tensor.expand(len(chunk), -1).clone() for name, tensor in inputs.items()}
         truth = rows["input_ids"][torch.arange(len(chunk)), chunk].clone()
