@@ -167,3 +167,17 @@ def test_demo_speaks_bert_base_uncased_wordpiece():
         assert list(encoding.token_type_ids) == expected["token_type_ids"], text
         assert list(encoding.tokens) == real.convert_ids_to_tokens(expected["input_ids"]), text
     assert engine.encode("afternoon on the mat").tokens[1:-1] == ("afternoon", "on", "the", "mat")
+
+
+@pytest.mark.parametrize("spec", ["/no/such/folder", "./missing-model", "../missing-model", "~/missing-model",
+                                  "some/deep/folder"])
+def test_a_spec_that_looks_like_a_path_is_a_missing_folder(spec):
+    with pytest.raises(ModelLoadError, match="no model folder at"):
+        load(spec)
+
+
+@pytest.mark.parametrize("spec", ["missing-model", "some-org/missing-model"])
+def test_a_spec_that_looks_like_a_hub_id_goes_to_the_hub(spec):
+    with pytest.raises(ModelLoadError) as caught:
+        load(spec)  # offline in the tests: the hub's own message, not a missing folder
+    assert "no model folder" not in str(caught.value) and "HF_HUB_OFFLINE" in str(caught.value)

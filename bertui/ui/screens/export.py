@@ -102,6 +102,10 @@ class ExportScreen(Dialog[Path | None]):
             return
         try:
             text = self._text_for(str(self.query_one("#export-format", Select).value))
+            text.encode("utf-8")  # checked before the file is opened: a failure must not empty an old file
+        except UnicodeEncodeError as error:
+            self._say(f"Cannot write this as UTF-8 (character {error.start}: {error.reason}).", "-error")
+            return
         except ValueError as error:
             self._say(str(error), "-error")
             return
