@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="more candidates, one per line ('-' for standard input)")
     for sub in (tokenize, fill, score, nsp):
         _stream_options(sub)
+    replay = command("replay", "recompute a stream or an app export: does every number still match (1e-4)?")
+    replay.add_argument("path", type=Path, metavar="FILE", help="a --out stream or a JSON export of the app")
     command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
     serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
@@ -178,11 +180,12 @@ def _read_sentences(args: argparse.Namespace) -> list[str]:
     return sentences
 
 
-def _load(args: argparse.Namespace, device: str | None = None):
+def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | None = None,
+          dtype: str | None = None):
     from bertui.engine.inference import Engine  # torch is imported only here
 
-    return Engine.load(args.model or DEFAULT_MODEL, device=device or args.device, dtype=args.dtype,
-                       trust_remote_code=args.trust_remote_code)
+    return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
+                       dtype=dtype or args.dtype, trust_remote_code=args.trust_remote_code)
 
 
 def _stream(args: argparse.Namespace) -> int:
@@ -263,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
                          compare=args.compare)
         if getattr(args, "file", None) is not None:
             return _stream(args)
+        if args.command == "replay":
+            from bertui.replay import replay
+
+            return replay(args.path, lambda spec, dtype: _load(args, spec=spec, dtype=dtype), args.model)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)
