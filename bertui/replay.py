@@ -91,7 +91,8 @@ def _engine(recorded: dict, load: Load, model: str | None):
 def _report(record: dict, found: list[str]) -> dict:
     report = {"line": record.get("line"), "id": record.get("id"), "match": not found}
     if found:
-        report["differences"] = found[:SHOWN] + ([f"… {len(found) - SHOWN} more"] if len(found) > SHOWN else [])
+        more = [f"… {len(found) - SHOWN} more"] if len(found) > SHOWN else []
+        report["differences"] = found[:SHOWN] + more
     return report
 
 
