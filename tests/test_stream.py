@@ -136,8 +136,9 @@ def test_torchrun_with_two_processes_writes_the_bytes_one_process_writes(bert_di
 def test_provenance_names_the_hub_revision_of_a_cached_snapshot(engine, bert_dir, tmp_path, monkeypatch):
     from huggingface_hub import constants
 
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # read at each lookup
     revision = "0123456789abcdef0123456789abcdef01234567"
-    repo = Path(constants.HF_HUB_CACHE) / "models--org--tiny"
+    repo = tmp_path / "hub" / "models--org--tiny"
     shutil.copytree(bert_dir, repo / "snapshots" / revision)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(revision)
