@@ -15,6 +15,7 @@ import json
 import re
 
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.provenance import provenance
 
 # json.dumps(ensure_ascii=False) escapes C0 controls only: DEL and the C1 range (0x9b is a one-byte CSI)
 # would reach a terminal that prints the JSON, and a lone surrogate cannot be encoded at all.
@@ -22,10 +23,11 @@ _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dumps(document: object) -> str:
+def dumps(document: object, *, indent: int | None = 2) -> str:
     """JSON that keeps text readable (no \\u for accents or CJK) but holds no character that acts on a
-    terminal or cannot be written as UTF-8: those are \\u escapes, which JSON readers decode back."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    terminal or cannot be written as UTF-8: those are \\u escapes, which JSON readers decode back.
+    ``indent=None``: one line (a JSONL record)."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
     return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
@@ -45,6 +47,7 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
         document["surprisal"] = analysis.surprisal.to_json()
     if info is not None:
         document["info"] = info.to_json()
+        document["provenance"] = provenance(info)
     return dumps(document)
 
 

@@ -27,6 +27,7 @@ def ok_json(*args: str, stdin: str | None = None):
 
 def test_tokenize_prints_the_encoding(bert_dir, engine):
     out = ok_json("tokenize", "the [MASK] dog", "--pair", "a cat", "--model", str(bert_dir))
+    assert out.pop("provenance")["model"] == str(bert_dir)
     assert set(out) == {"tokens", "input_ids", "token_type_ids", "attention_mask", "offsets", "truncated"}
     assert out == engine.encode("the [MASK] dog", "a cat").to_json()
 
