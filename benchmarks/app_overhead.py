@@ -67,9 +67,9 @@ def _key(app, char: str) -> None:
 
 
 async def _type(folder: str) -> dict[str, dict]:
+    from bertui.serving import load_engine
     from bertui.ui.app import EXAMPLE_CANDIDATES, EXAMPLE_TEXT, BertuiApp
     from bertui.ui.options import Options
-    from bertui.ui.service import load_engine
     from bertui.ui.widgets.mask_panel import MaskPanel
     from bertui.ui.widgets.sentences import Sentences
 

@@ -8,6 +8,9 @@ comes, the leaderboard's rows are the last ranking, dimmed under "ranking…".
 State lives in reactives: k and pair mode (shared with the panes through ``data_bind``) and the three
 views inside the model, flags that Textual's own ``toggle`` action flips. The keys that edit the text
 are bound here, not on the app, so they go quiet under a dialog by themselves.
+
+The screen composes only what its first paint shows: the attention and embedding views are made the
+first time they open, and the dialogs and help when asked for (their modules imported then too).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -31,12 +34,14 @@ from textual.widgets import Button, Footer, Input
 
 from bertui import export, session
 from bertui.engine.results import AnalysisRequest, ModelInfo
+from bertui.serving import ranked_later
 from bertui.ui import actions
 from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
+    ModelCrashed,
     ModelFailed,
     ModelLoading,
     ModelReady,
@@ -44,15 +49,8 @@ from bertui.ui.messages import (
     RankingFailed,
 )
 from bertui.ui.options import Options
-from bertui.ui.screens.export import ExportScreen
-from bertui.ui.screens.help import HelpScreen
-from bertui.ui.screens.model_card import ModelCardScreen
-from bertui.ui.screens.model_switch import ModelSwitchScreen
-from bertui.ui.service import Connect, ModelBackend, ranked_later
+from bertui.ui.service import Connect, ModelBackend
 from bertui.ui.visible import outside, visible
-from bertui.ui.widgets.attention_view import AttentionView
-from bertui.ui.widgets.compare_panel import ComparePanel
-from bertui.ui.widgets.embedding_pane import EmbeddingPane
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
@@ -60,6 +58,10 @@ from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import TokenGrid
+
+if TYPE_CHECKING:  # built on first use, so their imports are not paid before the first paint
+    from bertui.ui.widgets.attention_view import AttentionView
+    from bertui.ui.widgets.embedding_pane import EmbeddingPane
 
 DEBOUNCE_SECONDS = 0.03
 TOP_K_RANGE = (1, 50)
@@ -97,9 +99,15 @@ class MainScreen(Screen[None]):
         self._failure: tuple[str, str] | None = None
         self.ledger = RequestLedger()
         self._debounce: Timer | None = None
-        self.compare = None if options.compare is None else ComparePanel(
-            options.compare, current=lambda: self.ledger.latest_id, connect=connect, id="compare")
+        self.compare = None
+        if options.compare is not None:
+            from bertui.ui.widgets.compare_panel import ComparePanel
+
+            self.compare = ComparePanel(options.compare, current=lambda: self.ledger.latest_id,
+                                        connect=connect, id="compare")
         self.key_masks = KeyMasks()
+        self._stopped: dict[ModelBackend, str] = {}
+        """Backends whose process ended by itself, and the model each ran, until restarted."""
         self._focus_before_attention: Widget | None = None
 
     def compose(self) -> ComposeResult:
@@ -114,9 +122,7 @@ class MainScreen(Screen[None]):
                 yield self.compare
             yield Leaderboard(self.options.candidates, id="nsp")
             yield ModelCard(id="card")
-            with Vertical(id="inside"):
-                yield AttentionView(id="attention")
-                yield EmbeddingPane(id="embeddings")
+            yield Vertical(id="inside")  # the views, made on first use (``_view``)
         yield StatusLine(id="status")
         yield Footer()
 
@@ -193,6 +199,33 @@ class MainScreen(Screen[None]):
         status.state(f"cannot load {message.spec}", "error")
         self.refresh_bindings()
 
+    @on(ModelCrashed)
+    def _model_crashed(self, message: ModelCrashed) -> None:
+        """A model's process died: say how, keep every pane as it is, offer the restart key."""
+        key = actions.key_for("restart_model")
+        if message.backend is self.service:
+            spec = message.spec or self.model_spec
+            self._loading = None
+            self.query_one(ModelBanner).crashed(spec, message.reason, key)
+            self.query_one(StatusLine).state(f"{message.reason}; {key} restarts it", "error")
+        else:
+            spec = message.spec or ""
+            self.notify(visible(f"{message.reason}. {key} restarts it."), title=f"Model B stopped: {spec}",
+                        severity="error", timeout=30, markup=False)
+        self._stopped[message.backend] = spec
+
+    def action_restart_model(self) -> None:
+        if not self._stopped:
+            self.notify("The model is running: nothing to restart.")
+            return
+        stopped, self._stopped = self._stopped, {}
+        for backend in stopped:
+            backend.restart()
+        if self.service in stopped:
+            self._loading = stopped[self.service]
+            self._show_loading(self._loading, "starting")
+        self._request_changed()
+
     def _describe_model(self, card: ModelCard) -> None:
         if self.model_info is not None:
             card.show(self.model_spec, self.model_info, timings=not self.options.steady)
@@ -242,7 +275,7 @@ class MainScreen(Screen[None]):
         self.service.submit(request)
         if self.compare is not None:
             self.compare.submit(request)
-        if self.model_info is not None and self._loading is None:
+        if self.model_info is not None and self._loading is None and self.service not in self._stopped:
             self.query_one(StatusLine).state("analysing…", "busy")
 
     @on(AnalysisDone)
@@ -310,8 +343,7 @@ class MainScreen(Screen[None]):
         self.query_one(Sentences).show_span(message.sequence, message.span)
         self._show_inside()
 
-    @on(AttentionView.Step)
-    def _token_step(self, message: AttentionView.Step) -> None:
+    def on_attention_view_step(self, message: AttentionView.Step) -> None:
         self.query_one(TokenGrid).action_move(message.step)
         self._show_inside()
 
@@ -343,14 +375,19 @@ class MainScreen(Screen[None]):
             return
         analysis = shown.analysis
         position = self.query_one(TokenGrid).cursor_column
-        if analysis.attention is not None:
-            self.query_one(AttentionView).show(analysis.attention, analysis.encoding, position)
-        if self.show_embeddings and shown.request.embeddings:
-            self.query_one(EmbeddingPane).show(analysis.embeddings, analysis.encoding, position)
+        attention, embeddings = self._made("attention"), self._made("embeddings")
+        if analysis.attention is not None and self.show_attention and attention is not None:
+            attention.show(analysis.attention, analysis.encoding, position)
+        if self.show_embeddings and shown.request.embeddings and embeddings is not None:
+            embeddings.show(analysis.embeddings, analysis.encoding, position)
 
     @on(Button.Pressed, "#use-demo")
     def _demo_pressed(self) -> None:
         self.action_use_demo()
+
+    @on(Button.Pressed, "#restart-model")
+    def _restart_pressed(self) -> None:
+        self.action_restart_model()
 
     @on(Button.Pressed, "#switch-model")
     def _switch_pressed(self) -> None:
@@ -372,8 +409,8 @@ class MainScreen(Screen[None]):
             self.set_focus(sentences.field_a)
         self._request_changed()
 
-    def watch_show_attention(self, opening: bool) -> None:
-        view = self._view_toggled("attention", opening)
+    async def watch_show_attention(self, opening: bool) -> None:
+        view = await self._view_toggled("attention", opening)
         # Its keys work while it has focus: give it focus on opening, and give it back on closing.
         if opening:
             self._focus_before_attention = self.focused
@@ -383,20 +420,40 @@ class MainScreen(Screen[None]):
             self.set_focus(before if before is not None and before.is_attached
                            else self.query_one(Sentences).field_a)
 
-    def watch_show_embeddings(self, opening: bool) -> None:
-        self._view_toggled("embeddings", opening)
+    async def watch_show_embeddings(self, opening: bool) -> None:
+        await self._view_toggled("embeddings", opening)
 
     def watch_show_surprisal(self) -> None:
         self._request_changed()
 
-    def _view_toggled(self, name: str, opening: bool) -> AttentionView | EmbeddingPane:
-        """Show or hide a view's pane; the next request asks the model for it, or stops asking."""
+    async def _view_toggled(self, name: str, opening: bool) -> AttentionView | EmbeddingPane:
+        """Show or hide a view's pane (made on first use); the next request asks the model for it, or
+        stops asking."""
         self.query_one("#results").set_class(opening, f"-{name}")
-        pane = self.query_one(f"#{name}", AttentionView if name == "attention" else EmbeddingPane)
+        self._request_changed()
+        pane = self._made(name) or await self._make_view(name)
         if opening:
             pane.waiting("Asking the model…" if self.model_info is not None else "Waiting for the model…")
-        self._request_changed()
         return pane
+
+    def _made(self, name: str) -> AttentionView | EmbeddingPane | None:
+        """The view ``name`` ("attention" or "embeddings") if it has been made and mounted."""
+        found = self.query(f"#{name}")
+        return found.first() if found and found.first().is_mounted else None
+
+    async def _make_view(self, name: str) -> AttentionView | EmbeddingPane:
+        if name == "attention":
+            from bertui.ui.widgets.attention_view import AttentionView
+
+            view = AttentionView(id=name)
+        else:
+            from bertui.ui.widgets.embedding_pane import EmbeddingPane
+
+            view = EmbeddingPane(id=name)
+        inside = self.query_one("#inside")
+        # Attention over the embeddings, whichever was made first.
+        await inside.mount(view, before=0 if name == "attention" and inside.children else None)
+        return view
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -424,6 +481,8 @@ class MainScreen(Screen[None]):
         self.set_focus(sentences.field_a)
 
     def action_switch_model(self) -> None:
+        from bertui.ui.screens.model_switch import ModelSwitchScreen
+
         def chosen(spec: str | None) -> None:
             if spec:
                 self.load(spec)
@@ -434,9 +493,14 @@ class MainScreen(Screen[None]):
         self.load("demo")
 
     def action_model_card(self) -> None:
+        from bertui.ui.screens.model_card import ModelCardScreen
+
         self.app.push_screen(ModelCardScreen(self._describe_model))
 
     def action_help(self) -> None:
+        from bertui.ui.screens.help import HelpScreen
+        from bertui.ui.widgets.attention_view import AttentionView
+
         everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
                       Binding("ctrl+q", "quit", "Quit")]
         self.app.push_screen(HelpScreen([("Everywhere", everywhere),
@@ -464,6 +528,8 @@ class MainScreen(Screen[None]):
         shown = self._whole_results("export")
         if shown is None:
             return
+
+        from bertui.ui.screens.export import ExportScreen
 
         def written(path: Path | None) -> None:
             if path is not None:
