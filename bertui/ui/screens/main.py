@@ -265,7 +265,8 @@ class MainScreen(Screen[None]):
         return AnalysisRequest(
             request_id=self.ledger.latest_id, text_a=text_a, text_b=text_b, top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates), masked=self.key_masks.for_texts(texts),
-            attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal)
+            attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal,
+            attention_layer=view.layer if self.show_attention and (view := self._made("attention")) else 0)
 
     def _submit(self) -> None:
         if not self.app.is_running:  # the debounce fired while the app shuts down: its panes are gone
@@ -342,6 +343,9 @@ class MainScreen(Screen[None]):
     def _token_selected(self, message: TokenGrid.Selected) -> None:
         self.query_one(Sentences).show_span(message.sequence, message.span)
         self._show_inside()
+
+    def on_attention_view_layer_chosen(self) -> None:
+        self._request_changed()  # the view shows one layer: ask the model for the one chosen
 
     def on_attention_view_step(self, message: AttentionView.Step) -> None:
         self.query_one(TokenGrid).action_move(message.step)
