@@ -15,6 +15,8 @@ model, which is not what a person does.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import unicodedata
 
@@ -69,21 +71,44 @@ def _key(app, char: str) -> None:
     app._driver.send_message(events.Key(key, char))
 
 
-async def _type(folder: str) -> dict[str, dict]:
+class Answers:
+    """The answers the app's screen receives, counted: analyses and rankings (the model in a process)."""
+
+    def __init__(self, screen) -> None:
+        from bertui.ui.messages import AnalysisDone, RankingDone
+
+        self.analyses = self.rankings = 0
+        post = screen.post_message
+
+        def counting(message) -> bool:
+            self.analyses += isinstance(message, AnalysisDone)
+            self.rankings += isinstance(message, RankingDone)
+            return post(message)
+
+        screen.post_message = counting
+
+    @property
+    def passes(self) -> int:
+        return self.analyses + self.rankings
+
+
+async def _type(folder: str, in_child: bool) -> dict[str, dict]:
     from bertui.serving import load_engine
     from bertui.ui.app import EXAMPLE_CANDIDATES, EXAMPLE_TEXT, BertuiApp
     from bertui.ui.options import Options
     from bertui.ui.widgets.mask_panel import MaskPanel
     from bertui.ui.widgets.sentences import Sentences
 
-    engines: list[Counted] = []
+    engines: list[Counted | Answers] = []
 
     def loader(spec: str, **options):
         engines.append(Counted(load_engine(spec, **options)))
         return engines[-1]
 
-    app = BertuiApp(Options(model=folder, device="cpu", engine_loader=loader, text_a=EXAMPLE_TEXT,
-                            candidates=EXAMPLE_CANDIDATES))
+    app = BertuiApp(Options(model=folder, device="cpu", engine_loader=load_engine if in_child else loader,
+                            model_process=in_child, text_a=EXAMPLE_TEXT, candidates=EXAMPLE_CANDIDATES))
+    if in_child:
+        engines.append(Answers(app.main))
     results = {}
     async with app.run_test(size=(120, 36)) as pilot:
         await _until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
@@ -130,6 +155,12 @@ async def _type(folder: str) -> dict[str, dict]:
             field.value = EXAMPLE_TEXT
             await _until(pilot, lambda: app.main.results_current)
             await pilot.pause(0.3)
+        if in_child:
+            banner = app.query_one("#banner")
+            killed = time.perf_counter()
+            os.kill(app.main.service.pid, signal.SIGKILL)
+            await _until(pilot, lambda: banner.has_class("-crashed"))
+            results["crash"] = {"banner": time.perf_counter() - killed}
     return results
 
 
@@ -151,6 +182,7 @@ def _rows(bench: Bench, in_child: bool) -> list[Row]:
         torch.set_num_threads(threads)  # the app's loader leaves a core to the UI: later sections get all
     where = "model process" if in_child else "model thread"
     idle = results.pop("idle")["stall"]
+    crash = results.pop("crash", None)
     rows = [Row("app",
                 f"[{where}] control: longest event-loop stall over {IDLE_CONTROL:.0f} s with the model idle "
                 "(the machine's own scheduling noise)", ms(idle), "—", "—", "—", "—")]
@@ -178,4 +210,8 @@ def _rows(bench: Bench, in_child: bool) -> list[Row]:
                         ms(idle) + " (idle control, longest)", f"{p99 / idle:.2f}× idle",
                         f"≤ {STALL_GOAL * 1000:.0f} ms and ≤ 2× idle",
                         verdict(p99 <= STALL_GOAL and p99 <= 2 * idle, f"{ms(p99)}")))
+    if crash is not None:
+        rows.append(Row("app", "[model process] kill -9 of the model process → the banner says so "
+                        "(10 ms polling)", ms(crash["banner"]), "—", "—", "≤ 1000 ms",
+                        verdict(crash["banner"] <= 1, "the app noticed late")))
     return rows
