@@ -81,8 +81,7 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         assert matrix_numbers(lines) == [[matrix_percent(w) for w in row] for row in maps.matrix(0)]
 
         await pilot.press("right_square_bracket", "full_stop", "full_stop")
-        assert not app.main.results_current  # one layer is sent: the next is asked for
-        await settle(pilot)
+        await settle(pilot)  # one layer is sent: the next is asked for
         assert shown(app)[0].attention_layer == 1 and shown(app)[1].attention.layer == 1
         assert shown(app)[1].attention.weights.shape[0] == 4  # that layer's heads only
         maps = expected(app, reference).attention

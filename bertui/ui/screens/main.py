@@ -266,7 +266,7 @@ class MainScreen(Screen[None]):
             request_id=self.ledger.latest_id, text_a=text_a, text_b=text_b, top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates), masked=self.key_masks.for_texts(texts),
             attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal,
-            attention_layer=view.layer if self.show_attention and (view := self._made("attention")) else 0)
+            attention_layer=view.layer_index if self.show_attention and (view := self._made("attention")) else 0)
 
     def _submit(self) -> None:
         if not self.app.is_running:  # the debounce fired while the app shuts down: its panes are gone
@@ -446,18 +446,12 @@ class MainScreen(Screen[None]):
         return found.first() if found and found.first().is_mounted else None
 
     async def _make_view(self, name: str) -> AttentionView | EmbeddingPane:
-        if name == "attention":
-            from bertui.ui.widgets.attention_view import AttentionView
+        """Both views, made and mounted the first time either opens (attention over the embeddings)."""
+        from bertui.ui.widgets.attention_view import AttentionView
+        from bertui.ui.widgets.embedding_pane import EmbeddingPane
 
-            view = AttentionView(id=name)
-        else:
-            from bertui.ui.widgets.embedding_pane import EmbeddingPane
-
-            view = EmbeddingPane(id=name)
-        inside = self.query_one("#inside")
-        # Attention over the embeddings, whichever was made first.
-        await inside.mount(view, before=0 if name == "attention" and inside.children else None)
-        return view
+        await self.query_one("#inside").mount(AttentionView(id="attention"), EmbeddingPane(id="embeddings"))
+        return self._made(name)
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

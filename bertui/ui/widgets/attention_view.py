@@ -77,9 +77,10 @@ class AttentionView(VerticalScroll, can_focus=True):
 
     maps: var[AttentionMaps | None] = var(None, init=False)
     """One layer's weights from the model (None: waiting)."""
-    layer: var[int] = var(0, init=False)
-    """The layer to show (from 0); until the model answers for it, the view says it is asking."""
-    head: var[int | None] = var(0, init=False)
+    layer_index: var[int] = var(0, init=False)
+    """The layer to show (from 0); until the model answers for it, the view says it is asking.
+    (Not ``layer``: that is Textual's CSS layer of a widget.)"""
+    head_index: var[int | None] = var(0, init=False)
     """None: the mean over heads."""
     position: var[int] = var(0, init=False)
     """The token whose attention is shown (the grid's selection)."""
@@ -107,9 +108,9 @@ class AttentionView(VerticalScroll, can_focus=True):
     def show(self, maps: AttentionMaps, encoding: Encoding, position: int) -> None:
         """Show ``maps`` of ``encoding`` from the token at ``position``; the head stays if it exists."""
         self.encoding = encoding
-        self.set_reactive(AttentionView.layer, maps.layer)  # the layer asked for: no new question
-        if self.head is not None:
-            self.set_reactive(AttentionView.head, min(self.head, maps.heads - 1))
+        self.set_reactive(AttentionView.layer_index, maps.layer)  # the layer asked for: no new question
+        if self.head_index is not None:
+            self.set_reactive(AttentionView.head_index, min(self.head_index, maps.heads - 1))
         self.set_reactive(AttentionView.position, position)
         self.maps = maps
         self._render_view()  # a new answer of the same maps object still redraws
@@ -120,19 +121,19 @@ class AttentionView(VerticalScroll, can_focus=True):
 
     def selected_row(self) -> np.ndarray | None:
         """The weights from the selected token to every token, as the heat row shows them."""
-        if self.maps is None or self.maps.layer != self.layer:
+        if self.maps is None or self.maps.layer != self.layer_index:
             return None
-        return self.maps.matrix(self.head)[self._from()]
+        return self.maps.matrix(self.head_index)[self._from()]
 
     def _from(self) -> int:
         return max(0, min(self.position, self.maps.weights.shape[-1] - 1))
 
     # -- watchers ---------------------------------------------------------------------------------
-    def watch_layer(self, layer: int) -> None:
+    def watch_layer_index(self, layer: int) -> None:
         self.post_message(self.LayerChosen(layer))
         self._render_view()
 
-    def watch_head(self) -> None:
+    def watch_head_index(self) -> None:
         self._render_view()
 
     def watch_position(self) -> None:
@@ -144,17 +145,17 @@ class AttentionView(VerticalScroll, can_focus=True):
     # -- keys -------------------------------------------------------------------------------------
     def action_layer(self, step: int) -> None:
         if self.maps is not None:
-            self.layer = (self.layer + step) % self.maps.layers
+            self.layer_index = (self.layer_index + step) % self.maps.layers
 
     def action_head(self, step: int) -> None:
         """Heads in a ring with the mean after the last one."""
         if self.maps is None:
             return
         ring = [*range(self.maps.heads), None]
-        self.head = ring[(ring.index(self.head) + step) % len(ring)]
+        self.head_index = ring[(ring.index(self.head_index) + step) % len(ring)]
 
     def action_mean(self) -> None:
-        self.head = 0 if self.head is None else None
+        self.head_index = 0 if self.head_index is None else None
 
     def action_numbers(self) -> None:
         self.numbers = not self.numbers
@@ -176,13 +177,13 @@ class AttentionView(VerticalScroll, can_focus=True):
             self.border_title = "Attention"
             body.update(Content.styled(self._waiting, "$text-muted"))
             return
-        if maps.layer != self.layer:
-            self.border_title = f"Attention · layer {self.layer + 1}/{maps.layers}"
-            body.update(Content.styled(f"Asking the model for layer {self.layer + 1}…", "$text-muted"))
+        if maps.layer != self.layer_index:
+            self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers}"
+            body.update(Content.styled(f"Asking the model for layer {self.layer_index + 1}…", "$text-muted"))
             return
-        head = self.head
+        head = self.head_index
         which = f"mean of {maps.heads} heads" if head is None else f"head {head + 1}/{maps.heads}"
-        self.border_title = f"Attention · layer {self.layer + 1}/{maps.layers} · {which}"
+        self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
         tokens = self.encoding.tokens[:maps.weights.shape[-1]]
         matrix = maps.matrix(head)
         chosen = self._from()
