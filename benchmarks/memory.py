@@ -53,13 +53,14 @@ def _attention(bench: Bench) -> list[Row]:
     sent = len(pickle.dumps(analysis))
     every_layer = maps.weights.nbytes * maps.layers  # what the answer carried before: every layer
     plain = len(pickle.dumps(engine.analyze(AnalysisRequest(request_id=2, text_a=LONG))))
+    layer_bytes = maps.weights.nbytes
     return [
-        Row("memory", f"attention view at {tokens} tokens: bytes of one answer through the pipe (pickled; "
-            f"the same answer without attention {plain / 2**20:.1f} MiB)",
-            f"{sent / 2**20:.1f} MiB (1 layer)",
-            f"{(every_layer + plain) / 2**20:.1f} MiB (all {maps.layers} layers, before)",
-            f"{sent / (every_layer + plain):.3f}×", f"≤ 1/{maps.layers}",
-            verdict(sent <= (every_layer + plain) / maps.layers, "more than one layer's share")),
+        Row("memory", f"attention view at {tokens} tokens: attention bytes per answer (the whole answer "
+            f"pickled through the pipe: {sent / 2**20:.1f} MiB; without attention {plain / 2**20:.1f} MiB)",
+            f"{layer_bytes / 2**20:.1f} MiB (1 layer)",
+            f"{every_layer / 2**20:.1f} MiB (all {maps.layers} layers, before)",
+            f"{layer_bytes / every_layer:.3f}×", f"≤ 1/{maps.layers}",
+            verdict(layer_bytes * maps.layers <= every_layer, "more than one layer's share")),
         Row("memory", f"attention view at {tokens} tokens: peak RSS growth of the model's side while "
             "answering (every layer is still computed by the eager kernel; one is kept)",
             f"{growth.mib:.0f} MiB", "—", "—", "—", "—"),
