@@ -262,11 +262,12 @@ class MainScreen(Screen[None]):
     def asked(self) -> AnalysisRequest:
         """The request the screen makes now: sentences, pair mode, k, candidates, masks and open views."""
         text_a, text_b = texts = self._texts_on_screen()
+        view = self._made("attention") if self.show_attention else None
         return AnalysisRequest(
             request_id=self.ledger.latest_id, text_a=text_a, text_b=text_b, top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates), masked=self.key_masks.for_texts(texts),
             attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal,
-            attention_layer=view.layer_index if self.show_attention and (view := self._made("attention")) else 0)
+            attention_layer=0 if view is None else view.layer_index)
 
     def _submit(self) -> None:
         if not self.app.is_running:  # the debounce fired while the app shuts down: its panes are gone
