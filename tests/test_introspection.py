@@ -10,6 +10,7 @@ import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
 from bertui.engine import AnalysisRequest
+from bertui.engine.errors import InputError
 
 TEXT = "the dog is playing outside"
 
@@ -20,16 +21,20 @@ def reference(bert_dir):
     return model, AutoTokenizer.from_pretrained(bert_dir)
 
 
-def test_attention_equals_output_attentions_of_the_eager_model(engine, reference):
+def test_attention_equals_output_attentions_of_the_eager_model_one_layer_at_a_time(engine, reference):
     model, tokenizer = reference
-    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", attention=True))
     with torch.no_grad():
         expected = model(**tokenizer(TEXT, "a cat", return_tensors="pt"), output_attentions=True).attentions
-    maps = analysis.attention
-    assert (maps.layers, maps.heads) == (len(expected), expected[0].shape[1])
-    np.testing.assert_allclose(maps.weights, torch.stack([a[0] for a in expected]).numpy(), atol=1e-5)
-    np.testing.assert_allclose(maps.matrix(1).sum(-1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(maps.matrix(1), maps.weights[1].mean(0))
+    for layer in range(len(expected)):
+        analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", attention=True,
+                                                  attention_layer=layer))
+        maps = analysis.attention
+        assert (maps.layer, maps.layers, maps.heads) == (layer, len(expected), expected[0].shape[1])
+        np.testing.assert_allclose(maps.weights, expected[layer][0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(maps.matrix().sum(-1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(maps.matrix(), expected[layer][0].numpy().mean(0), atol=1e-5)
+    with pytest.raises(InputError, match="no attention layer 9"):
+        engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, attention=True, attention_layer=9))
 
 
 def test_attention_pass_leaves_the_fast_kernel_and_the_numbers_alone(engine):

@@ -244,7 +244,7 @@ class Engine:
             is_next, not_next = self._heads.nsp(pooled).float().softmax(-1)[0].tolist()
             next_sentence = NextSentence(is_next=is_next, not_next=not_next)
         if request.attention:
-            attention = attention_maps(out.attentions)
+            attention = attention_maps(out.attentions, request.attention_layer)
         ranking = self.rank(request.text_a, request.candidates) if rank and self.has_nsp else None
         notes = []
         if encoding.truncated:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from bertui.engine.errors import InputError
 from bertui.engine.loading import OFFSET_POSITIONS
 from bertui.engine.results import (
     AttentionMaps,
@@ -17,9 +18,12 @@ from bertui.engine.results import (
 )
 
 
-def attention_maps(attentions: Sequence[torch.Tensor]) -> AttentionMaps:
-    """Stack the per-layer [1, heads, L, L] weights into one float32 array on the host."""
-    return AttentionMaps(weights=torch.stack([layer[0] for layer in attentions]).float().cpu().numpy())
+def attention_maps(attentions: Sequence[torch.Tensor], layer: int) -> AttentionMaps:
+    """Layer ``layer``'s [1, heads, L, L] weights as one float32 [heads, L, L] array on the host."""
+    if not 0 <= layer < len(attentions):
+        raise InputError(f"no attention layer {layer}: this model has layers 0 to {len(attentions) - 1}")
+    return AttentionMaps(weights=attentions[layer][0].float().cpu().numpy(), layer=layer,
+                         layers=len(attentions))
 
 
 def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor],

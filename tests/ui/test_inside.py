@@ -77,16 +77,20 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         await pilot.press("n")
         lines = body(app, "#attention-body")
         assert lines[0] == "From 2 cat to each token"
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0, 0)[2]]
-        assert matrix_numbers(lines) == [[matrix_percent(w) for w in row] for row in maps.matrix(0, 0)]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[2]]
+        assert matrix_numbers(lines) == [[matrix_percent(w) for w in row] for row in maps.matrix(0)]
 
         await pilot.press("right_square_bracket", "full_stop", "full_stop")
+        await settle(pilot)  # one layer is sent: the next is asked for
+        assert shown(app)[0].attention_layer == 1 and shown(app)[1].attention.layer == 1
+        assert shown(app)[1].attention.weights.shape[0] == 4  # that layer's heads only
+        maps = expected(app, reference).attention
         assert "Attention · layer 2/2 · head 3/4" in screen_text(app)
-        expected_row = [row_percent(w) for w in maps.matrix(1, 2)[2]]
+        expected_row = [row_percent(w) for w in maps.matrix(2)[2]]
         assert heat_row_numbers(body(app, "#attention-body")) == expected_row
         await pilot.press("a")
         assert "layer 2/2 · mean of 4 heads" in screen_text(app)
-        assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix(1)[2]]
+        assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix()[2]]
         await pilot.press("full_stop")  # after the mean, the ring comes round to the first head
         assert "layer 2/2 · head 1/4" in screen_text(app)
 
@@ -94,7 +98,7 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         assert app.query_one(TokenGrid).cursor_column == 3
         lines = body(app, "#attention-body")
         assert lines[0] == "From 3 sat to each token"
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(1, 0)[3]]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[3]]
 
         await pilot.press("f3")
         await settle(pilot)
@@ -118,7 +122,7 @@ async def test_a_long_input_gets_the_heat_row_without_the_matrix(make_app, refer
         assert not any(line.startswith("from ↓ to →") for line in lines)
         position = app.query_one(TokenGrid).cursor_column
         maps = expected(app, reference).attention
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0, 0)[position]]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[position]]
 
 
 async def test_embedding_breakdown_follows_the_selected_token(make_app, reference):

@@ -2,7 +2,8 @@
 them are declared once, in ``bertui/ui/actions.py``), including copying and exporting the results.
 
 ``Commands`` is mixed into ``MainScreen`` and reads its state (the ledger, the model, the panes); it
-holds no state of its own.
+holds no state of its own. Dialogs, help and the served-download helper are imported when first asked
+for, so the first paint does not pay for them.
 """
 
 from __future__ import annotations
@@ -14,14 +15,8 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from bertui import export
-from bertui.ui import actions, served
+from bertui.ui import actions
 from bertui.ui.ledger import Shown
-from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME
-from bertui.ui.screens.export import ExportScreen
-from bertui.ui.screens.help import HelpScreen
-from bertui.ui.screens.model_card import ModelCardScreen
-from bertui.ui.screens.model_switch import ModelSwitchScreen
-from bertui.ui.widgets.attention_view import AttentionView
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
@@ -53,6 +48,8 @@ class Commands:
         self.set_focus(sentences.field_a)
 
     def action_switch_model(self) -> None:
+        from bertui.ui.screens.model_switch import ModelSwitchScreen
+
         def chosen(spec: str | None) -> None:
             if spec:
                 self.load(spec)
@@ -63,9 +60,14 @@ class Commands:
         self.load("demo")
 
     def action_model_card(self) -> None:
+        from bertui.ui.screens.model_card import ModelCardScreen
+
         self.app.push_screen(ModelCardScreen(self._describe_model))
 
     def action_help(self) -> None:
+        from bertui.ui.screens.help import HelpScreen
+        from bertui.ui.widgets.attention_view import AttentionView
+
         everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
                       Binding("ctrl+q", "quit", "Quit")]
         self.app.push_screen(HelpScreen([("Everywhere", everywhere),
@@ -87,6 +89,9 @@ class Commands:
             return
         text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
         if self.app.is_web:  # a served app's clipboard would be the server's
+            from bertui.ui import served
+            from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME
+
             served.deliver(self.app, text, DEFAULT_EXPORT_NAME, "json")
             return
         self.app.copy_to_clipboard(text)
@@ -96,6 +101,8 @@ class Commands:
         shown = self._whole_results("export")
         if shown is None:
             return
+
+        from bertui.ui.screens.export import ExportScreen
 
         def written(path: Path | None) -> None:
             if path is not None:
