@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m ruff check bertui tests benchmarks scripts
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest  # the header names the random seed; -ra (pyproject) lists skip reasons
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py $(ARGS)

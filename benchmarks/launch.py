@@ -8,9 +8,12 @@ calls ``from_pretrained``. And a check that the first paint imported no torch.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from benchmarks.context import Bench, child_env
 from benchmarks.measure import median, p95
@@ -33,13 +36,45 @@ def bare_load(folder: str) -> float:
     return ready
 
 
+def model_processes(app_pid: int) -> list[int]:
+    """The app's model processes (multiprocessing's spawned children), from /proc."""
+    found = []
+    for task in Path(f"/proc/{app_pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+    return found
+
+
+def ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+def orphan_seconds(app: App) -> float:
+    """``kill -9`` of the app → its model process gone (seconds)."""
+    children = model_processes(app.pid)
+    if not children:
+        raise RuntimeError("the app has no model process")
+    killed = time.perf_counter()
+    os.kill(app.pid, signal.SIGKILL)
+    while not all(ended(pid) for pid in children):
+        if time.perf_counter() - killed > 30:
+            raise RuntimeError("the model process outlived the app by 30 s")
+        time.sleep(0.005)
+    return time.perf_counter() - killed
+
+
 def run(bench: Bench) -> list[Row]:
     folder = str(bench.model.folder)
-    paints, readies, bare, floor = [], [], [], []
+    paints, readies, bare, floor, orphans = [], [], [], [], []
     for _ in range(1 if bench.quick else 3):
         with App(folder) as app:
             paints.append(app.since_start(FIRST_PAINT, 60))
             readies.append(app.since_start(MODEL_READY, 600))
+            orphans.append(orphan_seconds(app))
         bare.append(bare_load(folder))
         with App("", args=BARE_TEXTUAL) as app:
             floor.append(app.since_start(FIRST_PAINT, 60))
@@ -55,6 +90,9 @@ def run(bench: Bench) -> list[Row]:
         Row("launch", "process start → model ready (app: window, load, warm-up pass; plain: import + "
             "from_pretrained)", ms(median(readies)), ms(median(bare)),
             f"{median(readies) / median(bare):.2f}×", "—", "—"),
+        Row("launch", f"app killed (kill -9) → its model process gone (n={len(orphans)}; longest "
+            f"{ms(max(orphans))})", ms(median(orphans)), "—", "—", "≤ 2000 ms",
+            verdict(max(orphans) <= 2, "the model process outlived the app")),
         Row("launch", "heavy modules imported before the first paint",
             ", ".join(heavy) or "none of torch, transformers, numpy", "—", "—", "no torch",
             verdict("torch" not in heavy, "torch is imported before the window shows")),

@@ -30,9 +30,9 @@ def bare_load(folder: str) -> None:
 def first_paint(folder: str) -> None:
     """The app's loader is called only after the first refresh: what is imported then was imported
     for the first paint."""
+    from bertui.serving import load_engine
     from bertui.ui.app import BertuiApp
     from bertui.ui.options import Options
-    from bertui.ui.service import load_engine
 
     seen: dict[str, bool] = {}
 

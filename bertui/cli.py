@@ -7,15 +7,17 @@ loaded, 2 when the input or the options are wrong.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from bertui import __version__
+from bertui import __version__, stream
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import without_surrogates
 from bertui.engine.errors import BertuiError, InputError
 from bertui.export import dumps
-from bertui.headless import compare_pair, fill_one, score_one
+from bertui.headless import compare_pair, fill_one, nsp_json, score_one
+from bertui.provenance import provenance
 
 EXIT_MODEL, EXIT_INPUT = 1, 2
 REMOTE_CODE_WARNING = ("bertui: warning: --trust-remote-code lets the model's own Python code run on this "
@@ -58,15 +60,22 @@ def _targets(value: str) -> tuple[str, ...]:
     return words
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bertui",
-        description="Explore BERT-family models: with no command, the live terminal app; "
-                    "with a command, JSON on stdout.",
-        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
-    )
-    parser.add_argument("--version", action="version", version=f"bertui {__version__}")
-    _model_options(parser, defaults=True)
+def _stream_options(sub: argparse.ArgumentParser) -> None:
+    streams = sub.add_argument_group("streams: one input per line in, one JSON record per line out (JSONL)")
+    streams.add_argument("--file", metavar="PATH",
+                         help="answer every line of PATH ('-': standard input): plain text, or JSON "
+                              '{"id", "text", "pair", "targets", "candidates"}')
+    streams.add_argument("--out", type=Path, metavar="FILE",
+                         help="write the stream to FILE, not standard output (FILE.part until it ends)")
+    streams.add_argument("--resume", action="store_true",
+                         help="continue the FILE.part an interrupted --out run left")
+    streams.add_argument("--window", type=_top_k, default=stream.DEFAULT_WINDOW, metavar="N",
+                         help=f"lines sorted by length and batched together; default {stream.DEFAULT_WINDOW}")
+
+
+
+def _app_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the app itself (no command): k, the session file, a model to compare."""
     parser.add_argument("--top-k", "-k", type=_top_k, default=None,
                         help=f"predictions per mask (app); default: the last session's, else {DEFAULT_TOP_K}")
     keep = parser.add_mutually_exclusive_group()
@@ -78,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", metavar="SPEC",
                         help="a second model answering beside the first (app and serve): its tokens where "
                              "they differ, its predictions, its next-sentence scores")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bertui",
+        description="Explore BERT-family models: with no command, the live terminal app; "
+                    "with a command, JSON on stdout.",
+        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
+    )
+    parser.add_argument("--version", action="version", version=f"bertui {__version__}")
+    _model_options(parser, defaults=True)
+    _app_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
@@ -85,12 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         _model_options(sub, defaults=False)
         return sub
 
-    text_help = "the text; '-' reads it from standard input"
+    text_help = "the text; '-' reads it from standard input (or --file: one text per line)"
     tokenize = command("tokenize", "WordPiece tokens, ids, segments, attention mask and offsets")
-    tokenize.add_argument("text", help=text_help)
+    tokenize.add_argument("text", nargs="?", help=text_help)
     tokenize.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
     fill = command("fill", "top-k predictions for every [MASK] in the text")
-    fill.add_argument("text", help=text_help)
+    fill.add_argument("text", nargs="?", help=text_help)
     fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
     fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS,
                       help=f"default {DEFAULT_TOP_K}")
@@ -104,22 +125,34 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("texts", nargs="*", metavar="TEXT", help="sentences to score ('-' reads one from "
                                                                 "standard input)")
     score.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B) for a single TEXT")
-    score.add_argument("--file", type=Path, metavar="FILE",
-                       help="more sentences, one per line ('-' for standard input)")
     score.add_argument("--compare-pairs", action="store_true",
                        help="read the sentences as pairs (1st vs 2nd, 3rd vs 4th...) and say which one of "
                             "each the model prefers under each PLL variant")
     nsp = command("nsp", "rank candidate next sentences by IsNext probability (BERT's NSP head)")
-    nsp.add_argument("first", help="the first sentence")
+    nsp.add_argument("first", nargs="?", help="the first sentence (with --file: the lines are first "
+                                              "sentences "
+                                              "and every argument is a candidate)")
     nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
     nsp.add_argument("--candidates-file", type=Path, metavar="FILE",
                      help="more candidates, one per line ('-' for standard input)")
+    for sub in (tokenize, fill, score, nsp):
+        _stream_options(sub)
+    replay = command("replay", "recompute a stream or an app export: does every number still match (1e-4)?")
+    replay.add_argument("path", type=Path, metavar="FILE", help="a --out stream or a JSON export of the app")
     command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
     serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
     serve.add_argument("--port", type=int, default=8000, help="default 8000")
     serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS,
                        help="a second model beside the first")
+    serve.add_argument("--token", default=os.environ.get("BERTUI_TOKEN"),
+                       help="the secret the URL must carry (default: $BERTUI_TOKEN, else a new random "
+                            "one); on a shared machine prefer $BERTUI_TOKEN: others can read command lines")
+    serve.add_argument("--max-sessions", type=_top_k, default=4, metavar="N",
+                       help="tabs (apps, models) at once; past it the page says the server is full; "
+                            "default 4")
+    serve.add_argument("--allow-remote-code-in-browser", action="store_true",
+                       help="let serve take --trust-remote-code (the page can then run any hub model's code)")
     return parser
 
 
@@ -153,8 +186,7 @@ def _read_candidates(args: argparse.Namespace) -> list[str]:
 
 
 def _read_sentences(args: argparse.Namespace) -> list[str]:
-    sentences = [_read_text(text) for text in args.texts] + \
-        [without_surrogates(line) for line in _read_lines(args.file, "sentences")]
+    sentences = [_read_text(text) for text in args.texts]
     if not sentences:
         raise InputError("no sentences: give them as arguments or with --file")
     if args.pair is not None and len(sentences) != 1:
@@ -164,17 +196,55 @@ def _read_sentences(args: argparse.Namespace) -> list[str]:
     return sentences
 
 
-def _headless(args: argparse.Namespace) -> dict:
-    if args.command == "nsp":
-        candidates = _read_candidates(args)  # before loading: a bad file fails fast
-    elif args.command == "score":
-        sentences = _read_sentences(args)
-    else:
-        text = "" if args.command == "info" else _read_text(args.text)
+def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | None = None,
+          dtype: str | None = None):
     from bertui.engine.inference import Engine  # torch is imported only here
 
-    engine = Engine.load(args.model or DEFAULT_MODEL, device=args.device, dtype=args.dtype,
-                         trust_remote_code=args.trust_remote_code)
+    return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
+                       dtype=dtype or args.dtype, trust_remote_code=args.trust_remote_code)
+
+
+def _stream(args: argparse.Namespace) -> int:
+    """``--file``: every line answered, as a JSONL stream (bertui/stream.py)."""
+    if getattr(args, "texts", None) or getattr(args, "text", None) is not None:
+        raise InputError("give the input either as an argument or with --file, not both")
+    if getattr(args, "compare_pairs", False):
+        raise InputError("--compare-pairs reads the sentences given as arguments; with --file each line is "
+                         "scored on its own record (compare the records' pll)")
+    candidates: tuple[str, ...] = ()
+    if args.command == "nsp":
+        candidates = tuple(without_surrogates(c) for c in [args.first] * (args.first is not None) +
+                           list(args.candidates) + _read_lines(args.candidates_file, "candidates"))
+    options = stream.options_from(args, candidates)
+    ranks = stream.Ranks.from_env()
+    engine = _load(args, ranks.device(args.device))
+    if args.command == "nsp" and not engine.has_nsp:
+        from bertui.engine.inference import NO_NSP
+
+        raise InputError(NO_NSP)
+    return stream.run(engine, options, args.file, args.out, resume=args.resume, ranks=ranks)
+
+
+def _headless(args: argparse.Namespace) -> dict:
+    if getattr(args, "out", None) is not None or getattr(args, "resume", False):
+        raise InputError("--out and --resume go with --file")
+    text, sentences, candidates = "", [], []  # read before loading: bad input fails fast
+    if args.command == "nsp":
+        if args.first is None:
+            raise InputError("no first sentence: give it, then the candidates (or use --file)")
+        candidates = _read_candidates(args)
+    elif args.command == "score":
+        sentences = _read_sentences(args)
+    elif args.command != "info":
+        if args.text is None:
+            raise InputError("no text: give it as an argument, '-' for standard input, or --file")
+        text = _read_text(args.text)
+    engine = _load(args)
+    return {**_answer(args, engine, text, sentences, candidates), "provenance": provenance(engine.info)}
+
+
+def _answer(args: argparse.Namespace, engine, text: str, sentences: list[str],
+            candidates: list[str]) -> dict:
     if args.command == "info":
         return engine.info.to_json()
     if args.command == "tokenize":
@@ -189,8 +259,7 @@ def _headless(args: argparse.Namespace) -> dict:
             document["pairs"] = [compare_pair(a, b) for a, b in zip(scored[::2], scored[1::2])]
         return document
     first = without_surrogates(args.first)
-    ranking = engine.rank(first, candidates)
-    return {"first": first, "ranking": [entry.to_json() for entry in ranking]}
+    return nsp_json(first, engine.rank(first, candidates))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +280,14 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K,
                          args.host,
                          args.port, trust_remote_code=args.trust_remote_code,
-                         compare=args.compare)
+                         compare=args.compare, token=args.token, max_sessions=args.max_sessions,
+                         allow_remote_code_in_browser=args.allow_remote_code_in_browser)
+        if getattr(args, "file", None) is not None:
+            return _stream(args)
+        if args.command == "replay":
+            from bertui.replay import replay
+
+            return replay(args.path, lambda spec, dtype: _load(args, spec=spec, dtype=dtype), args.model)
         result = _headless(args)
     except InputError as error:
         print(f"bertui: {error}", file=sys.stderr)

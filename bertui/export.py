@@ -1,5 +1,11 @@
 """Export what the app shows: JSON (the headless commands' keys), CSV (token grid, leaderboard) and a
-Markdown report. Plain functions of the request and its result; no Textual, no torch."""
+Markdown report. Plain functions of the request and its result; no Textual, no torch.
+
+Every format can be written as UTF-8 whatever the text holds, a lone surrogate (from text pasted out of
+a broken source) included: JSON writes it as a ``\\udxxx`` escape, which JSON readers decode back to
+the same string; Markdown shows it as that escape, as it shows every non-printable character; CSV, which
+has no escapes, holds U+FFFD (the replacement character) in its place.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,19 @@ import re
 
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
 from bertui.headless import PLL_VARIANTS, compare_pair
+from bertui.provenance import provenance
 
 # json.dumps(ensure_ascii=False) escapes C0 controls only: DEL and the C1 range (0x9b is a one-byte CSI)
 # would reach a terminal that prints the JSON, and a lone surrogate cannot be encoded at all.
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dumps(document: object) -> str:
+def dumps(document: object, *, indent: int | None = 2) -> str:
     """JSON that keeps text readable (no \\u for accents or CJK) but holds no character that acts on a
-    terminal or cannot be written as UTF-8: those are \\u escapes, which JSON readers decode back."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    terminal or cannot be written as UTF-8: those are \\u escapes, which JSON readers decode back.
+    ``indent=None``: one line (a JSONL record)."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
     return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
@@ -45,6 +54,7 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
         document["score"] = _each_alone(request, analysis)
     if info is not None:
         document["info"] = info.to_json()
+        document["provenance"] = provenance(info)
     return dumps(document)
 
 
@@ -61,7 +71,7 @@ def _csv(header: list[str], rows) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return out.getvalue()
+    return _LONE_SURROGATE.sub("\ufffd", out.getvalue())
 
 
 def grid_csv(analysis: Analysis) -> str:
@@ -82,7 +92,13 @@ def _cell(text: str) -> str:
     """Markdown table cell: user text shown literally, whatever characters it holds."""
     for ch in "\\`*_[]<>|":
         text = text.replace(ch, "\\" + ch)
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text) or " "
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text) or " "
+
+
+def _escape(ch: str) -> str:
+    """Python's escape for one character: \\x1b, \\u200b, \\udce9 (a lone surrogate), \\U000e0001."""
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None = None) -> str:
@@ -172,7 +188,7 @@ def format_for(path: str, current: str = "json") -> str:
 
 
 def render(fmt: str, request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None = None) -> str:
-    """The text of one format; ValueError says why there is nothing to write (no leaderboard)."""
+    """The text of one format, always encodable as UTF-8; ValueError says why there is nothing to write."""
     if fmt == "json":
         return to_json(request, analysis, info)
     if fmt == "md":

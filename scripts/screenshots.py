@@ -17,9 +17,9 @@ from pathlib import Path
 
 from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
+from bertui.serving import load_engine
 from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
 from bertui.ui.options import Options
-from bertui.ui.service import load_engine
 
 TWO_MASKS = "The [MASK] sat on the [MASK] all afternoon."
 OTHER_DEMO = "demo-seed-2"  # the demo recipe with other random weights: a second model for --compare

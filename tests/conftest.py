@@ -7,7 +7,24 @@ import pytest
 
 from tests import tiny_models
 
-SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _shared_models() -> Path:
+    """``../shared/models`` beside this test file's checkout; for a git worktree (whose ``.git`` is a file
+    naming the main repository's), beside the main checkout when the worktree has none of its own."""
+    own = CHECKOUT.parent / "shared" / "models"
+    marker = CHECKOUT / ".git"
+    if own.is_dir() or not marker.is_file():
+        return own
+    gitdir = Path(marker.read_text(encoding="utf-8").removeprefix("gitdir:").strip())
+    common = gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip() \
+        if (gitdir / "commondir").is_file() else gitdir
+    main = (CHECKOUT / common).resolve().parent
+    return main.parent / "shared" / "models" if (main.parent / "shared" / "models").is_dir() else own
+
+
+SHARED_MODELS = _shared_models()
 REAL_TOKENIZER = SHARED_MODELS / "bert-base-uncased-tokenizer"
 
 

@@ -27,6 +27,7 @@ def ok_json(*args: str, stdin: str | None = None):
 
 def test_tokenize_prints_the_encoding(bert_dir, engine):
     out = ok_json("tokenize", "the [MASK] dog", "--pair", "a cat", "--model", str(bert_dir))
+    assert out.pop("provenance")["model"] == str(bert_dir)
     assert set(out) == {"tokens", "input_ids", "token_type_ids", "attention_mask", "offsets", "truncated"}
     assert out == engine.encode("the [MASK] dog", "a cat").to_json()
 
@@ -112,3 +113,35 @@ def test_compare_option_reaches_the_app_and_serve(monkeypatch):
     command = shlex.split(app_command("demo", "cpu", "float32", 5, compare="other model"))
     assert command[-2:] == ["--compare", "other model"]
     assert "--compare" not in app_command("demo", "cpu", "float32", 5)
+
+
+# Runs the real main() with a model load that visibly starts and then never ends on its own.
+SLOW_LOAD = """
+import sys, time
+from bertui.engine import inference
+real = inference.load_model
+def slow(*args, **kwargs):
+    print("load started", flush=True)
+    time.sleep(600)
+    return real(*args, **kwargs)
+inference.load_model = slow
+from bertui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", [["info"], ["fill", "the [MASK] dog"]])
+def test_ctrl_c_during_a_model_load_ends_with_status_130(bert_dir, command):
+    import signal
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    with subprocess.Popen([sys.executable, "-c", SLOW_LOAD, *command, "-m", str(bert_dir)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout.readline() == "load started\n"  # only then: the load is under way
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 130, err
+    assert out == "" and "Traceback" not in err

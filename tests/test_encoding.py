@@ -70,7 +70,8 @@ def test_pair_past_the_maximum_is_truncated(engine):
     assert encoding.tokens.count("[SEP]") == 2
 
 
-needs_real_tokenizer = pytest.mark.skipif(not REAL_TOKENIZER.is_dir(), reason="no shared bert-base tokenizer")
+needs_real_tokenizer = pytest.mark.skipif(not REAL_TOKENIZER.is_dir(),
+                                          reason=f"no shared bert-base tokenizer at {REAL_TOKENIZER}")
 
 
 @needs_real_tokenizer

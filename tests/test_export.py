@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
+import pytest
+
 from bertui.cli import main as cli_main
 from bertui.engine import AnalysisRequest
-from bertui.export import grid_csv, markdown_report, ranking_csv, to_json
+from bertui.export import FORMATS, grid_csv, markdown_report, ranking_csv, render, to_json
 
 HOSTILE = "[bold]x[/] | `y` *z* \x1b[31m"
+
+
+def _without_provenance(printed: str) -> dict:
+    """A command's document less its provenance block (the export has one for the whole file)."""
+    document = json.loads(printed)
+    assert document.pop("provenance")["model"]
+    return document
 
 
 def test_json_export_uses_the_headless_keys(engine, bert_dir, capsys):
@@ -19,11 +29,11 @@ def test_json_export_uses_the_headless_keys(engine, bert_dir, capsys):
     analysis = engine.analyze(request)
     document = json.loads(to_json(request, analysis, engine.info))
     assert cli_main(["tokenize", "the [MASK] dog.", "--pair", "a cat.", "-m", str(bert_dir)]) == 0
-    assert document["tokenize"] == json.loads(capsys.readouterr().out)
+    assert document["tokenize"] == _without_provenance(capsys.readouterr().out)
     assert cli_main(["fill", "the [MASK] dog.", "--pair", "a cat.", "-k", "3", "-m", str(bert_dir)]) == 0
-    assert document["fill"] == json.loads(capsys.readouterr().out)
+    assert document["fill"] == _without_provenance(capsys.readouterr().out)
     assert cli_main(["nsp", "the [MASK] dog.", "it was good.", "the sky.", "-m", str(bert_dir)]) == 0
-    assert document["nsp"] == json.loads(capsys.readouterr().out)
+    assert document["nsp"] == _without_provenance(capsys.readouterr().out)
     assert document["info"]["architecture"] == "BertForPreTraining"
 
 
@@ -67,3 +77,96 @@ def test_the_measures_are_exported_with_the_headless_keys(engine, bert_dir, caps
         assert heading in report
     assert "| ☃ | 0 |  |  |  | not in the model's vocabulary |" in report
     assert f"| pll | {scored['sentences'][0]['pll']:.4f} | {scored['sentences'][1]['pll']:.4f} |" in report
+
+
+# -- a lone surrogate (text pasted from a broken source) ----------------------------------------------
+BROKEN = "caf\udce9 \ud83d"  # a stray low surrogate, then a high one with no partner
+
+
+@pytest.fixture
+def broken(engine):
+    """A request whose every text holds lone surrogates, and its analysis with a token holding one too
+    (the tiny BERT's tokenizer drops them; a slow or byte-level one need not)."""
+    request = AnalysisRequest(request_id=1, text_a=BROKEN + " [MASK]", text_b=BROKEN,
+                              candidates=(BROKEN, "it was good."))
+    analysis = engine.analyze(request)
+    tokens = list(analysis.encoding.tokens)
+    tokens[1] = BROKEN
+    return request, dataclasses.replace(analysis, encoding=dataclasses.replace(analysis.encoding,
+                                                                              tokens=tuple(tokens)))
+
+
+def test_json_escapes_lone_surrogates_and_reads_them_back(broken, engine):
+    request, analysis = broken
+    text = to_json(request, analysis, engine.info)
+    text.encode("utf-8")
+    assert "\\udce9" in text and "\\ud83d" in text
+    document = json.loads(text)
+    assert document["text_a"] == request.text_a and document["text_b"] == BROKEN
+    assert document["tokenize"]["tokens"][1] == BROKEN
+    assert {r["candidate"] for r in document["nsp"]["ranking"]} == {BROKEN, "it was good."}
+
+
+def test_markdown_shows_lone_surrogates_as_escapes(broken, engine):
+    request, analysis = broken
+    report = markdown_report(request, analysis, engine.info)
+    report.encode("utf-8")
+    assert "- Sentence B: caf\\udce9 \\ud83d" in report
+    assert f"| 1 | caf\\udce9 \\ud83d | {analysis.encoding.input_ids[1]} |" in report
+    assert "| caf\\udce9 \\ud83d |" in report  # the leaderboard's candidate
+
+
+@pytest.mark.parametrize("character, shown", [("\x1b", "\\x1b"), ("\u200b", "\\u200b"),
+                                              ("\U000e0001", "\\U000e0001")])
+def test_markdown_escapes_name_the_whole_code_point(engine, character, shown):
+    request = AnalysisRequest(request_id=1, text_a=f"a{character}b")
+    report = markdown_report(request, engine.analyze(request))
+    assert f"- Sentence A: a{shown}b" in report
+
+
+def test_csv_holds_the_replacement_character_for_lone_surrogates(broken):
+    _, analysis = broken
+    rows = list(csv.DictReader(io.StringIO(grid_csv(analysis))))
+    assert rows[1]["token"] == "caf\ufffd \ufffd"
+    ranked = list(csv.DictReader(io.StringIO(ranking_csv(analysis.ranking))))
+    assert {r["candidate"] for r in ranked} == {"caf\ufffd \ufffd", "it was good."}
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_can_be_written_as_utf8(broken, engine, tmp_path, fmt):
+    request, analysis = broken
+    path = tmp_path / f"out.{fmt}"
+    path.write_text(render(fmt, request, analysis, engine.info), encoding="utf-8")
+    assert path.read_bytes().decode("utf-8")
+
+
+def test_json_export_holds_the_reference_numbers_under_the_documented_keys(engine, bert_dir):
+    """Each key and value from transformers' own tokenizer and NSP model, not from bertui's objects."""
+    import torch
+    from transformers import AutoTokenizer, BertForNextSentencePrediction
+
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    nsp_model = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()
+    text, pair, candidates = "the xy dog", "a cat.", ("it was good.", "the sky.")
+    request = AnalysisRequest(request_id=1, text_a=text, text_b=pair, masked=(2, 3), top_k=2,
+                              candidates=candidates)
+    document = json.loads(to_json(request, engine.analyze(request)))
+    encoded = tokenizer(text, pair, return_offsets_mapping=True)
+    masked_ids = list(encoded["input_ids"])
+    masked_ids[2:4] = [tokenizer.mask_token_id] * 2
+    assert document["tokenize"] == {
+        "tokens": tokenizer.convert_ids_to_tokens(masked_ids), "input_ids": masked_ids,
+        "token_type_ids": encoded["token_type_ids"], "attention_mask": encoded["attention_mask"],
+        "offsets": [list(span) for span in encoded["offset_mapping"]], "truncated": 0}
+    (word,) = document["fill"]["words"]
+    assert word["positions"] == [2, 3] and [set(p) for p in word["predictions"]] == [{"word", "score"}] * 2
+    assert word["predictions"][0]["score"] >= word["predictions"][1]["score"] > 0
+    with torch.no_grad():
+        is_next = {c: nsp_model(**tokenizer(text, c, return_tensors="pt")).logits.softmax(-1)[0].tolist()
+                   for c in candidates}
+    ranking = document["nsp"]["ranking"]
+    assert [entry["rank"] for entry in ranking] == [1, 2]
+    assert [entry["candidate"] for entry in ranking] == sorted(candidates, key=lambda c: -is_next[c][0])
+    for entry in ranking:
+        assert set(entry) == {"rank", "candidate", "is_next", "not_next"}
+        assert [entry["is_next"], entry["not_next"]] == pytest.approx(is_next[entry["candidate"]], abs=1e-4)

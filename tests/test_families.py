@@ -9,28 +9,46 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
 from bertui.engine import AnalysisRequest
 from bertui.engine.inference import Engine
+from tests import tiny_families
 
-FAMILIES = {  # fixture → (architecture, mask token, has NSP head)
-    "bert_dir": ("BertForPreTraining", "[MASK]", True),
-    "bert_mlm_only_dir": ("BertForPreTraining", "[MASK]", False),  # loaded with both heads; NSP absent
-    "roberta_dir": ("RobertaForMaskedLM", "<mask>", False),
-    "distilbert_dir": ("DistilBertForMaskedLM", "[MASK]", False),
-    "albert_dir": ("AlbertForMaskedLM", "[MASK]", False),
-    "electra_dir": ("ElectraForMaskedLM", "[MASK]", False),
+FAMILIES = {  # fixture → (architecture, mask token, has NSP head, has segments)
+    "bert_dir": ("BertForPreTraining", "[MASK]", True, True),
+    "bert_mlm_only_dir": ("BertForPreTraining", "[MASK]", False, True),  # loaded with both heads; NSP absent
+    "roberta_dir": ("RobertaForMaskedLM", "<mask>", False, False),
+    "distilbert_dir": ("DistilBertForMaskedLM", "[MASK]", False, False),
+    "albert_dir": ("AlbertForMaskedLM", "[MASK]", False, False),  # transformers 5: no token_type_ids
+    "electra_dir": ("ElectraForMaskedLM", "[MASK]", False, True),
+    "modernbert_dir": ("ModernBertForMaskedLM", "[MASK]", False, False),
+    "deberta_v3_dir": ("DebertaV2ForMaskedLM", "[MASK]", False, False),  # token_type_ids, but no table
+    "deberta_v3_new_head_dir": ("DebertaV2ForMaskedLM", "[MASK]", False, False),
+    "xlm_roberta_dir": ("XLMRobertaForMaskedLM", "<mask>", False, False),
+    "multilingual_bert_dir": ("BertForPreTraining", "[MASK]", True, True),
+    "mpnet_dir": ("MPNetForMaskedLM", "<mask>", False, False),
+    "roformer_dir": ("RoFormerForMaskedLM", "[MASK]", False, True),
 }
+BUILDERS = {"modernbert_dir": tiny_families.build_modernbert,
+            "deberta_v3_dir": tiny_families.build_deberta_v3,
+            "deberta_v3_new_head_dir": lambda folder: tiny_families.build_deberta_v3(folder, legacy=False),
+            "xlm_roberta_dir": tiny_families.build_xlm_roberta,
+            "multilingual_bert_dir": tiny_families.build_multilingual_bert,
+            "mpnet_dir": tiny_families.build_mpnet, "roformer_dir": tiny_families.build_roformer}
 
 
 @pytest.fixture(scope="module", params=list(FAMILIES))
-def family(request):
-    folder = request.getfixturevalue(request.param)
+def family(request, tmp_path_factory):
+    if request.param in BUILDERS:
+        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
+    else:
+        folder = request.getfixturevalue(request.param)
     return request.param, folder, Engine.load(str(folder), device="cpu")
 
 
 def test_family_is_recognised_with_its_own_mask_and_heads(family):
     name, _folder, engine = family
-    architecture, mask_token, has_nsp = FAMILIES[name]
-    assert (engine.info.architecture, engine.mask_token, engine.info.has_nsp_head) == (
-        architecture, mask_token, has_nsp)
+    architecture, mask_token, has_nsp, has_segments = FAMILIES[name]
+    info = engine.info
+    assert (info.architecture, engine.mask_token, info.has_nsp_head, info.has_segments) == (
+        architecture, mask_token, has_nsp, has_segments)
     assert engine._heads.mlm is not None  # the head table knows it: MLM runs at mask positions only
 
 
@@ -58,15 +76,19 @@ def test_attention_and_embeddings_equal_the_eager_model(family):
     model = AutoModelForMaskedLM.from_pretrained(folder, attn_implementation="eager").eval()
     inputs = AutoTokenizer.from_pretrained(folder)("the dog likes pizza.", return_tensors="pt")
     captured = {}
-    layer_norm = model.base_model.embeddings.LayerNorm
+    embeddings = model.base_model.embeddings
+    layer_norm = getattr(embeddings, "LayerNorm", None) or embeddings.norm
     handle = layer_norm.register_forward_pre_hook(lambda _m, args: captured.update(x=args[0]))
     with torch.no_grad():
         expected = model(**inputs, output_attentions=True).attentions
     handle.remove()
+    last = len(expected) - 1
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the dog likes pizza.", attention=True,
-                                              embeddings=True, surprisal=True))
-    np.testing.assert_allclose(analysis.attention.weights, torch.stack([a[0] for a in expected]).numpy(),
-                               atol=1e-5)
-    assert [e.sum_norm for e in analysis.embeddings] == pytest.approx(captured["x"][0].norm(dim=-1).tolist(),
-                                                                     abs=1e-4)
+                                              attention_layer=last, embeddings=True, surprisal=True))
+    np.testing.assert_allclose(analysis.attention.weights, expected[last][0].numpy(), atol=1e-5)
+    if getattr(embeddings, "position_embeddings", None) is not None:
+        assert [e.sum_norm for e in analysis.embeddings] == pytest.approx(
+            captured["x"][0].norm(dim=-1).tolist(), abs=1e-4)
+    else:  # rotary or relative positions: no position table to break the sum into
+        assert analysis.embeddings is None
     assert len(analysis.surprisal.tokens) == len(analysis.encoding.tokens) - 2

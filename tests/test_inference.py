@@ -202,8 +202,37 @@ def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     assert not engine.info.has_nsp_head
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
     assert analysis.ranking is None and analysis.next_sentence is None
-    with pytest.raises(InputError, match="no next-sentence head"):
+    saved_without = (r"has no next-sentence head in its weights: a BERT saved without them "
+                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
+    with pytest.raises(InputError, match=saved_without):
         engine.rank("a", ["b"])
+
+
+def test_a_pretraining_checkpoint_without_its_nsp_weights_is_told_so_plainly(tmp_path, bert_dir):
+    """Its config says BertForPreTraining, so 'NSP exists only in pretraining checkpoints' would confuse."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(bert_dir, tmp_path / "m")
+    weights = tmp_path / "m" / "model.safetensors"
+    tensors = {k: v for k, v in load_file(weights).items() if not k.startswith("cls.seq_relationship.")}
+    save_file(tensors, weights, metadata={"format": "pt"})
+    engine = Engine.load(str(tmp_path / "m"), device="cpu")
+    assert not engine.info.has_nsp_head
+    assert engine.info.no_nsp_reason == (
+        f"{str(tmp_path / 'm')!r} is a BERT pretraining checkpoint (BertForPreTraining) but its "
+        "next-sentence weights are missing (cls.seq_relationship.bias, cls.seq_relationship.weight), so "
+        "next-sentence scores cannot be computed: the checkpoint is incomplete; the masked-LM head is intact")
+    assert "exists only" not in engine.info.no_nsp_reason
+
+
+def test_a_family_without_nsp_says_it_is_the_family(roberta_dir):
+    info = Engine.load(str(roberta_dir), device="cpu").info
+    assert info.no_nsp_reason.endswith(
+        "(roberta) has no next-sentence head: next-sentence prediction was a pretraining task of BERT only "
+        "(RoBERTa, DistilBERT, ELECTRA, DeBERTa, ModernBERT and MPNet dropped it; ALBERT's sentence-order "
+        "head is not used here)")
 
 
 def test_top_k_below_one_is_refused_and_above_the_vocabulary_is_clamped(engine):
@@ -231,3 +260,65 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
     assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
                                                                                "[MASK]")
+
+
+def test_ranking_chunks_never_exceed_the_token_budget(engine, monkeypatch):
+    """Every chunk of more than one row holds at most RANK_TOKEN_BUDGET tokens (rows × padded length);
+    a chunk stops only where one more row would go over it; every candidate runs exactly once."""
+    budget = 48
+    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+    candidates = [" ".join(["word"] * n) for n in (1, 2, 2, 3, 5, 8, 1, 13, 4, 4, 6, 21, 2, 9)]
+    shapes: list[tuple[int, int]] = []
+    real = engine._heads.encoder
+
+    def encoder(**inputs):
+        shapes.append(tuple(inputs["input_ids"].shape))
+        return real(**inputs)
+
+    monkeypatch.setattr(engine, "_heads", dataclasses.replace(engine._heads, encoder=encoder))
+    engine._rank_cache = None
+    ranked = engine.rank("the dog ate my pizza.", candidates)
+    assert sorted(r.index for r in ranked) == list(range(len(candidates)))
+    assert sum(rows for rows, _ in shapes) == len(candidates)
+    assert any(rows > 1 for rows, _ in shapes)  # the budget is really exercised
+    lengths = sorted(len(engine.encode("the dog ate my pizza.", c).tokens) for c in candidates)
+    start = 0
+    for rows, padded in shapes:
+        chunk = lengths[start:start + rows]
+        assert padded == chunk[-1]  # sorted by length: the longest row is the chunk's last
+        if rows > 1:
+            assert rows * padded <= budget, shapes
+        if start + rows < len(lengths):  # greedy: one more row would have gone over the budget
+            assert (rows + 1) * lengths[start + rows] > budget, shapes
+        start += rows
+
+
+@pytest.fixture(scope="module")
+def sure_bert_dir(bert_dir, tmp_path_factory):
+    """The tiny BERT with its NSP head biased hard towards IsNext: the two probabilities are far apart,
+    so a swap cannot hide inside a tolerance around 0.5."""
+    from transformers import BertForPreTraining
+
+    model = BertForPreTraining.from_pretrained(bert_dir)
+    with torch.no_grad():
+        model.cls.seq_relationship.bias.copy_(torch.tensor([3.0, -3.0]))
+    folder = tmp_path_factory.mktemp("sure-bert")
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(bert_dir).save_pretrained(folder)
+    return folder
+
+
+def test_is_next_and_not_next_are_in_the_references_logits_order(sure_bert_dir):
+    first, second = "the dog ate my pizza.", "it was very good!"
+    tokenizer = AutoTokenizer.from_pretrained(sure_bert_dir)
+    model = BertForNextSentencePrediction.from_pretrained(sure_bert_dir).eval()
+    with torch.no_grad():
+        logits = model(**tokenizer(first, second, return_tensors="pt")).logits[0]
+    # transformers' own convention: index 0 is "B follows A" (IsNext), index 1 is "B is random"
+    is_next, not_next = logits.softmax(-1).tolist()
+    assert is_next > 0.9 > 0.1 > not_next
+    engine = Engine.load(str(sure_bert_dir), device="cpu")
+    paired = engine.analyze(AnalysisRequest(request_id=1, text_a=first, text_b=second, candidates=(second,)))
+    (ranked,) = paired.ranking
+    for ours in (paired.next_sentence, ranked, engine.next_sentence(first, second)):
+        assert (ours.is_next, ours.not_next) == pytest.approx((is_next, not_next), abs=1e-4)

@@ -10,6 +10,7 @@ import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
 from bertui.engine import AnalysisRequest
+from bertui.engine.errors import InputError
 
 TEXT = "the dog is playing outside"
 
@@ -20,16 +21,20 @@ def reference(bert_dir):
     return model, AutoTokenizer.from_pretrained(bert_dir)
 
 
-def test_attention_equals_output_attentions_of_the_eager_model(engine, reference):
+def test_attention_equals_output_attentions_of_the_eager_model_one_layer_at_a_time(engine, reference):
     model, tokenizer = reference
-    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", attention=True))
     with torch.no_grad():
         expected = model(**tokenizer(TEXT, "a cat", return_tensors="pt"), output_attentions=True).attentions
-    maps = analysis.attention
-    assert (maps.layers, maps.heads) == (len(expected), expected[0].shape[1])
-    np.testing.assert_allclose(maps.weights, torch.stack([a[0] for a in expected]).numpy(), atol=1e-5)
-    np.testing.assert_allclose(maps.matrix(1).sum(-1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(maps.matrix(1), maps.weights[1].mean(0))
+    for layer in range(len(expected)):
+        analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", attention=True,
+                                                  attention_layer=layer))
+        maps = analysis.attention
+        assert (maps.layer, maps.layers, maps.heads) == (layer, len(expected), expected[0].shape[1])
+        np.testing.assert_allclose(maps.weights, expected[layer][0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(maps.matrix().sum(-1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(maps.matrix(), expected[layer][0].numpy().mean(0), atol=1e-5)
+    with pytest.raises(InputError, match="no attention layer 9"):
+        engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, attention=True, attention_layer=9))
 
 
 def test_attention_pass_leaves_the_fast_kernel_and_the_numbers_alone(engine):
@@ -69,6 +74,7 @@ def test_surprisal_scores_each_token_as_if_masked_alone(engine, reference):
         with torch.no_grad():
             probs = model(input_ids=masked).logits[0, scored.position].softmax(-1)
         true_id = ids[0, scored.position]
+        assert scored.token == tokenizer.convert_ids_to_tokens(int(true_id))
         assert scored.probability == pytest.approx(probs[true_id].item(), rel=1e-3)
         assert scored.rank == int((probs > probs[true_id]).sum()) + 1
         assert scored.surprisal == pytest.approx(-math.log2(probs[true_id].item()), abs=1e-3)
@@ -106,3 +112,81 @@ def test_masking_one_token_needs_no_retyping_and_ignores_special_positions(engin
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the dog", masked=(0, 2, 99)))
     assert analysis.encoding.mask_positions == (2,)
     assert analysis.words == ()
+
+
+@pytest.mark.parametrize("family", ["bert", "roberta"])
+def test_embedding_breakdown_equals_a_plain_calculation_from_the_tables(request, family):
+    """Every norm and cosine, from the weight tables read directly (RoBERTa's positions start after its
+    padding index) and the textbook formulas."""
+    from bertui.engine.inference import Engine
+
+    folder = request.getfixturevalue(f"{family}_dir")
+    engine = Engine.load(str(folder), device="cpu")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    state = _embedding_tables(folder)
+    encoded = tokenizer(TEXT, "a cat", return_token_type_ids=True)
+    ids, segments = encoded["input_ids"], encoded["token_type_ids"]
+    first_position = 0 if family == "bert" else tokenizer.pad_token_id + 1
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, text_b="a cat", embeddings=True))
+    assert len(analysis.embeddings) == len(ids)
+
+    def norm(v):
+        return math.sqrt(sum(x * x for x in v))
+
+    def cosine(u, v):
+        return sum(x * y for x, y in zip(u, v)) / (norm(u) * norm(v))
+
+    for i, (token_id, segment, row) in enumerate(zip(ids, segments, analysis.embeddings)):
+        word = state["word_embeddings.weight"][token_id].tolist()
+        kind = state["token_type_embeddings.weight"][segment].tolist()
+        position = state["position_embeddings.weight"][first_position + i].tolist()
+        total = [a + b + c for a, b, c in zip(word, kind, position)]
+        assert row.position == i
+        assert (row.token_norm, row.segment_norm, row.position_norm, row.sum_norm) == pytest.approx(
+            (norm(word), norm(kind), norm(position), norm(total)), abs=1e-4)
+        assert (row.token_cosine, row.segment_cosine, row.position_cosine) == pytest.approx(
+            (cosine(word, total), cosine(kind, total), cosine(position, total)), abs=1e-4)
+
+
+def _embedding_tables(folder):
+    """The checkpoint's embedding weights by their names inside the embeddings module."""
+    from safetensors.torch import load_file
+
+    (weights,) = folder.glob("*.safetensors")
+    tensors = load_file(weights)
+    return {name.split("embeddings.", 1)[1]: tensor for name, tensor in tensors.items()
+            if "embeddings." in name}
+
+
+def test_every_whole_word_filling_equals_a_search_over_all_pairs(engine, reference):
+    """All top-k joint fillings of a two-piece word (not just the best), against every (plain, ##) pair."""
+    model, tokenizer = reference
+    text = "the xy dog"
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, masked=(2, 3), top_k=6))
+    assert analysis.encoding.tokens[1:4] == ("the", "[MASK]", "[MASK]")
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids[0, 2:4].tolist()) == ["x", "##y"]
+    ids[0, 2:4] = tokenizer.mask_token_id
+    with torch.no_grad():
+        probs = model(input_ids=ids).logits[0, 2:4].softmax(-1)
+    vocab = tokenizer.convert_ids_to_tokens(list(range(probs.shape[1])))
+    follows = torch.tensor([t.startswith("##") for t in vocab])
+    joint = (probs[0] * ~follows)[:, None] * (probs[1] * follows)[None, :]
+    scores, flat = joint.flatten().topk(6)
+    pairs = [divmod(i, joint.shape[1]) for i in flat.tolist()]
+    (word,) = analysis.words
+    assert word.positions == (2, 3)
+    assert list(word.scores) == pytest.approx(scores.tolist(), rel=1e-4)
+    assert list(word.words) == [tokenizer.convert_tokens_to_string([vocab[a], vocab[b]]) for a, b in pairs]
+
+
+@pytest.mark.parametrize("budget", [1, 20])  # one row per chunk; a few rows per chunk
+def test_surprisal_in_small_chunks_scores_every_token_the_same(engine, monkeypatch, budget):
+    from bertui.engine import inference
+
+    whole = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, surprisal=True)).surprisal
+    monkeypatch.setattr(inference, "RANK_TOKEN_BUDGET", budget)
+    chunked = engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, surprisal=True)).surprisal
+    assert [t.position for t in chunked.tokens] == [t.position for t in whole.tokens]
+    assert [t.probability for t in chunked.tokens] == pytest.approx([t.probability for t in whole.tokens],
+                                                                    rel=1e-4)

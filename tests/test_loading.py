@@ -143,3 +143,41 @@ def test_demo_model_loads_offline_and_says_it_is_random():
     again = Engine.load("demo", device="cpu")  # the cached copy
     text = "soccer is a really fun [MASK]."
     assert engine.fill(text)[0].predictions == again.fill(text)[0].predictions
+
+
+DEMO_TEXTS = ["Here is the sentence I want embedding for.", "good afternoon, the cat sat on the mat",
+              "축구는 정말 재미있는 [MASK]이다.", "Café naïve résumé", "東京は日本の首都です",
+              "emoji 👍🏽 👨‍👩‍👧 zero\u200bwidth", "שלום مرحبا", "e\u0301 \u0301", "x" * 300]
+
+
+def test_demo_speaks_bert_base_uncased_wordpiece():
+    from transformers import AutoTokenizer
+
+    from tests.conftest import REAL_TOKENIZER
+
+    if not (REAL_TOKENIZER / "tokenizer.json").is_file():
+        pytest.skip(f"bert-base-uncased's tokenizer is not at {REAL_TOKENIZER}")
+    real = AutoTokenizer.from_pretrained(REAL_TOKENIZER, local_files_only=True)
+    engine = Engine.load("demo", device="cpu")
+    assert engine.info.vocab_size == len(real) == 30522 and engine.info.max_length == 512
+    for text in DEMO_TEXTS:
+        expected = real(text, "and a second one", truncation=True, return_token_type_ids=True)
+        encoding = engine.encode(text, "and a second one")
+        assert list(encoding.input_ids) == expected["input_ids"], text
+        assert list(encoding.token_type_ids) == expected["token_type_ids"], text
+        assert list(encoding.tokens) == real.convert_ids_to_tokens(expected["input_ids"]), text
+    assert engine.encode("afternoon on the mat").tokens[1:-1] == ("afternoon", "on", "the", "mat")
+
+
+@pytest.mark.parametrize("spec", ["/no/such/folder", "./missing-model", "../missing-model", "~/missing-model",
+                                  "some/deep/folder"])
+def test_a_spec_that_looks_like_a_path_is_a_missing_folder(spec):
+    with pytest.raises(ModelLoadError, match="no model folder at"):
+        load(spec)
+
+
+@pytest.mark.parametrize("spec", ["missing-model", "some-org/missing-model"])
+def test_a_spec_that_looks_like_a_hub_id_goes_to_the_hub(spec):
+    with pytest.raises(ModelLoadError) as caught:
+        load(spec)  # offline in the tests: the hub's own message, not a missing folder
+    assert "no model folder" not in str(caught.value) and "HF_HUB_OFFLINE" in str(caught.value)

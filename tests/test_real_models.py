@@ -14,7 +14,8 @@ PRESENT = [f for f in REAL if (f / "config.json").is_file() and any(f.glob("*.sa
 @pytest.fixture(scope="module", params=PRESENT or [None], ids=lambda f: f.name if f else "none")
 def real_engine(request):
     if request.param is None:
-        pytest.skip("no pretrained checkpoint in ../shared/models (see its SOURCES.md)")
+        pytest.skip(f"no pretrained checkpoint (config.json and *.safetensors) in any of "
+                    f"{', '.join(f.name for f in REAL)} under {SHARED_MODELS} (see its SOURCES.md)")
     from bertui.engine.inference import Engine
 
     return Engine.load(str(request.param), device="cpu")

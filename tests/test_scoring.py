@@ -250,7 +250,7 @@ def test_score_and_fill_commands_print_the_documented_keys(bert_dir, capsys):
     assert len(out["sentences"]) == 2 and set(out["pairs"][0]) == {"a", "b", "pll", "pll_word_l2r"}
     assert main(["fill", "the [MASK] ate my [MASK] .", "--targets", "he,she", "--model", str(bert_dir)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"masks", "targets", "joint"}
+    assert set(out) == {"masks", "targets", "joint", "provenance"}
     assert [t["target"] for t in out["targets"][0]["targets"]] == ["he", "she"]
     assert main(["score", "a", "b", "c", "--compare-pairs", "--model", str(bert_dir)]) == 2
     assert "even number" in capsys.readouterr().err

@@ -4,7 +4,9 @@ Chromium is driven over the DevTools protocol with aiohttp's websocket client (a
 textual-serve), so no browser-automation package is needed. textual-serve paints the terminal with
 xterm.js on a canvas, whose text cannot be read back; instead a script installed before the page loads
 keeps a copy of every byte the server sends to the terminal, and the test reads what the app drew after
-the typing. The predictions expected are the demo model's own, computed here with the engine.
+the typing. The predictions expected are the demo model's own, computed here with the engine. The
+page is refused without the server's token; ctrl+y arrives as a download; leaving the page ends the
+tab's app (tests/test_serve_access.py does the rest of ``bertui serve``'s guards without a browser).
 """
 
 from __future__ import annotations
@@ -12,16 +14,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.serve_processes import apps, free_port, listening, marked, start, start_server, stop, wait_until
 
 pytest.importorskip("textual_serve", reason="bertui serve needs textual-serve (pip install 'bertui[serve]')")
 aiohttp = pytest.importorskip("aiohttp")
@@ -31,12 +30,14 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="no headless Chromium (Debian: apt install chromium)")
 
 TYPED = "the dog ate my [MASK] and the [MASK] ."
+TOKEN = "e2e-token-0123456789abcdef"
 # Whatever the page asks of the network besides the server is off.
 QUIET = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
          "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--no-first-run",
          "--no-default-browser-check", "--metrics-recording-only", "--mute-audio", "--hide-scrollbars",
-         "--window-size=1400,900"]
+         "--window-size=1400,900",
+         "--disable-popup-blocking"]  # textual-serve opens a download in a new window, from a script
 # Keeps every byte the server writes to the terminal, decoded, for the test to read.
 RECORD_TERMINAL = """
 (() => {
@@ -55,50 +56,6 @@ RECORD_TERMINAL = """
   };
 })();
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start(command: list[str], log: Path, **options) -> subprocess.Popen:
-    """In a session of its own, so that stopping it stops everything it started; stderr to ``log``."""
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
-                                   **options)
-    process.log = log
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def wait_until(condition, timeout: float, what: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if process.poll() is not None:
-            log = process.log.read_text(errors="replace")[-2000:]
-            raise AssertionError(f"{what}: the process ended: {log}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 class DevTools:
@@ -147,17 +104,25 @@ def expected_predictions() -> list[tuple[str, str]]:
     return [(mask.predictions[0].token_str, percent(mask.predictions[0].score)) for mask in analysis.masks]
 
 
-async def drive(page_url: str, port: int, expected: list[tuple[str, str]]) -> str:
+async def drive(server, port: int, expected: list[tuple[str, str]], downloads: Path) -> str:
+    base = f"http://127.0.0.1:{server.port}"
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/json/list") as reply:
             target = next(t for t in await reply.json() if t["type"] == "page")
         async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as websocket:
             page = DevTools(websocket)
             await page.call("Page.enable")
+            await page.call("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
             await page.call("Emulation.setFocusEmulationEnabled", enabled=True)
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
-            await page.call("Page.navigate", url=page_url)
+            # Without the token: refused, and no app started.
+            await page.call("Page.navigate", url=base + "/")
+            await page.until("document.body && document.body.innerText.includes('needs its token')", 10,
+                             "the refusal")
+            assert apps(server) == set()
+            await page.call("Page.navigate", url=f"{base}/?token={TOKEN}")
             await page.until("document.querySelector('.xterm-screen') !== null", 10, "xterm.js on the page")
+            assert await page.evaluate("location.search") == ""  # the token left the address bar
             # The example sentence is answered once the model has loaded in the app's process.
             await page.until("window.__terminalOutput.includes('of 1 · token')", 45,
                              "the example's predictions")
@@ -169,29 +134,40 @@ async def drive(page_url: str, port: int, expected: list[tuple[str, str]]) -> st
             checks = ["' of 2 · token'", *(json.dumps(text) for pair in expected for text in pair)]
             await page.until(" && ".join(f"{after}.includes({check})" for check in checks), 20,
                              "the typed sentence's predictions")
-            return await page.evaluate(after)
+            shown = await page.evaluate(after)
+            await page.key("y", "KeyY", 89, modifiers=2)  # ctrl+y: the results, as a download
+            wait_until(lambda: (downloads / "bertui-results.json").is_file(), 20, "the download")
+            started = apps(server)
+            assert started
+            await page.call("Page.navigate", url="about:blank")  # the tab leaves: its app ends
+            wait_until(lambda: not (marked(server.mark) & started), 10, "the tab's processes gone")
+            return shown
 
 
 def test_typing_in_the_browser_shows_predictions(tmp_path):
     app_port, devtools_port = free_port(), free_port()
-    server = start([sys.executable, "-m", "bertui", "serve", "--model", "demo", "--device", "cpu",
-                    "--port", str(app_port)], tmp_path / "serve.log",
-                   env=dict(os.environ, HF_HUB_OFFLINE="1"),
-                   cwd=Path(__file__).resolve().parents[1])
+    workdir, downloads = tmp_path / "cwd", tmp_path / "downloads"
+    workdir.mkdir()
+    downloads.mkdir()
+    server = start_server(tmp_path, app_port, "--token", TOKEN, cwd=workdir)
+    server.port = app_port
     browser = None
     try:
         browser = start([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile'}",
                          f"--remote-debugging-port={devtools_port}", "--remote-debugging-address=127.0.0.1",
                          "about:blank"], tmp_path / "chromium.log")
-        expected = expected_predictions()  # while the server and the browser start
-        wait_until(lambda: listening(app_port), 20, "bertui serve listening", server)
+        expected = expected_predictions()  # while the browser starts
         wait_until(lambda: listening(devtools_port), 20, "Chromium's DevTools", browser)
-        shown = asyncio.run(drive(f"http://127.0.0.1:{app_port}/", devtools_port, expected))
+        shown = asyncio.run(drive(server, devtools_port, expected, downloads))
         assert "[MASK] 2" in shown
         for word, score in expected:
             assert word in shown and score in shown
+        document = json.loads((downloads / "bertui-results.json").read_text(encoding="utf-8"))
+        assert document["text_a"] == TYPED
+        assert list(workdir.iterdir()) == []  # nothing written where the server runs
     finally:
         for process in (browser, server):
             if process is not None:
                 stop(process)
     assert server.poll() is not None and browser.poll() is not None
+    assert marked(server.mark) == set()

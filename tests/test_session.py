@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,8 +20,12 @@ EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", tex
                      candidates=("one", "two", "one"), top_k=7, model="demo", targets=("he", "caf\udce9"))
 
 
+def _refuse(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
 def test_save_then_restore_gives_back_every_field(tmp_path):
-    path = tmp_path / "state" / "session.json"
+    path = tmp_path / "state" / "bertui" / "session.json"  # folders made as needed
     session.save(path, EVERYTHING)
     restored = session.restore(path)
     assert restored.session == EVERYTHING and restored.problem is None
@@ -34,31 +40,74 @@ def test_a_file_from_before_targets_still_loads(tmp_path):
     assert session.restore(path).session == Session(**{**EVERYTHING.__dict__, "targets": ()})
 
 
+def test_the_temporary_file_is_made_beside_the_session_file(tmp_path, monkeypatch):
+    """A rename across file systems is not atomic (and fails outright across devices)."""
+    path = tmp_path / "state" / "session.json"
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        renames.append((src, dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(session.os, "replace", replace)
+    session.save(path, EVERYTHING)
+    ((temporary, target),) = renames
+    assert Path(temporary).parent == path.parent and Path(target) == path
+    name = Path(temporary).name
+    assert name.startswith(".session.json.") and name.endswith(".tmp")  # hidden, named for what it replaces
+
+
 def test_no_file_is_no_session_and_no_problem(tmp_path):
     assert session.restore(tmp_path / "session.json") == session.Restored()
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe garbage", b"[]", b'{"version": 99}',
-                                     json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(),
-                                     json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(),
-                                     json.dumps({**EVERYTHING.to_json(), "targets": "he"}).encode(),
-                                     json.dumps({**EVERYTHING.to_json(), "targets": [None]}).encode(), b""])
-def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content):
+@pytest.mark.parametrize(("content", "why"), [
+    (b"{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    (b"\xff\xfe garbage", "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
+    (b"[]", "not a JSON object"),
+    (b'{"version": 99}', "unknown version 99 (this bertui writes 1)"),
+    (json.dumps({**EVERYTHING.to_json(), "top_k": "7"}).encode(), "top_k is str, not what a session holds"),
+    (json.dumps({**EVERYTHING.to_json(), "top_k": True}).encode(), "top_k is bool, not what a session holds"),
+    (json.dumps({**EVERYTHING.to_json(), "pair_mode": 1}).encode(),
+     "pair_mode is int, not what a session holds"),
+    (json.dumps({**EVERYTHING.to_json(), "model": 3}).encode(), "model is int, not what a session holds"),
+    (json.dumps({**EVERYTHING.to_json(), "candidates": [1]}).encode(), "candidates must all be strings"),
+    (json.dumps({**EVERYTHING.to_json(), "targets": "he"}).encode(), "targets must be a list of strings"),
+    (json.dumps({**EVERYTHING.to_json(), "targets": [None]}).encode(), "targets must be a list of strings"),
+    (b"", "Expecting value: line 1 column 1 (char 0)"),
+])
+def test_a_corrupt_file_is_set_aside_with_a_message(tmp_path, content, why):
     path = tmp_path / "session.json"
     path.write_bytes(content)
     restored = session.restore(path)
     assert restored.session is None
-    assert restored.set_aside is not None and restored.set_aside.name.startswith("session.json.corrupt-")
+    assert re.fullmatch(r"session\.json\.corrupt-\d{8}-\d{6}", restored.set_aside.name)  # sorts by date
+    assert restored.set_aside.parent == tmp_path
     assert restored.set_aside.read_bytes() == content  # kept, byte for byte
     assert not path.exists()
-    assert "unreadable" in restored.problem and str(restored.set_aside) in restored.problem
+    assert restored.problem == (f"the saved session was unreadable ({why}); it is kept as "
+                                f"{restored.set_aside} and this session starts afresh")
+
+
+def test_a_corrupt_file_that_cannot_be_moved_aside_is_left_and_said(tmp_path, monkeypatch):
+    path = tmp_path / "session.json"
+    path.write_bytes(b"[]")
+    monkeypatch.setattr(session.os, "replace", _refuse)
+    restored = session.restore(path)
+    assert restored == session.Restored(
+        problem=f"the saved session {path} is unreadable (not a JSON object) and could not be moved aside "
+                "(Permission denied); starting afresh")
+    assert path.read_bytes() == b"[]"
 
 
 def test_an_unreadable_file_is_reported_and_left_alone(tmp_path):
     path = tmp_path / "session.json"
     path.mkdir()  # reading it fails the way a permission problem does, even as root
     restored = session.restore(path)
-    assert restored.session is None and "cannot read" in restored.problem and path.is_dir()
+    assert restored == session.Restored(problem=f"cannot read the saved session {path}: Is a directory; "
+                                                "starting afresh, and the file is left as it is")
+    assert path.is_dir()
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace", "write"])
@@ -138,3 +187,37 @@ def test_cli_session_options(monkeypatch, tmp_path):
     assert chosen["model"] == "demo" and chosen["top_k"] == 3
     with pytest.raises(SystemExit):
         cli_main(["--no-session", "--session", "x.json"])
+
+
+# -- a session file that is unreadable and cannot be set aside ----------------------------------------
+@pytest.mark.parametrize("blocked", ["read", "set aside"])
+def test_an_unreadable_file_left_in_place_is_never_written_over(bert_dir, tmp_path, monkeypatch, blocked):
+    """Not even after the app runs, the person types and quits (the app saves on every change and on exit)."""
+    import asyncio
+
+    from bertui.engine.inference import Engine
+    from bertui.ui.app import build_app
+
+    path = tmp_path / "session.json"
+    path.write_bytes(b'{"version": 1, "text_a": ')  # corrupt: restore would move it aside, if it could
+    with monkeypatch.context() as patched:  # the tests may run as root, whom chmod does not stop
+        if blocked == "read":
+            patched.setattr(Path, "read_bytes", _refuse)
+        else:
+            patched.setattr(session.os, "replace", _refuse)
+        app = build_app(str(bert_dir), device="cpu", session_file=path, engine_loader=lambda spec, **options:
+                        Engine.load(spec, device="cpu", progress=options["progress"]))
+    app.steady = True
+
+    async def use_it():
+        async with app.run_test() as pilot:
+            await pilot.press("x", "y", "ctrl+b", "z")
+            for _ in range(1200):
+                await pilot.pause(0.05)
+                if app.model_info is not None and app.results_current:
+                    break
+            assert app.model_info is not None
+
+    asyncio.run(use_it())
+    assert path.read_bytes() == b'{"version": 1, "text_a": '
+    assert [p.name for p in tmp_path.iterdir()] == ["session.json"]

@@ -54,3 +54,16 @@ def test_configure_sets_torch_and_survives_a_second_call():
         assert threads.configure_threads(leave_core_for_ui=False) == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+def test_usable_cores_are_the_affinity_mask_not_the_machine(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert threads.usable_cores(tmp_path / "absent") == 1
+
+
+@pytest.mark.parametrize(("cpu_count", "expected"), [(8, 8), (None, 1)])
+def test_without_an_affinity_mask_the_cpu_count_and_at_least_one(tmp_path, monkeypatch, cpu_count, expected):
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: cpu_count)
+    assert threads.usable_cores(tmp_path / "absent") == expected

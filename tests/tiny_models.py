@@ -25,14 +25,16 @@ from transformers import (
 
 from bertui.engine.demo import build_demo_model
 
+TINY_POSITIONS = 128
 WORDS = ("the a an is was of and to in it he she they we you i my this that dog cat pizza sky blue "
          "green fun game sport soccer really very good bad day night paris france capital city river "
          "bank money tree house big small red eat eats ate like likes loves play plays . , ! ?").split()
 
 
 def build_bert(folder: Path, *, with_nsp_head: bool = True, seed: int = 7) -> Path:
-    """A tiny BERT (BertForPreTraining, or BertForMaskedLM without the NSP head)."""
-    return build_demo_model(folder, seed=seed, with_nsp_head=with_nsp_head)
+    """A tiny BERT (BertForPreTraining, or BertForMaskedLM without the NSP head): the demo's recipe
+    (bert-base-uncased's vocabulary) with 128 positions."""
+    return build_demo_model(folder, seed=seed, with_nsp_head=with_nsp_head, max_positions=TINY_POSITIONS)
 
 
 def build_bert_encoder_only(folder: Path) -> Path:

@@ -4,6 +4,15 @@ Running the encoder once and the MLM head only at the mask positions is what mak
 cheaper than a plain ``model(**inputs)`` (whose head projects *every* position onto the vocabulary).
 Each supported family names its head modules differently; the table below is the one place that
 knows. A model outside it still works, through the full forward (``mlm`` is None).
+
+Which families take the full forward: none of those listed. Running the head at the mask positions
+only is exact when the head is position-wise — each position's logits depend on that position's
+final hidden state alone — and every head below is: BERT / multilingual BERT / RoFormer / legacy
+DeBERTa (``cls.predictions``), RoBERTa / XLM-R / CamemBERT / MPNet (``lm_head``), DistilBERT,
+ELECTRA, ALBERT, ModernBERT (``head`` + ``decoder``; its ``sparse_prediction`` only filters rows when
+training with labels) and DeBERTa-v2/v3's newer ``lm_predictions`` (a dense + norm, then the tied word
+embeddings: still per position). A family outside the table (remote code, a new architecture) gets
+the full forward because nothing guarantees its head is position-wise.
 """
 
 from __future__ import annotations
@@ -36,6 +45,10 @@ def _chain(*modules: Callable[[torch.Tensor], torch.Tensor]) -> Head:
     return head
 
 
+def _with_word_embeddings(head: nn.Module, word_embeddings: nn.Module) -> Head:
+    return lambda hidden: head(hidden, word_embeddings)
+
+
 def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
     """The encoder, MLM head and (when its weights were in the checkpoint) NSP head of ``model``."""
     encoder = model.base_model
@@ -45,9 +58,13 @@ def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
     if name.endswith("ForPreTraining") and hasattr(model, "cls"):  # BERT-style pretraining heads
         mlm = model.cls.predictions
         nsp = model.cls.seq_relationship if nsp_loaded else None
-    elif hasattr(model, "cls"):  # BertForMaskedLM and kin
+    elif hasattr(model, "cls"):  # BertForMaskedLM and kin: RoFormer, legacy DeBERTa-v2/v3
         mlm = model.cls.predictions
-    elif hasattr(model, "lm_head"):  # RoBERTa, XLM-R, CamemBERT
+    elif hasattr(model, "lm_predictions"):  # DeBERTa-v2/v3 with legacy=False: reads the word embeddings
+        mlm = _with_word_embeddings(model.lm_predictions, model.get_input_embeddings())
+    elif hasattr(model, "head") and hasattr(model, "decoder"):  # ModernBERT
+        mlm = _chain(model.head, model.decoder)
+    elif hasattr(model, "lm_head"):  # RoBERTa, XLM-R, CamemBERT, MPNet
         mlm = model.lm_head
     elif hasattr(model, "vocab_projector"):  # DistilBERT
         mlm = _chain(model.vocab_transform, model.activation, model.vocab_layer_norm, model.vocab_projector)

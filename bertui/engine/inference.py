@@ -7,17 +7,17 @@ them. An Engine is not thread-safe: one caller at a time (the app's single worke
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
-from bertui.engine.errors import NO_NSP_HEAD, InputError
+from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
-from bertui.engine.loading import Loaded, Progress, load_model
+from bertui.engine.loading import NSP_PRETRAINING_CLASSES, Loaded, Progress, load_model
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
@@ -32,12 +32,31 @@ from bertui.engine.results import (
     Surprisal,
     WordPrediction,
 )
-from bertui.engine.scoring import Scorer, surprisal, target_scores
+from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
 
 # Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words
 # and joint fills): bounds memory for any list or text length.
 RANK_TOKEN_BUDGET = 16384
+
+
+def no_nsp_reason(loaded: Loaded, spec: str) -> str:
+    """Why ``loaded`` cannot score next sentences, told apart for a BERT whose checkpoint lacks the
+    weights (a pretraining architecture, so it looks as if it should have them) and other families."""
+    if loaded.nsp_loaded:
+        return ""
+    if type(loaded.model).__name__ in NSP_PRETRAINING_CLASSES:
+        saved_as = ", ".join(loaded.config.architectures or ()) or "no architecture"
+        if any(name in NSP_PRETRAINING_CLASSES for name in loaded.config.architectures or ()):
+            return (f"{spec!r} is a BERT pretraining checkpoint ({saved_as}) but its next-sentence weights "
+                    f"are missing ({', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be "
+                    "computed: the checkpoint is incomplete; the masked-LM head is intact")
+        return (f"{spec!r} has no next-sentence head in its weights: a BERT saved without them ({saved_as}; "
+                f"missing {', '.join(loaded.nsp_missing)}), so next-sentence scores cannot be computed; "
+                "a full pretraining checkpoint (such as the original bert-base-uncased files) has them")
+    return (f"{spec!r} ({loaded.config.model_type}) has no next-sentence head: next-sentence prediction "
+            "was a pretraining task of BERT only (RoBERTa, DistilBERT, ELECTRA, DeBERTa, ModernBERT and "
+            "MPNet dropped it; ALBERT's sentence-order head is not used here)")
 
 
 class Engine:
@@ -163,36 +182,69 @@ class Engine:
         ``rank=False`` leaves the ranking (a second, batched forward) out, ``ranking`` None: the app
         shows the masks first and asks ``rank`` afterwards, only if no newer text is waiting.
         """
+        return self.analyze_many([request], rank=rank)[0]
+
+    @torch.inference_mode()
+    def analyze_many(self, requests: Sequence[AnalysisRequest], *, rank: bool = True) -> list[Analysis]:
+        """``analyze`` for many requests, answers in their order: their first passes run as padded batches
+        of requests of similar length, each within the token budget (a request asking for attention runs
+        alone). What follows the first pass (targets, joint fills, surprisal, ranking) runs per request."""
         started = time.perf_counter()
-        top_k = self._check_top_k(request.top_k)
-        batch, encoding = self._tokenize(request.text_a, request.text_b, request.masked)
+        tops = [self._check_top_k(request.top_k) for request in requests]
+        prepared = [self._tokenize(r.text_a, r.text_b, r.masked) for r in requests]
+        answers: list[Analysis | None] = [None] * len(requests)
+
+        def run(chunk: list[int]) -> None:
+            inputs = self._model_inputs(self._pad([prepared[i][0] for i in chunk]))
+            out = self._forward(inputs, attention=requests[chunk[0]].attention)
+            for row, i in enumerate(chunk):
+                answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank)
+
+        passed = [i for i, r in enumerate(requests) if prepared[i][1].mask_positions or r.attention
+                  or (r.text_b is not None and self.has_nsp)]
+        alone = any(requests[i].attention for i in passed)
+        self.in_chunks([len(prepared[i][1].input_ids) for i in passed],
+                       lambda chunk: run([passed[c] for c in chunk]), "analysing even one text",
+                       most_rows=1 if alone else None)
+        for i, request in enumerate(requests):
+            if answers[i] is None:
+                answers[i] = self._answer(request, *prepared[i], tops[i], None, 0, started, rank=rank)
+        return answers
+
+    def _pad(self, batches: list) -> dict[str, list[list[int]]]:
+        """Rows of model inputs, right-padded to the longest (padding unattended)."""
+        length = max(len(batch["input_ids"]) for batch in batches)
+        pads = {"input_ids": self._tokenizer.pad_token_id or 0, "token_type_ids": 0, "attention_mask": 0}
+        return {name: [list(batch[name]) + [pad] * (length - len(batch[name])) for batch in batches]
+                for name, pad in pads.items()}
+
+    def _answer(self, request: AnalysisRequest, batch, encoding: Encoding, top_k: int, out, row: int,
+                started: float, *, rank: bool) -> Analysis:
+        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none)."""
         inputs = self._model_inputs(batch)
         positions = list(encoding.mask_positions)
-        want_nsp = request.text_b is not None and self.has_nsp
         masks: tuple[MaskPrediction, ...] = ()
         words: tuple[WordPrediction, ...] = ()
         targets: tuple[MaskTargets, ...] = ()
         next_sentence = attention = joint = None
-        if positions or want_nsp or request.attention:
-            out = self._forward(inputs, attention=request.attention)
-            if positions:
-                logits = self._vocab_logits(out, 0, positions).float()
-                probs = logits.softmax(dim=-1)
-                masks = self._predictions(encoding, probs, top_k)
-                words = whole_words(encoding, probs, self._continuation,
-                                    self._tokenizer.convert_ids_to_tokens,
-                                    self._tokenizer.convert_tokens_to_string, top_k)
-                log_probs = logits.log_softmax(-1) if request.targets or request.joint else None
-                if request.targets:
-                    targets = target_scores(self._scorer(), encoding, inputs, log_probs, request.targets,
-                                            self._tokenizer, self.info.max_length)
-                if request.joint and len(positions) > 1:
-                    joint = self._joint(encoding, inputs, log_probs, max(request.beam, top_k), top_k)
-            if want_nsp:
-                is_next, not_next = self._heads.nsp(out.pooler_output).float().softmax(-1)[0].tolist()
-                next_sentence = NextSentence(is_next=is_next, not_next=not_next)
-            if request.attention:
-                attention = attention_maps(out.attentions)
+        if positions:
+            logits = self._vocab_logits(out, row, positions).float()
+            probs = logits.softmax(dim=-1)
+            masks = self._predictions(encoding, probs, top_k)
+            words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
+                                self._tokenizer.convert_tokens_to_string, top_k)
+            log_probs = logits.log_softmax(-1) if request.targets or request.joint else None
+            if request.targets:
+                targets = target_scores(self._scorer(), encoding, inputs, log_probs, request.targets,
+                                        self._tokenizer, self.info.max_length)
+            if request.joint and len(positions) > 1:
+                joint = self._joint(encoding, inputs, log_probs, max(request.beam, top_k), top_k)
+        if request.text_b is not None and self.has_nsp:
+            pooled = out.pooler_output[row:row + 1]
+            is_next, not_next = self._heads.nsp(pooled).float().softmax(-1)[0].tolist()
+            next_sentence = NextSentence(is_next=is_next, not_next=not_next)
+        if request.attention:
+            attention = attention_maps(out.attentions, request.attention_layer)
         ranking = self.rank(request.text_a, request.candidates) if rank and self.has_nsp else None
         notes = []
         if encoding.truncated:
@@ -210,6 +262,36 @@ class Engine:
             alone=self._alone(request.text_a, request.text_b) if request.alone and request.text_b is not None
             else None,
         )
+
+    def in_chunks(self, lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *,
+                  most_rows: int | None = None) -> None:
+        """``run(chunk)`` over the indices of ``lengths`` sorted by length, in chunks whose rows × longest
+        length fit the token budget; a chunk that runs out of memory is retried in halves, and ``what``
+        ("ranking even one candidate") says what failed when even a single row does not fit."""
+        by_length = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        most_rows = most_rows or len(lengths)
+        start = 0
+        while start < len(by_length):
+            # The longest row of a chunk is its last (sorted), so rows × that length bounds the chunk.
+            end = start + 1
+            while end < len(by_length) and end - start < most_rows and \
+                    (end + 1 - start) * lengths[by_length[end]] <= RANK_TOKEN_BUDGET:
+                end += 1
+            chunk = by_length[start:end]
+            try:
+                run(chunk)
+            except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
+                if not _out_of_memory(error):
+                    raise
+                self._release_cached_memory()
+                if len(chunk) == 1:
+                    raise InputError(
+                        f"out of memory on {self._device} {what} at a time "
+                        f"({lengths[chunk[0]]} tokens): use shorter sentences, "
+                        "--dtype bfloat16 or float16, or --device cpu") from None
+                most_rows = len(chunk) // 2
+                continue
+            start = end
 
     def _scorer(self) -> Scorer:
         def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor, positions: torch.Tensor):
@@ -248,6 +330,27 @@ class Engine:
             raise InputError("nothing to score: the text has no tokens")
         return encoding, self._surprisal(encoding, self._model_inputs(batch))
 
+    @torch.inference_mode()
+    def score_many(self, pairs: Sequence[tuple[str, str | None]]) -> list[tuple[Encoding, Surprisal]]:
+        """``score`` for many (text, pair): sentences of similar length padded together, their masked copies
+        batched within the token budget; answers in the given order."""
+        prepared = [self._tokenize(text_a, text_b) for text_a, text_b in pairs]
+        for _, encoding in prepared:
+            if not any(not special for special in encoding.special):
+                raise InputError("nothing to score: the text has no tokens")
+        found: list[tuple[Encoding, Surprisal] | None] = [None] * len(pairs)
+
+        def run(chunk: list[int]) -> None:
+            inputs = self._model_inputs(self._pad([prepared[i][0] for i in chunk]))
+            scored = surprisals(self._scorer(), [prepared[i][1] for i in chunk], inputs,
+                                self._tokenizer.convert_ids_to_tokens)
+            for i, surprisal_of_i in zip(chunk, scored):
+                found[i] = (prepared[i][1], surprisal_of_i)
+
+        self.in_chunks([len(encoding.input_ids) for _, encoding in prepared], run,
+                       "scoring even one sentence")
+        return found
+
     def fill(self, text_a: str, text_b: str | None = None,
              top_k: int = DEFAULT_TOP_K) -> tuple[MaskPrediction, ...]:
         """Top-k predictions for every mask; InputError when the text has none."""
@@ -264,54 +367,40 @@ class Engine:
     def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
         """Candidates ranked by IsNext after ``first``: padded batches, sorted by length, chunked."""
         if not self.has_nsp:
-            raise InputError(NO_NSP_HEAD)
+            raise InputError(self.info.no_nsp_reason)
         key = (first, tuple(candidates))
         if self._rank_cache and self._rank_cache[0] == key:
             return self._rank_cache[1]
-        probabilities = self._is_next_batched(first, list(candidates))
-        order = sorted(range(len(candidates)), key=lambda i: -probabilities[i][0])
-        ranked = tuple(RankedCandidate(rank=rank, candidate=candidates[i], is_next=probabilities[i][0],
-                                       not_next=probabilities[i][1], index=i)
-                       for rank, i in enumerate(order, start=1))
+        ranked = _ranked(candidates, self._is_next_batched([(first, c) for c in candidates]))
         self._rank_cache = (key, ranked)
         return ranked
 
-    def _is_next_batched(self, first: str, candidates: list[str]) -> list[tuple[float, float]]:
-        if not candidates:
+    @torch.inference_mode()
+    def rank_many(self, lists: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[RankedCandidate, ...]]:
+        """``rank`` for many (first, candidates), every pair of them batched together."""
+        if not self.has_nsp:
+            raise InputError(self.info.no_nsp_reason)
+        pairs = [(first, c) for first, candidates in lists for c in candidates]
+        probabilities = iter(self._is_next_batched(pairs))
+        return [_ranked(candidates, [next(probabilities) for _ in candidates]) for _, candidates in lists]
+
+    def _is_next_batched(self, pairs: list[tuple[str, str]]) -> list[tuple[float, float]]:
+        """[IsNext, NotNext] of each (first, candidate), in padded batches sorted by length."""
+        if not pairs:
             return []
-        first = normalize_masks(first, self.mask_token)
-        candidates = [normalize_masks(c, self.mask_token) for c in candidates]
-        encoded = self._tokenizer([first] * len(candidates), candidates, truncation=True,
-                                  max_length=self._loaded.max_length, return_token_type_ids=True)
+        encoded = self._tokenizer([normalize_masks(first, self.mask_token) for first, _ in pairs],
+                                  [normalize_masks(candidate, self.mask_token) for _, candidate in pairs],
+                                  truncation=True, max_length=self._loaded.max_length,
+                                  return_token_type_ids=True)
         rows = [{name: encoded[name][i] for name in ("input_ids", "token_type_ids", "attention_mask")}
-                for i in range(len(candidates))]
-        by_length = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
+                for i in range(len(pairs))]
         results: list[tuple[float, float]] = [(0.0, 0.0)] * len(rows)
-        most_rows = len(rows)  # halved on each out-of-memory, for the rest of this ranking
-        start = 0
-        while start < len(by_length):
-            # The longest row of a chunk is its last (sorted), so rows × that length bounds the chunk.
-            end = start + 1
-            while end < len(by_length) and end - start < most_rows and \
-                    (end + 1 - start) * len(rows[by_length[end]]["input_ids"]) <= RANK_TOKEN_BUDGET:
-                end += 1
-            chunk = by_length[start:end]
-            try:
-                probs = self._is_next_chunk([rows[i] for i in chunk])
-            except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
-                if not _out_of_memory(error):
-                    raise
-                self._release_cached_memory()
-                if len(chunk) == 1:
-                    raise InputError(
-                        f"out of memory on {self._device} ranking even one candidate at a time "
-                        f"({len(rows[chunk[0]]['input_ids'])} tokens): use shorter sentences, "
-                        "--dtype bfloat16 or float16, or --device cpu") from None
-                most_rows = len(chunk) // 2
-                continue
-            for i, (is_next, not_next) in zip(chunk, probs):
+
+        def run(chunk: list[int]) -> None:
+            for i, (is_next, not_next) in zip(chunk, self._is_next_chunk([rows[i] for i in chunk])):
                 results[i] = (is_next, not_next)
-            start = end
+
+        self.in_chunks([len(row["input_ids"]) for row in rows], run, "ranking even one candidate")
         return results
 
     def _is_next_chunk(self, rows: list[dict[str, list[int]]]) -> list[list[float]]:
@@ -351,7 +440,17 @@ class Engine:
             mask_token=self.mask_token,
             is_demo=self._loaded.is_demo,
             load_seconds=round(self._loaded.seconds, 3),
+            has_segments="token_type_ids" in self._input_names and getattr(config, "type_vocab_size", 0) > 1,
+            no_nsp_reason=no_nsp_reason(self._loaded, spec),
         )
+
+
+def _ranked(candidates: Sequence[str],
+            probabilities: list[tuple[float, float]]) -> tuple[RankedCandidate, ...]:
+    order = sorted(range(len(candidates)), key=lambda i: -probabilities[i][0])
+    return tuple(RankedCandidate(rank=rank, candidate=candidates[i], is_next=probabilities[i][0],
+                                 not_next=probabilities[i][1], index=i)
+                 for rank, i in enumerate(order, start=1))
 
 
 def _out_of_memory(error: RuntimeError) -> bool:

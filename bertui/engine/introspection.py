@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from bertui.engine.errors import InputError
+from bertui.engine.loading import OFFSET_POSITIONS
 from bertui.engine.results import (
     AttentionMaps,
     EmbeddingBreakdown,
@@ -15,13 +17,13 @@ from bertui.engine.results import (
     WordPrediction,
 )
 
-# Families whose position ids start after the padding index, as in RoBERTa.
-_OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert"}
 
-
-def attention_maps(attentions: Sequence[torch.Tensor]) -> AttentionMaps:
-    """Stack the per-layer [1, heads, L, L] weights into one float32 array on the host."""
-    return AttentionMaps(weights=torch.stack([layer[0] for layer in attentions]).float().cpu().numpy())
+def attention_maps(attentions: Sequence[torch.Tensor], layer: int) -> AttentionMaps:
+    """Layer ``layer``'s [1, heads, L, L] weights as one float32 [heads, L, L] array on the host."""
+    if not 0 <= layer < len(attentions):
+        raise InputError(f"no attention layer {layer}: this model has layers 0 to {len(attentions) - 1}")
+    return AttentionMaps(weights=attentions[layer][0].float().cpu().numpy(), layer=layer,
+                         layers=len(attentions))
 
 
 def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor],
@@ -31,11 +33,12 @@ def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor
     None for a family whose embedding module has no separate word and position tables.
     """
     embeddings = getattr(encoder, "embeddings", None)
-    if not (hasattr(embeddings, "word_embeddings") and hasattr(embeddings, "position_embeddings")):
+    if getattr(embeddings, "word_embeddings", None) is None or \
+            getattr(embeddings, "position_embeddings", None) is None:  # rotary or relative positions
         return None
     ids = inputs["input_ids"][0]
     positions = torch.arange(ids.shape[0], device=ids.device)
-    if model_type in _OFFSET_POSITION_TYPES:
+    if model_type in OFFSET_POSITIONS:
         positions = positions + embeddings.padding_idx + 1
     word = embeddings.word_embeddings(ids).float()
     position = embeddings.position_embeddings(positions).float()

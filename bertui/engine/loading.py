@@ -31,7 +31,12 @@ NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "Megatro
 SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
 WEIGHT_FILES = (*SAFETENSORS_FILES, "pytorch_model.bin", "pytorch_model.bin.index.json")
 # Families whose position ids start after the padding index (RoBERTa counts from pad_token_id + 1).
-OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
+OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet"}
+
+# Organisations the hub moved its first models under (bert-base-uncased is now google-bert/bert-base-uncased).
+# The hub redirects the old name, but a cache filled under the new one is not found by the old one.
+MOVED_TO_ORGS = ("google-bert", "distilbert", "FacebookAI", "albert")
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
 Progress = Callable[[str], None]
 
@@ -44,6 +49,8 @@ class Loaded:
     source: str
     is_demo: bool
     nsp_loaded: bool
+    nsp_missing: tuple[str, ...]
+    """Next-sentence weights the model has modules for but the checkpoint lacked (empty when loaded)."""
     device: torch.device
     dtype: torch.dtype
     max_length: int
@@ -96,6 +103,37 @@ def _check_folder(folder: Path) -> None:
         raise ModelLoadError(f"{folder} has a config.json but no weights (model.safetensors or "
                              "pytorch_model.bin): copy the weights in, "
                              "or save the model with save_pretrained()")
+    pointers = sorted(path.name for path in folder.iterdir() if _is_lfs_pointer(path))
+    if pointers:
+        what = "is a Git LFS pointer file" if len(pointers) == 1 else "are Git LFS pointer files"
+        raise ModelLoadError(
+            f"{folder} was cloned without git-lfs: {', '.join(pointers)} {what} (a few lines of text "
+            "naming the real file, not its contents). Run `git lfs install && git lfs pull` in that folder, "
+            "or download the files again")
+
+
+def _is_lfs_pointer(path: Path) -> bool:
+    """A Git LFS pointer is a text file of about 130 bytes that starts with the spec's version line."""
+    try:
+        if not path.is_file() or path.stat().st_size > 1024:
+            return False
+        with path.open("rb") as handle:
+            return handle.read(len(LFS_POINTER)) == LFS_POINTER
+    except OSError:
+        return False
+
+
+def _cached_under_new_name(spec: str) -> str | None:
+    """The hub's current name of ``spec`` (``google-bert/bert-base-uncased`` for ``bert-base-uncased``) when
+    the cache holds it under that name."""
+    if "/" in spec:
+        return None
+    from huggingface_hub import constants
+
+    for org in MOVED_TO_ORGS:
+        if (Path(constants.HF_HUB_CACHE) / f"models--{org}--{spec}").is_dir():
+            return f"{org}/{spec}"
+    return None
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -132,8 +170,8 @@ def _model_class(config: PretrainedConfig):
     return AutoModelForMaskedLM
 
 
-def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> bool:
-    """Raise if the MLM head or encoder weights are missing; return whether the NSP head was loaded."""
+def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> tuple[str, ...]:
+    """Raise if the MLM head or encoder weights are missing; return the missing NSP weights."""
     prefix = model.base_model_prefix + "."
     nsp_missing = {k for k in missing if k.startswith("cls.seq_relationship.") or ".pooler." in k}
     rest = missing - nsp_missing
@@ -148,8 +186,29 @@ def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> b
         raise ModelLoadError(
             f"{spec!r} does not match its config: {len(encoder_missing)} encoder weights are missing "
             f"(e.g. {encoder_missing[0]}); the checkpoint is broken or belongs to another model")
-    has_nsp_module = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship")
-    return has_nsp_module and not nsp_missing
+    return tuple(sorted(nsp_missing))
+
+
+def _tie_word_embeddings(model: torch.nn.Module) -> None:
+    """Share one tensor between each pair the model declares tied (the MLM decoder and the input
+    embeddings, the decoder's bias and the head's) when the checkpoint gave both the same values.
+
+    transformers 5.0–5.3 loaded a .bin-only BERT (the decoder saved as a second name of the embedding
+    storage) with both pairs untied: 133.5 M parameters instead of 110.1 M, the vocabulary matrix twice
+    in memory. Tying here keeps every transformers 5 release right; a pair whose values really differ
+    is left as the checkpoint has it.
+    """
+    tied = getattr(model, "_tied_weights_keys", None)
+    if not getattr(model.config, "tie_word_embeddings", False) or not isinstance(tied, dict):
+        return
+    for target, source in tied.items():
+        try:
+            kept, copy = model.get_parameter(source), model.get_parameter(target)
+        except AttributeError:  # a pattern, or a module this checkpoint's class does not have
+            continue
+        if kept is not copy and kept.shape == copy.shape and torch.equal(kept, copy):
+            module, _, name = target.rpartition(".")
+            setattr(model.get_submodule(module), name, kept)
 
 
 def _max_length(config: PretrainedConfig, tokenizer) -> int:
@@ -193,7 +252,9 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     source, local = _locate(spec, say)
     tokenizer, model, info = _read_checkpoint(spec, source, local, say, trust_remote_code)
     _check_tokenizer(spec, tokenizer, model)
-    nsp_loaded = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
+    _tie_word_embeddings(model)
+    nsp_loaded = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
     say(f"moving to {target_device.type} ({dtype})")
     try:
         model = model.to(device=target_device, dtype=target_dtype).eval()
@@ -202,7 +263,8 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
                              f"{first_line(error)}") from None
     return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
                   is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
-                  device=target_device, dtype=target_dtype, max_length=_max_length(model.config, tokenizer),
+                  nsp_missing=nsp_missing, device=target_device, dtype=target_dtype,
+                  max_length=_max_length(model.config, tokenizer),
                   seconds=time.perf_counter() - started)
 
 
@@ -235,11 +297,18 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
         except OSError:
             if local:
                 raise
-            cached = False
-            if _offline() or not _hub_reachable():
-                raise ModelLoadError(_offline_message(spec)) from None
-            say(f"downloading {spec} from the Hugging Face hub")
-            config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
+            moved = _cached_under_new_name(spec)
+            if moved:
+                say(f"{spec} is not cached, but {moved} (its name on the hub now) is: using it")
+                source, cached = moved, True
+                config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                                    local_files_only=True)
+            else:
+                cached = False
+                if _offline() or not _hub_reachable():
+                    raise ModelLoadError(_offline_message(spec)) from None
+                say(f"downloading {spec} from the Hugging Face hub")
+                config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
         model_class = _model_class(config)
         say("loading the tokenizer and weights")
         read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))

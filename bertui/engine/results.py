@@ -29,7 +29,10 @@ class AnalysisRequest:
     masked: tuple[int, ...] = ()
     """Token positions to mask as well, without editing the text (mask any token or whole word)."""
     attention: bool = False
-    """Return every layer's and head's attention (costs time: asked only while that view is open)."""
+    """Return the attention of layer ``attention_layer``, every head (costs time: asked only while that
+    view is open)."""
+    attention_layer: int = 0
+    """The layer whose attention to return (from 0): one layer is shown, so one is sent."""
     embeddings: bool = False
     """Return the token/segment/position embedding breakdown of every token."""
     surprisal: bool = False
@@ -112,22 +115,24 @@ class WordPrediction:
 
 @dataclass(frozen=True, eq=False)
 class AttentionMaps:
-    """Attention weights of one pass: ``weights[layer, head, from_token, to_token]`` (float32)."""
+    """Attention weights of one layer of one pass: ``weights[head, from_token, to_token]`` (float32).
+
+    One layer, not all: the view shows one, and at 512 tokens on bert-base every layer is 150 MB.
+    """
 
     weights: np.ndarray
-
-    @property
-    def layers(self) -> int:
-        return int(self.weights.shape[0])
+    layer: int
+    """Which layer (from 0)."""
+    layers: int
+    """How many layers the model has."""
 
     @property
     def heads(self) -> int:
-        return int(self.weights.shape[1])
+        return int(self.weights.shape[0])
 
-    def matrix(self, layer: int, head: int | None = None) -> np.ndarray:
+    def matrix(self, head: int | None = None) -> np.ndarray:
         """[from, to] weights of one head, or their mean over heads when ``head`` is None."""
-        maps = self.weights[layer]
-        return maps.mean(axis=0) if head is None else maps[head]
+        return self.weights.mean(axis=0) if head is None else self.weights[head]
 
 
 @dataclass(frozen=True)
@@ -293,6 +298,11 @@ class ModelInfo:
     is_demo: bool = False
     """The built-in demo model: random weights, so its predictions mean nothing."""
     load_seconds: float = 0.0
+    has_segments: bool = True
+    """The tokenizer gives token_type_ids and the model has a segment table: False for RoBERTa, XLM-R,
+    DistilBERT, MPNet, ModernBERT, DeBERTa-v3 (whose segment row would be all zeros)."""
+    no_nsp_reason: str = ""
+    """Why there is no next-sentence head, in words for a person; empty when there is one."""
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -87,22 +87,35 @@ def surprisal(scorer: Scorer, encoding: Encoding, inputs: dict[str, torch.Tensor
     Masks in the text are not scored. A piece that ends its word needs no second copy: both variants
     mask the same positions for it.
     """
-    positions = [i for i, special in enumerate(encoding.special)
-                 if not special and encoding.input_ids[i] != scorer.mask_id]
-    to_the_right = {p: tuple(word[word.index(p) + 1:]) for word in word_groups(encoding) for p in word}
-    jobs: list[Job] = [(0, (p,), p) for p in positions]
-    wider = [p for p in positions if to_the_right.get(p)]
-    jobs += [(0, (p, *to_the_right[p]), p) for p in wider]
+    return surprisals(scorer, [encoding], inputs, token_of)[0]
+
+
+def surprisals(scorer: Scorer, encodings: Sequence[Encoding], inputs: dict[str, torch.Tensor],
+               token_of: Callable[[int], str]) -> list[Surprisal]:
+    """``surprisal`` of each encoding, row i of ``inputs`` (padded rows), all their masked copies batched."""
+    jobs: list[Job] = []
+    plans = []
+    for row, encoding in enumerate(encodings):
+        positions = [i for i, special in enumerate(encoding.special)
+                     if not special and encoding.input_ids[i] != scorer.mask_id]
+        to_the_right = {p: tuple(word[word.index(p) + 1:]) for word in word_groups(encoding) for p in word}
+        wider = [p for p in positions if to_the_right.get(p)]
+        plans.append((encoding, positions, wider, len(jobs)))
+        jobs += [(row, (p,), p) for p in positions] + [(row, (p, *to_the_right[p]), p) for p in wider]
     scores = score_tokens(scorer, inputs, jobs)
-    l2r = dict(zip(wider, (log_p for log_p, _ in scores[len(positions):])))
-    tokens = []
-    for position, (log_p, rank) in zip(positions, scores):
-        tokens.append(TokenSurprisal(position=position, token=token_of(encoding.input_ids[position]),
-                                     probability=math.exp(log_p), rank=int(rank),
-                                     surprisal=-log_p / math.log(2),
-                                     log_prob=log_p, log_prob_word_l2r=l2r.get(position, log_p)))
-    return Surprisal(tokens=tuple(tokens), pseudo_log_likelihood=sum(t.log_prob for t in tokens),
-                     pll_word_l2r=sum(t.log_prob_word_l2r for t in tokens))
+    found = []
+    for encoding, positions, wider, start in plans:
+        plain = scores[start:start + len(positions)]
+        l2r = dict(zip(wider, (log_p for log_p, _ in scores[start + len(positions):start + len(positions) +
+                                                            len(wider)])))
+        tokens = tuple(TokenSurprisal(position=position, token=token_of(encoding.input_ids[position]),
+                                      probability=math.exp(log_p), rank=int(rank),
+                                      surprisal=-log_p / math.log(2), log_prob=log_p,
+                                      log_prob_word_l2r=l2r.get(position, log_p))
+                       for position, (log_p, rank) in zip(positions, plain))
+        found.append(Surprisal(tokens=tokens, pseudo_log_likelihood=sum(t.log_prob for t in tokens),
+                               pll_word_l2r=sum(t.log_prob_word_l2r for t in tokens)))
+    return found
 
 
 def target_pieces(tokenizer, target: str) -> tuple[int, ...]:

@@ -45,6 +45,8 @@ ACTIONS: tuple[Action, ...] = (
            "Fewer predictions per mask"),
     Action("ctrl+o", "switch_model", "Model", "Load another model: a hub id, a local folder, or demo",
            "Switch model…", show=True),
+    Action("f8", "restart_model", "Restart model",
+           "Restart the model's process after it stopped (your text is kept)", "Restart model"),
     Action("ctrl+g", "use_demo", "Use the demo model",
            "The tiny built-in BERT: loads offline, random predictions", "Use the demo model"),
     Action("ctrl+l", "clear", "Clear sentences", "Empty sentences A and B", "Clear sentences", priority=True),
@@ -80,3 +82,8 @@ PALETTE_ONLY: tuple[Action, ...] = (
 
 BINDINGS: list[Binding] = [action.binding() for action in ACTIONS]
 PALETTE: tuple[Action, ...] = tuple(action for action in (*ACTIONS, *PALETTE_ONLY) if action.palette)
+
+
+def key_for(action: str) -> str:
+    """The key of ``action``, as the help screen shows it (for sentences that name it)."""
+    return next(a.key_display or a.keys for a in (*ACTIONS, *PALETTE_ONLY) if a.action == action)

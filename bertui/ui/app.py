@@ -3,11 +3,13 @@
 The app is thin: it holds the options, makes the model backends (``connect``), keeps the session file,
 and makes the main screen (``screens/main.py``), which owns the panes and their handlers, its default
 screen. The window paints first; the model loads afterwards in its backend. The session
-(bertui.session) is saved a little after each edit, and once more on exit.
+(bertui.session) is saved a little after each edit, and once more on exit. Its stylesheet, bertui.tcss,
+holds the layout and breakpoints; each widget styles itself, with the colours named here once.
 """
 
 from __future__ import annotations
 
+import pickle
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
@@ -21,6 +23,7 @@ from textual.timer import Timer
 from bertui import session
 from bertui.defaults import DEFAULT_MODEL
 from bertui.ui import actions
+from bertui.ui.client import ModelClient
 from bertui.ui.options import Options
 from bertui.ui.screens.main import MainScreen
 from bertui.ui.service import ModelBackend, ModelService, Target
@@ -50,16 +53,26 @@ class BertuiApp(App[int]):
                                remember=None if options.session_file is None else self.remember)
 
     def connect(self, target: Target, staged: bool) -> ModelBackend:
-        """A model backend answering to ``target``: a worker thread here (``service.ModelService``).
+        """A model backend answering to ``target``: a child process (``client.ModelClient``), or a
+        worker thread (``service.ModelService``) as ``Options.model_process`` says.
 
         ``staged``: the ranking comes apart, after the masks.
         """
         options = self.options
-        backend = ModelService(target, loader=options.engine_loader, device=options.device,
-                               dtype=options.dtype,
-                               staged=staged)
+        in_child = options.model_process
+        if in_child is None:
+            in_child = can_be_sent(options.engine_loader)
+        backend_type = ModelClient if in_child else ModelService
+        backend = backend_type(target, loader=options.engine_loader, device=options.device,
+                               dtype=options.dtype, staged=staged)
         self.backends.append(backend)
         return backend
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables and bertui's colours, named once here for every stylesheet."""
+        variables = super().get_css_variables()
+        return {**variables, "frame": variables["primary-darken-2"], "frame-focus": variables["accent"],
+                "frame-error": variables["error"]}
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -106,6 +119,15 @@ class BertuiApp(App[int]):
                             markup=False)
         else:
             self.session_error = None
+
+
+def can_be_sent(loader: object) -> bool:
+    """Whether ``loader`` can be sent to a model process (pickled by reference, not built here)."""
+    try:
+        pickle.dumps(loader)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
 
 def build_app(model: str | None = None, top_k: int | None = None, **choices: Any) -> BertuiApp:

@@ -1,5 +1,6 @@
 """The model's answers, in one place: what a model backend posts to its target (``post_message`` is
-thread-safe). Analysis messages carry the request id, so the ledger can drop stale answers.
+thread-safe). The request loop names them (``answer``), so it runs without Textual, in a process too.
+Analysis messages carry the request id, so the ledger can drop stale answers.
 
 Messages that panes post are defined by the pane that posts them (``TokenGrid.Selected``,
 ``Leaderboard.CandidatesChanged``…), as Textual's own ``Input.Changed`` is.
@@ -8,6 +9,7 @@ Messages that panes post are defined by the pane that posts them (``TokenGrid.Se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
@@ -63,3 +65,22 @@ class RankingFailed(Message):
 
     request_id: int
     error: str
+
+
+@dataclass
+class ModelCrashed(Message):
+    """The process running ``backend``'s model ended by itself; ``reason`` says how, for a person."""
+
+    backend: Any
+    spec: str | None
+    reason: str
+
+
+ANSWERS: dict[str, type[Message]] = {kind.__name__: kind for kind in (
+    ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed)}
+"""What a model's request loop (``bertui.serving.Server``) emits, by name."""
+
+
+def answer(kind: str, args: tuple) -> Message:
+    """The message for one answer of a request loop: ``kind`` names it, ``args`` are its fields."""
+    return ANSWERS[kind](*args)

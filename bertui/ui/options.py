@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
-from bertui.ui.service import EngineLoader, load_engine
+from bertui.serving import EngineLoader, load_engine
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,10 @@ class Options:
     dtype: str = "float32"
     top_k: int = DEFAULT_TOP_K
     engine_loader: EngineLoader = load_engine
+    model_process: bool | None = None
+    """Run each model in a child process (``ui.client``) or in a thread of the app (``ui.service``);
+    None: a process whenever the loader can be sent to one (a module-level function or a partial of
+    one, as the command line's is), a thread for a loader built in this process (tests' fakes)."""
     trust_remote_code: bool = False
     """Passed to the loader (``build_app`` binds it), never on by default."""
     text_a: str = ""

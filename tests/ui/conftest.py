@@ -36,8 +36,9 @@ def loader(tmp_path_factory):
 
     Any other spec fails as an unknown model does.
     """
-    folders = {TINY: build_demo_model(tmp_path_factory.mktemp("ui-bert")),
-               TINY_MLM_ONLY: build_demo_model(tmp_path_factory.mktemp("ui-bert-mlm"), with_nsp_head=False)}
+    folders = {TINY: build_demo_model(tmp_path_factory.mktemp("ui-bert"), max_positions=128),
+               TINY_MLM_ONLY: build_demo_model(tmp_path_factory.mktemp("ui-bert-mlm"), with_nsp_head=False,
+                                               max_positions=128)}
 
     def load(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
         from bertui.engine.inference import Engine
@@ -160,3 +161,25 @@ class Gate:
 
     def open(self) -> None:
         self._open.set()
+
+
+class Inbox:
+    """Stands in for the app: collects what the worker posts, from any thread."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self._arrived = threading.Condition()
+
+    def post_message(self, message) -> bool:
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return True
+
+    def wait_for(self, kind, count: int = 1, timeout: float = 10) -> list:
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: len(self.of(kind)) >= count, timeout=timeout), self.messages
+            return self.of(kind)
+
+    def of(self, kind) -> list:
+        return [message for message in self.messages if isinstance(message, kind)]

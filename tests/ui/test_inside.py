@@ -16,9 +16,9 @@ from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
 from bertui.ui.widgets.token_grid import TokenGrid, probability_text
 from tests.ui.conftest import TINY, record_notices, screen_text, settle, shown, type_text, until, wrapping
 
-SENTENCE = "the cat sat all afternoon ."
-AFTERNOON = (5, 6, 7, 8, 9)
-"""The WordPieces of "afternoon" in SENTENCE: after ##n ##o ##o ##n."""
+SENTENCE = "the cat sat all unhappily ."
+UNHAPPILY = (5, 6, 7, 8)
+"""The WordPieces of "unhappily" in SENTENCE (bert-base-uncased's vocabulary): un ##ha ##pp ##ily."""
 
 
 @pytest.fixture(scope="module")
@@ -77,16 +77,20 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         await pilot.press("n")
         lines = body(app, "#attention-body")
         assert lines[0] == "From 2 cat to each token"
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0, 0)[2]]
-        assert matrix_numbers(lines) == [[matrix_percent(w) for w in row] for row in maps.matrix(0, 0)]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[2]]
+        assert matrix_numbers(lines) == [[matrix_percent(w) for w in row] for row in maps.matrix(0)]
 
         await pilot.press("right_square_bracket", "full_stop", "full_stop")
+        await settle(pilot)  # one layer is sent: the next is asked for
+        assert shown(app)[0].attention_layer == 1 and shown(app)[1].attention.layer == 1
+        assert shown(app)[1].attention.weights.shape[0] == 4  # that layer's heads only
+        maps = expected(app, reference).attention
         assert "Attention · layer 2/2 · head 3/4" in screen_text(app)
-        expected_row = [row_percent(w) for w in maps.matrix(1, 2)[2]]
+        expected_row = [row_percent(w) for w in maps.matrix(2)[2]]
         assert heat_row_numbers(body(app, "#attention-body")) == expected_row
         await pilot.press("a")
         assert "layer 2/2 · mean of 4 heads" in screen_text(app)
-        assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix(1)[2]]
+        assert heat_row_numbers(body(app, "#attention-body")) == [row_percent(w) for w in maps.matrix()[2]]
         await pilot.press("full_stop")  # after the mean, the ring comes round to the first head
         assert "layer 2/2 · head 1/4" in screen_text(app)
 
@@ -94,7 +98,7 @@ async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_t
         assert app.query_one(TokenGrid).cursor_column == 3
         lines = body(app, "#attention-body")
         assert lines[0] == "From 3 sat to each token"
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(1, 0)[3]]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[3]]
 
         await pilot.press("f3")
         await settle(pilot)
@@ -118,7 +122,7 @@ async def test_a_long_input_gets_the_heat_row_without_the_matrix(make_app, refer
         assert not any(line.startswith("from ↓ to →") for line in lines)
         position = app.query_one(TokenGrid).cursor_column
         maps = expected(app, reference).attention
-        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0, 0)[position]]
+        assert heat_row_numbers(lines) == [row_percent(w) for w in maps.matrix(0)[position]]
 
 
 async def test_embedding_breakdown_follows_the_selected_token(make_app, reference):
@@ -178,7 +182,7 @@ async def test_w_masks_every_piece_of_the_word_and_shows_whole_word_fillings(mak
     app = make_app(text_a=SENTENCE, top_k=3)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert shown(app)[1].encoding.word_ids[5:10] == (4,) * 5
+        assert shown(app)[1].encoding.word_ids[5:9] == (4,) * 4
         await select_token(pilot, 6)
         await pilot.press("m")  # one piece first…
         await settle(pilot)
@@ -186,14 +190,14 @@ async def test_w_masks_every_piece_of_the_word_and_shows_whole_word_fillings(mak
         await pilot.press("w")  # …then the word: a half-masked word gets masked whole
         await settle(pilot)
         request, analysis = shown(app)
-        assert request.masked == AFTERNOON
+        assert request.masked == UNHAPPILY
         (word,) = expected(app, reference).words
         assert analysis.words[0].words == word.words
         text = screen_text(app)
-        assert "word 1 of 1 · 5 pieces, tokens 5–9" in text
-        assert "[MASK] 1" not in text  # the pieces are one entry, not five
+        assert "word 1 of 1 · 4 pieces, tokens 5–8" in text
+        assert "[MASK] 1" not in text  # the pieces are one entry, not four
         assert word.words[0][:12] in text
-        assert app.query_one("#sentence-a").masked_spans == ((16, 21), (21, 22), (22, 23), (23, 24), (24, 25))
+        assert app.query_one("#sentence-a").masked_spans == ((16, 18), (18, 20), (20, 22), (22, 25))
         await pilot.press("w")
         await settle(pilot)
         assert shown(app)[0].masked == ()
@@ -218,7 +222,7 @@ async def test_masks_set_from_the_grid_are_dropped_when_the_text_changes(loader,
         await settle(pilot)
         assert shown(app)[0].masked == () and app.main.key_masks.positions == ()
         assert app.query_one("#sentence-a").masked_spans == ()
-        await type_text(pilot, "sat all afternoon .")  # the old text again: the mask does not come back
+        await type_text(pilot, "sat all unhappily .")  # the old text again: the mask does not come back
         await settle(pilot)
         assert shown(app)[0].masked == ()
     # every position the app sent indexed a real token of the text it was sent with

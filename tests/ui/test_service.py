@@ -1,4 +1,6 @@
-"""The model service on its own: one worker thread, latest request wins, errors never kill it."""
+"""The in-process model service on its own: one worker thread, latest request wins, errors never kill it.
+
+The same request loop (``bertui.serving.Server``) runs in the model process: tests/ui/test_client.py."""
 
 from __future__ import annotations
 
@@ -17,32 +19,10 @@ from bertui.ui.messages import (
     RankingFailed,
 )
 from bertui.ui.service import ModelService
-from tests.ui.conftest import Gate
+from tests.ui.conftest import Gate, Inbox
 
 EMPTY = Encoding(tokens=(), input_ids=(), token_type_ids=(), attention_mask=(), offsets=(), sequence_ids=(),
                  special=(), mask_positions=())
-
-
-class Inbox:
-    """Stands in for the app: collects what the worker posts, from any thread."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self._arrived = threading.Condition()
-
-    def post_message(self, message) -> bool:
-        with self._arrived:
-            self.messages.append(message)
-            self._arrived.notify_all()
-        return True
-
-    def wait_for(self, kind, count: int = 1) -> list:
-        with self._arrived:
-            assert self._arrived.wait_for(lambda: len(self.of(kind)) >= count, timeout=10), self.messages
-            return self.of(kind)
-
-    def of(self, kind) -> list:
-        return [message for message in self.messages if isinstance(message, kind)]
 
 
 class FakeEngine:
@@ -183,7 +163,7 @@ def test_the_collector_skips_a_loaded_model_and_frees_a_replaced_one():
         service.load("first")
         inbox.wait_for(ModelReady)
         assert gc.get_freeze_count() > 0  # what exists now is out of the collector's walks
-        first = weakref.ref(service._engine)
+        first = weakref.ref(service.server.engine)
         service.load("second")
         inbox.wait_for(ModelReady, 2)
         assert first() is None  # the replaced model was collected, not frozen for good

@@ -10,7 +10,7 @@ from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import settle
 from tests.ui.test_snapshots import app
 
-SENTENCE = "the cat sat all afternoon ."
+SENTENCE = "the cat was embedding it ."  # em ##bed ##ding: a word of three pieces (token 6 is one)
 
 
 def opened(*keys: str, token: int = 2):

@@ -1,8 +1,9 @@
 """The Export dialog: a file name and a format, then the current view written there.
 
-The format follows the file name's ending as it is typed (and can be chosen by hand). Writing happens
-here, so that a path that cannot be written says why and stays open for the person to fix it; the files
-are a few kilobytes, so the write is inline.
+The format follows the file name's ending as it is typed (and can be chosen by hand). In a served
+app (``bertui serve``) the file goes to the browser as a download instead (``bertui.ui.served``).
+Writing happens here, so that a path that cannot be written says why and stays open for the person
+to fix it; the files are a few kilobytes, so the write is inline.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select
 
 from bertui.export import FORMATS, format_for
+from bertui.ui.screens.dialog import Dialog
+from bertui.ui.served import deliver, download_name
 
 DEFAULT_NAME = "bertui-results.json"
 
@@ -35,10 +37,14 @@ def write_error(path: Path, error: OSError) -> str:
     return f"Cannot write {path}: {error.strerror or error}"
 
 
-class ExportScreen(ModalScreen[Path | None]):
+class ExportScreen(Dialog[Path | None]):
     """Dismisses with the path written, or None when cancelled.
 
     ``render(format)`` gives the text to write; a ValueError from it is shown as the reason.
+    """
+
+    DEFAULT_CSS = """
+    ExportScreen #export-format { margin-top: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -76,6 +82,8 @@ class ExportScreen(ModalScreen[Path | None]):
         path = Path(name).expanduser()
         if not name:
             self._say("")
+        elif self.app.is_web:  # the server's files are not the person's: neither looked at nor written
+            self._say(f"Downloads {download_name(name, DEFAULT_NAME)} in your browser")
         elif path.is_file():
             self._say(f"{path} exists: enter replaces it.", "-warning")
         else:
@@ -94,8 +102,17 @@ class ExportScreen(ModalScreen[Path | None]):
             return
         try:
             text = self._text_for(str(self.query_one("#export-format", Select).value))
+            text.encode("utf-8")  # checked before the file is opened: a failure must not empty an old file
+        except UnicodeEncodeError as error:
+            self._say(f"Cannot write this as UTF-8 (character {error.start}: {error.reason}).", "-error")
+            return
         except ValueError as error:
             self._say(str(error), "-error")
+            return
+        if self.app.is_web:
+            fmt = str(self.query_one("#export-format", Select).value)
+            deliver(self.app, text, download_name(str(path), DEFAULT_NAME), fmt)
+            self.dismiss(None)
             return
         try:
             path.write_text(text, encoding="utf-8")

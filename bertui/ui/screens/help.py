@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from bertui.ui.screens.dialog import Dialog
 
 TEXT_KEYS = (
     ("← → home end", "Move in the sentence (ctrl+← → by word)"),
@@ -18,7 +19,20 @@ TEXT_KEYS = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
+    DEFAULT_CSS = """
+    HelpScreen #help {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $frame-focus;
+        border-title-color: $text-accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:

@@ -9,20 +9,23 @@ State lives in reactives: k and pair mode (shared with the panes through ``data_
 views inside the model and the PLL variant that colours the surprisal strip, flags that Textual's own
 ``toggle`` action flips. Target words and joint fillings are part of the request like the candidates.
 The keys that edit the text are bound here, not on the app, so they go quiet under a dialog by themselves.
+The actions those keys run are in ``commands.py``; the frame every pane shares (the ``pane`` class)
+is this screen's CSS.
+
+The screen composes only what its first paint shows: the attention and embedding views are made the
+first time they open, and the dialogs and help when asked for (their modules imported then too).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 from itertools import islice
-from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive, var
@@ -31,14 +34,16 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 
-from bertui import export, session
+from bertui import session
 from bertui.engine.results import AnalysisRequest, ModelInfo
+from bertui.serving import ranked_later
 from bertui.ui import actions
 from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
+    ModelCrashed,
     ModelFailed,
     ModelLoading,
     ModelReady,
@@ -46,23 +51,21 @@ from bertui.ui.messages import (
     RankingFailed,
 )
 from bertui.ui.options import Options
-from bertui.ui.screens.export import ExportScreen
-from bertui.ui.screens.help import HelpScreen
-from bertui.ui.screens.model_card import ModelCardScreen
-from bertui.ui.screens.model_switch import ModelSwitchScreen
-from bertui.ui.service import Connect, ModelBackend, ranked_later
+from bertui.ui.screens.commands import Commands
+from bertui.ui.service import Connect, ModelBackend
 from bertui.ui.visible import outside, visible
-from bertui.ui.widgets.attention_view import AttentionView
-from bertui.ui.widgets.compare_panel import ComparePanel
-from bertui.ui.widgets.embedding_pane import EmbeddingPane
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
 from bertui.ui.widgets.sentence_scores import SentenceScores, coloured_by
-from bertui.ui.widgets.sentences import SentenceInput, Sentences
+from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import TokenGrid
+
+if TYPE_CHECKING:  # built on first use, so their imports are not paid before the first paint
+    from bertui.ui.widgets.attention_view import AttentionView
+    from bertui.ui.widgets.embedding_pane import EmbeddingPane
 
 DEBOUNCE_SECONDS = 0.03
 TOP_K_RANGE = (1, 50)
@@ -73,7 +76,28 @@ MOST_JOINT_MASKS = 8
 """Joint fillings are asked for 2 to this many masks: each mask past the first costs an encoder pass."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(Commands, Screen[None]):
+    # The frame of every pane: round, titled, accented while focus is inside, red when the pane failed.
+    # The grid, the attention view and the main mask panel are named by id until their files (being
+    # rewritten) give themselves the class.
+    DEFAULT_CSS = """
+    MainScreen {
+        .pane, #grid, #masks, #attention {
+            border: round $frame;
+            border-title-color: $text-primary;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+            padding: 0 1;
+            &:focus-within {
+                border: round $frame-focus;
+                border-title-color: $text-accent;
+            }
+            &.-failed, &.-failed:focus-within {
+                border: round $frame-error;
+            }
+        }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = list(actions.BINDINGS)
 
     top_k: reactive[int] = reactive(5, init=False)
@@ -104,9 +128,15 @@ class MainScreen(Screen[None]):
         self._failure: tuple[str, str] | None = None
         self.ledger = RequestLedger()
         self._debounce: Timer | None = None
-        self.compare = None if options.compare is None else ComparePanel(
-            options.compare, current=lambda: self.ledger.latest_id, connect=connect, id="compare")
+        self.compare = None
+        if options.compare is not None:
+            from bertui.ui.widgets.compare_panel import ComparePanel
+
+            self.compare = ComparePanel(options.compare, current=lambda: self.ledger.latest_id,
+                                        connect=connect, id="compare")
         self.key_masks = KeyMasks()
+        self._stopped: dict[ModelBackend, str] = {}
+        """Backends whose process ended by itself, and the model each ran, until restarted."""
         self._focus_before_attention: Widget | None = None
 
     def compose(self) -> ComposeResult:
@@ -122,9 +152,7 @@ class MainScreen(Screen[None]):
                 yield self.compare
             yield Leaderboard(self.options.candidates, id="nsp")
             yield ModelCard(id="card")
-            with Vertical(id="inside"):
-                yield AttentionView(id="attention")
-                yield EmbeddingPane(id="embeddings")
+            yield Vertical(id="inside")  # the views, made on first use (``_view``)
         yield StatusLine(id="status")
         yield Footer()
 
@@ -201,6 +229,33 @@ class MainScreen(Screen[None]):
         status.state(f"cannot load {message.spec}", "error")
         self.refresh_bindings()
 
+    @on(ModelCrashed)
+    def _model_crashed(self, message: ModelCrashed) -> None:
+        """A model's process died: say how, keep every pane as it is, offer the restart key."""
+        key = actions.key_for("restart_model")
+        if message.backend is self.service:
+            spec = message.spec or self.model_spec
+            self._loading = None
+            self.query_one(ModelBanner).crashed(spec, message.reason, key)
+            self.query_one(StatusLine).state(f"{message.reason}; {key} restarts it", "error")
+        else:
+            spec = message.spec or ""
+            self.notify(visible(f"{message.reason}. {key} restarts it."), title=f"Model B stopped: {spec}",
+                        severity="error", timeout=30, markup=False)
+        self._stopped[message.backend] = spec
+
+    def action_restart_model(self) -> None:
+        if not self._stopped:
+            self.notify("The model is running: nothing to restart.")
+            return
+        stopped, self._stopped = self._stopped, {}
+        for backend in stopped:
+            backend.restart()
+        if self.service in stopped:
+            self._loading = stopped[self.service]
+            self._show_loading(self._loading, "starting")
+        self._request_changed()
+
     def _describe_model(self, card: ModelCard) -> None:
         if self.model_info is not None:
             card.show(self.model_spec, self.model_info, timings=not self.options.steady)
@@ -240,13 +295,15 @@ class MainScreen(Screen[None]):
         A and B each scored alone too)."""
         text_a, text_b = texts = self._texts_on_screen()
         masked = self.key_masks.for_texts(texts)
+        view = self._made("attention") if self.show_attention else None
         return AnalysisRequest(
             request_id=self.ledger.latest_id, text_a=text_a, text_b=text_b, top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates), masked=masked,
             attention=self.show_attention, embeddings=self.show_embeddings, surprisal=self.show_surprisal,
             targets=self.query_one(MaskPanel).targets,
             joint=2 <= self._masks_in(texts, len(masked)) <= MOST_JOINT_MASKS,
-            alone=self.show_surprisal and text_b is not None)
+            alone=self.show_surprisal and text_b is not None,
+            attention_layer=0 if view is None else view.layer_index)
 
     def _masks_in(self, texts: Texts, masked: int) -> int:
         """How many masks the texts hold (typed, and ``masked`` from the grid), counted up to one past
@@ -263,7 +320,7 @@ class MainScreen(Screen[None]):
         self.service.submit(request)
         if self.compare is not None:
             self.compare.submit(request)
-        if self.model_info is not None and self._loading is None:
+        if self.model_info is not None and self._loading is None and self.service not in self._stopped:
             self.query_one(StatusLine).state("analysing…", "busy")
 
     @on(AnalysisDone)
@@ -343,8 +400,10 @@ class MainScreen(Screen[None]):
         self.query_one(Sentences).show_span(message.sequence, message.span)
         self._show_inside()
 
-    @on(AttentionView.Step)
-    def _token_step(self, message: AttentionView.Step) -> None:
+    def on_attention_view_layer_chosen(self) -> None:
+        self._request_changed()  # the view shows one layer: ask the model for the one chosen
+
+    def on_attention_view_step(self, message: AttentionView.Step) -> None:
         self.query_one(TokenGrid).action_move(message.step)
         self._show_inside()
 
@@ -376,14 +435,19 @@ class MainScreen(Screen[None]):
             return
         analysis = shown.analysis
         position = self.query_one(TokenGrid).cursor_column
-        if analysis.attention is not None:
-            self.query_one(AttentionView).show(analysis.attention, analysis.encoding, position)
-        if self.show_embeddings and shown.request.embeddings:
-            self.query_one(EmbeddingPane).show(analysis.embeddings, analysis.encoding, position)
+        attention, embeddings = self._made("attention"), self._made("embeddings")
+        if analysis.attention is not None and self.show_attention and attention is not None:
+            attention.show(analysis.attention, analysis.encoding, position)
+        if self.show_embeddings and shown.request.embeddings and embeddings is not None:
+            embeddings.show(analysis.embeddings, analysis.encoding, position)
 
     @on(Button.Pressed, "#use-demo")
     def _demo_pressed(self) -> None:
         self.action_use_demo()
+
+    @on(Button.Pressed, "#restart-model")
+    def _restart_pressed(self) -> None:
+        self.action_restart_model()
 
     @on(Button.Pressed, "#switch-model")
     def _switch_pressed(self) -> None:
@@ -405,8 +469,8 @@ class MainScreen(Screen[None]):
             self.set_focus(sentences.field_a)
         self._request_changed()
 
-    def watch_show_attention(self, opening: bool) -> None:
-        view = self._view_toggled("attention", opening)
+    async def watch_show_attention(self, opening: bool) -> None:
+        view = await self._view_toggled("attention", opening)
         # Its keys work while it has focus: give it focus on opening, and give it back on closing.
         if opening:
             self._focus_before_attention = self.focused
@@ -416,8 +480,8 @@ class MainScreen(Screen[None]):
             self.set_focus(before if before is not None and before.is_attached
                            else self.query_one(Sentences).field_a)
 
-    def watch_show_embeddings(self, opening: bool) -> None:
-        self._view_toggled("embeddings", opening)
+    async def watch_show_embeddings(self, opening: bool) -> None:
+        await self._view_toggled("embeddings", opening)
 
     def watch_show_surprisal(self, opening: bool) -> None:
         scores = self.query_one(SentenceScores)
@@ -432,90 +496,25 @@ class MainScreen(Screen[None]):
         if self.ledger.shown is not None:
             self._show_surprisal(self.ledger.shown)
 
-    def _view_toggled(self, name: str, opening: bool) -> AttentionView | EmbeddingPane:
-        """Show or hide a view's pane; the next request asks the model for it, or stops asking."""
+    async def _view_toggled(self, name: str, opening: bool) -> AttentionView | EmbeddingPane:
+        """Show or hide a view's pane (made on first use); the next request asks the model for it, or
+        stops asking."""
         self.query_one("#results").set_class(opening, f"-{name}")
-        pane = self.query_one(f"#{name}", AttentionView if name == "attention" else EmbeddingPane)
+        self._request_changed()
+        pane = self._made(name) or await self._make_view(name)
         if opening:
             pane.waiting("Asking the model…" if self.model_info is not None else "Waiting for the model…")
-        self._request_changed()
         return pane
 
-    # -- actions ----------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "change_k":
-            return not isinstance(self.focused, Input)  # +/- are text while typing
-        if action == "toggle" and parameters == ("word_l2r",):
-            return True if self.show_surprisal else None  # shown, greyed, while the strip is off
-        return True
+    def _made(self, name: str) -> AttentionView | EmbeddingPane | None:
+        """The view ``name`` ("attention" or "embeddings") if it has been made and mounted."""
+        found = self.query(f"#{name}")
+        return found.first() if found and found.first().is_mounted else None
 
-    def action_toggle_mask(self, whole_word: bool) -> None:
-        self.query_one(TokenGrid).action_toggle_mask(whole_word)
+    async def _make_view(self, name: str) -> AttentionView | EmbeddingPane:
+        """Both views, made and mounted the first time either opens (attention over the embeddings)."""
+        from bertui.ui.widgets.attention_view import AttentionView
+        from bertui.ui.widgets.embedding_pane import EmbeddingPane
 
-    def action_edit_targets(self) -> None:
-        self.set_focus(self.query_one("#targets-field"))
-
-    def action_change_k(self, step: int) -> None:
-        self.top_k += step
-
-    def action_insert_mask(self) -> None:
-        focused = self.focused
-        field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
-        start, end = sorted(field.selection)
-        field.replace(self.mask_token, start, end)
-        self.set_focus(field)
-
-    def action_clear(self) -> None:
-        sentences = self.query_one(Sentences)
-        sentences.field_a.clear()
-        sentences.field_b.clear()
-        self.set_focus(sentences.field_a)
-
-    def action_switch_model(self) -> None:
-        def chosen(spec: str | None) -> None:
-            if spec:
-                self.load(spec)
-
-        self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
-
-    def action_use_demo(self) -> None:
-        self.load("demo")
-
-    def action_model_card(self) -> None:
-        self.app.push_screen(ModelCardScreen(self._describe_model))
-
-    def action_help(self) -> None:
-        everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
-                      Binding("ctrl+q", "quit", "Quit")]
-        self.app.push_screen(HelpScreen([("Everywhere", everywhere),
-                                         (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
-                                         (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
-                                         (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
-
-    def _whole_results(self, verb: str) -> Shown | None:
-        """The results to copy or export, if whole (a ranking still to come is not left out)."""
-        why_not = self.ledger.not_whole()
-        if why_not is not None:
-            self.notify(f"Nothing to {verb} yet: {why_not}.", severity="warning")
-            return None
-        return self.ledger.shown
-
-    def action_copy_json(self) -> None:
-        shown = self._whole_results("copy")
-        if shown is None:
-            return
-        text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the results as JSON ({len(text):,} characters).")
-
-    def action_export(self) -> None:
-        shown = self._whole_results("export")
-        if shown is None:
-            return
-
-        def written(path: Path | None) -> None:
-            if path is not None:
-                self.notify(f"Wrote {path}", title="Exported", markup=False)
-
-        self.app.push_screen(ExportScreen(partial(export.render, request=shown.request,
-                                                  analysis=shown.analysis, info=self.model_info)), written)
+        await self.query_one("#inside").mount(AttentionView(id="attention"), EmbeddingPane(id="embeddings"))
+        return self._made(name)

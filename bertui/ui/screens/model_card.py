@@ -7,12 +7,24 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import ModalScreen
 
+from bertui.ui.screens.dialog import Dialog
 from bertui.ui.widgets.model_card import ModelCard
 
 
-class ModelCardScreen(ModalScreen[None]):
+class ModelCardScreen(Dialog[None]):
+    DEFAULT_CSS = """
+    ModelCardScreen #card-dialog {
+        display: block;
+        width: 50;
+        max-width: 100%;
+        height: auto;
+        border: round $frame-focus;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f2,q", "dismiss", "Close")]
 
     def __init__(self, describe: Callable[[ModelCard], None]) -> None:

@@ -8,13 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from bertui.ui.screens.dialog import Dialog
 from bertui.ui.visible import ShowControls
 
 
-class ModelSwitchScreen(ModalScreen[str | None]):
+class ModelSwitchScreen(Dialog[str | None]):
     """Dismisses with the spec typed (stripped), or None when cancelled or left empty."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]

@@ -3,7 +3,10 @@
 A heat row shades every token by the weight the selected token gives it; inputs of up to
 ``MATRIX_MAX_TOKENS`` tokens also get the whole token × token matrix. Shades are relative to the
 largest weight of their row, so a row always has one full-strength cell; numbers (``n``) give the
-weights themselves, in percent. The app asks the model for attention only while this view is open.
+weights themselves, in percent. The app asks the model for attention only while this view is open, and
+for one layer: moving to another layer (``LayerChosen``) asks the model for that one.
+
+State lives in reactives (the maps, the layer, head, token and numbers); their watchers draw.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import var
 from textual.style import Style
 from textual.widgets import Static
 
@@ -65,55 +69,83 @@ class AttentionView(VerticalScroll, can_focus=True):
 
         step: int
 
+    @dataclass
+    class LayerChosen(Message):
+        """The person moved to layer ``layer``: the model is asked for its attention."""
+
+        layer: int
+
+    maps: var[AttentionMaps | None] = var(None, init=False)
+    """One layer's weights from the model (None: waiting)."""
+    layer_index: var[int] = var(0, init=False)
+    """The layer to show (from 0); until the model answers for it, the view says it is asking.
+    (Not ``layer``: that is Textual's CSS layer of a widget.)"""
+    head_index: var[int | None] = var(0, init=False)
+    """None: the mean over heads."""
+    position: var[int] = var(0, init=False)
+    """The token whose attention is shown (the grid's selection)."""
+    numbers: var[bool] = var(False, init=False)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Attention"
         self.border_subtitle = "[ ] layer · , . head · a mean · n numbers"
-        self.maps: AttentionMaps | None = None
         self.encoding: Encoding | None = None
-        self.position = 0
-        self.layer_index = 0
-        self.head_index: int | None = 0
-        """None: the mean over heads."""
-        self.numbers = False
         self._waiting = "Waiting for the model…"
 
     def compose(self) -> ComposeResult:
         yield Static(id="attention-body")
 
+    def on_mount(self) -> None:
+        self._render_view()
+
     # -- what to show -----------------------------------------------------------------------------
     def waiting(self, why: str) -> None:
-        self.maps = None
         self._waiting = why
+        self.maps = None
         self._render_view()
 
     def show(self, maps: AttentionMaps, encoding: Encoding, position: int) -> None:
-        """Show ``maps`` of ``encoding`` from the token at ``position``; layer and head stay if they exist."""
-        self.maps, self.encoding = maps, encoding
-        self.layer_index = min(self.layer_index, maps.layers - 1)
+        """Show ``maps`` of ``encoding`` from the token at ``position``; the head stays if it exists."""
+        self.encoding = encoding
+        self.set_reactive(AttentionView.layer_index, maps.layer)  # the layer asked for: no new question
         if self.head_index is not None:
-            self.head_index = min(self.head_index, maps.heads - 1)
-        self.select(position)
+            self.set_reactive(AttentionView.head_index, min(self.head_index, maps.heads - 1))
+        self.set_reactive(AttentionView.position, position)
+        self.maps = maps
+        self._render_view()  # a new answer of the same maps object still redraws
 
     def select(self, position: int) -> None:
         """Attention from the token at ``position`` (the grid's selection)."""
         self.position = position
-        self._render_view()
 
     def selected_row(self) -> np.ndarray | None:
         """The weights from the selected token to every token, as the heat row shows them."""
-        if self.maps is None:
+        if self.maps is None or self.maps.layer != self.layer_index:
             return None
-        return self.maps.matrix(self.layer_index, self.head_index)[self._from()]
+        return self.maps.matrix(self.head_index)[self._from()]
 
     def _from(self) -> int:
         return max(0, min(self.position, self.maps.weights.shape[-1] - 1))
+
+    # -- watchers ---------------------------------------------------------------------------------
+    def watch_layer_index(self, layer: int) -> None:
+        self.post_message(self.LayerChosen(layer))
+        self._render_view()
+
+    def watch_head_index(self) -> None:
+        self._render_view()
+
+    def watch_position(self) -> None:
+        self._render_view()
+
+    def watch_numbers(self) -> None:
+        self._render_view()
 
     # -- keys -------------------------------------------------------------------------------------
     def action_layer(self, step: int) -> None:
         if self.maps is not None:
             self.layer_index = (self.layer_index + step) % self.maps.layers
-            self._render_view()
 
     def action_head(self, step: int) -> None:
         """Heads in a ring with the mean after the last one."""
@@ -121,15 +153,12 @@ class AttentionView(VerticalScroll, can_focus=True):
             return
         ring = [*range(self.maps.heads), None]
         self.head_index = ring[(ring.index(self.head_index) + step) % len(ring)]
-        self._render_view()
 
     def action_mean(self) -> None:
         self.head_index = 0 if self.head_index is None else None
-        self._render_view()
 
     def action_numbers(self) -> None:
         self.numbers = not self.numbers
-        self._render_view()
 
     def action_token(self, step: int) -> None:
         self.post_message(self.Step(step))
@@ -140,17 +169,23 @@ class AttentionView(VerticalScroll, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------------
     def _render_view(self) -> None:
+        if not self.is_mounted:
+            return  # on_mount draws
         body = self.query_one("#attention-body", Static)
-        if self.maps is None or self.encoding is None:
+        maps = self.maps
+        if maps is None or self.encoding is None:
             self.border_title = "Attention"
             body.update(Content.styled(self._waiting, "$text-muted"))
             return
-        maps = self.maps
+        if maps.layer != self.layer_index:
+            self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers}"
+            body.update(Content.styled(f"Asking the model for layer {self.layer_index + 1}…", "$text-muted"))
+            return
         head = self.head_index
         which = f"mean of {maps.heads} heads" if head is None else f"head {head + 1}/{maps.heads}"
         self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
         tokens = self.encoding.tokens[:maps.weights.shape[-1]]
-        matrix = maps.matrix(self.layer_index, self.head_index)
+        matrix = maps.matrix(head)
         chosen = self._from()
         low, high = theme_color(self, "surface"), theme_color(self, "accent")
         lines = [Content.assemble("From ", (f"{chosen} ", "$text-muted"), (tokens[chosen], "bold"),

@@ -4,7 +4,8 @@ its top-k per mask, and its next-sentence scores where it has the head.
 The panel is the target of B's model backend (made by the app's ``connect``), so B's messages come
 to the panel and stop here: the main screen's handlers only ever see model A. The app hands the
 panel every request it sends A, and A's answer to line the tokens up; an answer from B is shown only
-while its request is still the app's latest.
+while its request is still the app's latest. B's model, B's answer and A's answer are reactives; their
+watchers draw.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
@@ -23,7 +25,7 @@ from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelL
 from bertui.ui.service import Connect
 from bertui.ui.visible import outside
 from bertui.ui.widgets.mask_panel import MaskPanel
-from bertui.ui.widgets.score_bar import percent, score_bar
+from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 NO_NSP_HEAD = "B has no next-sentence head: next-sentence scores are compared only when both models have one."
 NSP_BAR = 8
@@ -36,18 +38,33 @@ def spans(encoding: Encoding) -> list[tuple[int | None, tuple[int, int]]]:
 
 
 class ComparePanel(Vertical):
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    ComparePanel {
+        #compare-tokens { height: auto; max-height: 6; margin-bottom: 1; }
+        #compare-masks { height: 1fr; }
+        #compare-nsp { height: auto; max-height: 8; }
+        #compare-nsp.-rows {
+            text-wrap: nowrap;  /* one line per candidate, as in a leaderboard */
+            text-overflow: ellipsis;
+        }
+    }
+    """
+
+    info: var[ModelInfo | None] = var(None, init=False)
+    """B's model, once loaded."""
+    shown: var[Analysis | None] = var(None, init=False, always_update=True)
+    """B's answer on screen."""
+    lined_up: var[Analysis | None] = var(None, init=False, always_update=True)
+    """A's latest answer: B's tokens are compared with A's when both answer the same request."""
+
     def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
         """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
         self.service = connect(self, False)
-        self.info: ModelInfo | None = None
-        self.shown: Analysis | None = None
-        """B's answer on screen."""
         self._current = current
         self._failed: int | None = None  # the request B could not answer
-        self._a: Encoding | None = None  # A's encoding of the request B's answer is lined up with
-        self._a_id = -1
         self.border_title = Content.assemble(("B ", "bold"), outside(spec))
 
     def compose(self) -> ComposeResult:
@@ -74,8 +91,7 @@ class ComparePanel(Vertical):
 
     def line_up(self, analysis: Analysis) -> None:
         """A's answer: B's tokens are compared with its tokens when both answer the same request."""
-        self._a, self._a_id = analysis.encoding, analysis.request_id
-        self._draw_tokens()
+        self.lined_up = analysis
 
     # -- B's worker -------------------------------------------------------------------------------
     @on(ModelLoading)
@@ -87,7 +103,6 @@ class ComparePanel(Vertical):
     def _ready(self, message: ModelReady) -> None:
         message.stop()
         self.info = message.info
-        self.border_subtitle = Content(f"{message.info.model_type} · mask {message.info.mask_token}")
 
     @on(ModelFailed)
     def _failed_to_load(self, message: ModelFailed) -> None:
@@ -99,13 +114,9 @@ class ComparePanel(Vertical):
     @on(AnalysisDone)
     def _done(self, message: AnalysisDone) -> None:
         message.stop()
-        analysis = message.analysis
-        if analysis.request_id != self._current():
-            return  # the text has changed since: this answer is not about what is on screen
-        self.shown, self._failed = analysis, None
-        self.query_one(MaskPanel).show(analysis.masks, self.info.mask_token, self.info.is_demo)
-        self._draw_tokens()
-        self._draw_nsp()
+        if message.analysis.request_id == self._current():  # else the text has changed since
+            self._failed = None
+            self.shown = message.analysis
 
     @on(AnalysisFailed)
     def _analysis_failed(self, message: AnalysisFailed) -> None:
@@ -115,6 +126,17 @@ class ComparePanel(Vertical):
             self.query_one(MaskPanel).waiting(message.error)
 
     # -- drawing ----------------------------------------------------------------------------------
+    def watch_info(self, info: ModelInfo) -> None:
+        self.border_subtitle = Content(f"{info.model_type} · mask {info.mask_token}")
+
+    def watch_shown(self, analysis: Analysis) -> None:
+        self.query_one(MaskPanel).show(analysis.masks, self.info.mask_token, self.info.is_demo)
+        self._draw_tokens()
+        self._draw_nsp()
+
+    def watch_lined_up(self) -> None:
+        self._draw_tokens()
+
     def _draw_tokens(self) -> None:
         tokens = self.query_one("#compare-tokens", Static)
         analysis = self.shown
@@ -123,11 +145,12 @@ class ComparePanel(Vertical):
             return
         encoding = analysis.encoding
         count = Content.styled(f"{len(encoding.tokens)} tokens", "$text-muted")
-        if self._a is None or self._a_id != analysis.request_id:
+        if self.lined_up is None or self.lined_up.request_id != analysis.request_id:
             tokens.update(Content.assemble(count, (" · A's not in yet", "$text-muted")))
             return
-        theirs = set(spans(self._a))
-        if spans(encoding) == spans(self._a):
+        a_encoding = self.lined_up.encoding
+        theirs = set(spans(a_encoding))
+        if spans(encoding) == spans(a_encoding):
             tokens.update(Content.assemble(("Same split as A", "$text-success"), " · ", count))
             return
         masks = set(encoding.mask_positions)
@@ -143,7 +166,7 @@ class ComparePanel(Vertical):
                 look = "$text-accent underline"  # a piece A does not have
             row.append(outside(token, look))
         tokens.update(Content.assemble(("Split differs from A", "$text-warning"), " · ", count,
-                                       (f" (A: {len(self._a.tokens)})", "$text-muted"), "\n",
+                                       (f" (A: {len(a_encoding.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
 
     def _draw_nsp(self) -> None:
@@ -155,13 +178,10 @@ class ComparePanel(Vertical):
             return
         lines: list[Content] = []
         if analysis.next_sentence is not None:
-            lines.append(Content.assemble(("A→B ", "$text-success bold"),
-                                          score_bar(analysis.next_sentence.is_next, NSP_BAR), " ",
-                                          percent(analysis.next_sentence.is_next)))
+            lines.append(scored_row(A_TO_B, analysis.next_sentence.is_next, NSP_BAR))
         for entry in analysis.ranking or ():
-            lines.append(Content.assemble((f"{entry.rank:>3} ", "$text-muted"),
-                                          score_bar(entry.is_next, NSP_BAR), " ", percent(entry.is_next), " ",
-                                          outside(entry.candidate)))
+            lines.append(scored_row(rank_lead(entry.rank), entry.is_next, NSP_BAR,
+                                    text=outside(entry.candidate)))
         if lines:
             lines.insert(0, Content.styled("Next sentence", "$text-muted"))
         nsp.update(Content("\n").join(lines))

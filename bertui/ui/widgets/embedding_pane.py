@@ -2,6 +2,8 @@
 
 For each part, its norm and its cosine to the sum (what LayerNorm then receives): the larger and the
 better aligned a part, the more of the input it is. The app asks for the breakdown only while shown.
+The answer, the selected token and the note shown while waiting are reactives; their watchers draw.
+The token is vocabulary text, so it is drawn through ``outside``.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import EmbeddingBreakdown, Encoding
+from bertui.ui.visible import outside
 from bertui.ui.widgets.score_bar import score_bar
 
 PARTS = ("token", "segment", "position")
@@ -27,54 +31,74 @@ def cosine_text(value: float) -> str:
 
 
 class EmbeddingPane(VerticalScroll):
+    DEFAULT_CLASSES = "pane"
+
+    answer: var[tuple[Encoding, tuple[EmbeddingBreakdown, ...] | None] | None] = var(
+        None, init=False, always_update=True)
+    """The tokens and each one's breakdown (None: the model's embeddings have no separate token and
+    position tables to break down); None while there is nothing to show, for the reason in ``note``."""
+    position: var[int] = var(0, init=False)
+    """The token whose breakdown is shown (the grid's selected token)."""
+    note: var[str] = var("Waiting for the model…", init=False)
+    """Why there is nothing to show."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Embeddings"
         self.border_subtitle = "before LayerNorm · bars: norm ÷ the largest"
-        self.breakdown: tuple[EmbeddingBreakdown, ...] | None = None
-        self.encoding: Encoding | None = None
-        self.position = 0
-        self._waiting = "Waiting for the model…"
 
     def compose(self) -> ComposeResult:
         yield Static(id="embeddings-body")
 
     def waiting(self, why: str) -> None:
-        self.encoding = None
-        self._waiting = why
-        self._render_pane()
+        self.set_reactive(EmbeddingPane.note, why)
+        self.answer = None
 
     def show(self, breakdown: tuple[EmbeddingBreakdown, ...] | None, encoding: Encoding,
              position: int) -> None:
         """``breakdown`` None: the model's embeddings have no separate token and position tables."""
-        self.breakdown, self.encoding = breakdown, encoding
-        self.select(position)
+        self.set_reactive(EmbeddingPane.position, position)
+        self.answer = encoding, breakdown
 
     def select(self, position: int) -> None:
         self.position = position
-        self._render_pane()
 
     def selected(self) -> EmbeddingBreakdown | None:
-        if self.encoding is None or not self.breakdown:
+        if self.answer is None or not self.answer[1]:
             return None
-        return self.breakdown[max(0, min(self.position, len(self.breakdown) - 1))]
+        breakdown = self.answer[1]
+        return breakdown[max(0, min(self.position, len(breakdown) - 1))]
 
-    def _render_pane(self) -> None:
+    def watch_answer(self) -> None:
+        self._draw()
+
+    def watch_position(self) -> None:
+        self._draw()
+
+    def watch_note(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
         body = self.query_one("#embeddings-body", Static)
         self.border_title = "Embeddings"
-        if self.encoding is None:
-            body.update(Content.styled(self._waiting, "$text-muted"))
+        if self.answer is None:
+            body.update(Content.styled(self.note, "$text-muted"))
             return
         part = self.selected()
         if part is None:
             body.update(Content.styled("This model's embeddings have no separate token and position "
                                        "tables to break down.", "$text-muted"))
             return
-        encoding = self.encoding
+        encoding = self.answer[0]
         segment = "AB"[encoding.token_type_ids[part.position] % 2]
         self.border_title = Content.assemble(f"Embeddings · {part.position} ",
-                                             (encoding.tokens[part.position], "bold"),
+                                             outside(encoding.tokens[part.position], "bold"),
                                              f" · segment {segment}")
+        body.update(Content("\n").join(self._rows(part)))
+
+    @staticmethod
+    def _rows(part: EmbeddingBreakdown) -> list[Content]:
+        """A line per part (norm, cosine to the sum, bar), then the sum's; bars against the largest norm."""
         rows = ((PARTS[0], part.token_norm, part.token_cosine),
                 (PARTS[1], part.segment_norm, part.segment_cosine),
                 (PARTS[2], part.position_norm, part.position_cosine))
@@ -85,4 +109,4 @@ class EmbeddingPane(VerticalScroll):
                                           score_bar(norm / largest, BAR)))
         lines.append(Content.assemble(("sum      ", "bold"), norm_text(part.sum_norm), " " * 12,
                                       score_bar(part.sum_norm / largest, BAR)))
-        body.update(Content("\n").join(lines))
+        return lines

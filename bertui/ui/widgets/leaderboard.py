@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from bertui.engine.errors import NO_NSP_HEAD
 from bertui.engine.results import NextSentence, RankedCandidate
 from bertui.ui.visible import outside
-from bertui.ui.widgets.score_bar import percent, score_bar
+from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
 FIRST_SHOWN = 2000
@@ -35,6 +35,16 @@ LIST_ACTIONS = {"add", "edit", "delete", "move", "toggle_order"}
 
 
 class Leaderboard(Vertical):
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    Leaderboard {
+        #nsp-first { text-wrap: nowrap; text-overflow: ellipsis; }
+        #nsp-head { height: auto; }
+        #candidates { height: 1fr; border: none; padding: 0; background: transparent; }
+        #candidate-editor { display: none; margin-top: 1; }
+        &.-editing #candidate-editor { display: block; }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,insert", "add", "Add", tooltip="Add a candidate"),
         Binding("e", "edit", "Edit", tooltip="Edit the candidate (enter too); live, escape undoes"),
@@ -127,14 +137,11 @@ class Leaderboard(Vertical):
             prefix = Content.styled("  • ", "$text-muted")
         elif entry is None:
             prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
-        elif self._pending:  # another sentence A's ranking: its rank, bar and figure faint
-            prefix = Content.styled(f"{entry.rank:>3} {score_bar(entry.is_next, bar_width(width)).plain} "
-                                    f"{percent(entry.is_next)} ", "$foreground 40%")
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
-            prefix = Content.assemble((f"{entry.rank:>3} ", rank_style),
-                                      score_bar(entry.is_next,
-                                                bar_width(width)), " ", percent(entry.is_next), " ")
+            prefix = scored_row(rank_lead(entry.rank, rank_style), entry.is_next, bar_width(width)) + " "
+            if self._pending:  # another sentence A's ranking: its rank, bar and figure faint
+                prefix = Content.styled(prefix.plain, "$foreground 40%")
         indent = prefix.cell_length
         lines = text.wrap(width - indent) if width > indent + 8 else [text]
         # No-break spaces: the list would strip ordinary ones from the start of a line.
@@ -151,9 +158,8 @@ class Leaderboard(Vertical):
                                         "$text-warning"))
         elif self._next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width
-            lines.append(Content.assemble(
-                ("A→B ", "$text-success bold"), score_bar(self._next_sentence.is_next, bar_width(width)), " ",
-                percent(self._next_sentence.is_next), (" sentence B", "$text-success")))
+            lines.append(scored_row(A_TO_B, self._next_sentence.is_next, bar_width(width))
+                         + Content.styled(" sentence B", "$text-success"))
         if not self.candidates:
             lines.append(Content.styled("No candidates yet: press a to add one.", "$text-muted"))
         head = self.query_one("#nsp-head", Static)

@@ -18,7 +18,7 @@ from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPr
 from bertui.ui.visible import outside, visible
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
-from bertui.ui.widgets.score_bar import percent, score_bar
+from bertui.ui.widgets.score_bar import rank_lead, scored_row
 from bertui.ui.widgets.targets import TargetScores, TargetsRow
 
 
@@ -104,9 +104,7 @@ class MaskPanel(VerticalScroll):
                     (f" of {len(entries)} · token {entry.position}", "$text-muted")))
             for rank, (text, score) in enumerate(choices, start=1):
                 word = Content(text).truncate(word_width, ellipsis=True, pad=True)
-                lines.append(Content.assemble(
-                    (f"{rank:>3} ", "$text-muted"), word, " ", score_bar(score, bar_width), " ",
-                    percent(score)))
+                lines.append(scored_row(rank_lead(rank), score, bar_width, word=word))
         self.query_one("#mask-body", Static).update(Content("\n").join(lines))
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""The banner over the results while no model answers: loading (with a spinner), or why loading failed."""
+"""The banner over the results while no model answers: loading (with a spinner), why loading failed, or
+how the model's process ended (the text stays; a key restarts it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,28 @@ from bertui.ui.visible import outside
 
 
 class ModelBanner(Vertical):
-    """Hidden unless it has the ``-loading`` or ``-failed`` class."""
+    """Hidden unless it has the ``-loading``, ``-failed`` or ``-crashed`` class."""
+
+    SCOPED_CSS = False  # for the app's ``-steady`` class, which stops the spinner
+    DEFAULT_CSS = """
+    ModelBanner {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        &.-loading, &.-failed, &.-crashed { display: block; }
+        &.-failed, &.-crashed { border: round $frame-error; border-title-color: $text-error; }
+        #banner-loading, #banner-error, #banner-actions, #banner-crashed { display: none; height: auto; }
+        &.-loading #banner-loading, &.-failed #banner-error, &.-failed #banner-actions { display: block; }
+        &.-crashed #banner-error, &.-crashed #banner-crashed { display: block; }
+        LoadingIndicator { width: 11; height: 1; background: transparent; }
+        #banner-stage { width: 1fr; }
+        #banner-actions, #banner-crashed { margin-top: 1; }
+        #banner-actions Button { margin-right: 2; }
+    }
+    .-steady ModelBanner LoadingIndicator {
+        display: none;  /* no animation in tests and screenshots: the words say it */
+    }
+    """
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="banner-loading"):
@@ -22,6 +44,8 @@ class ModelBanner(Vertical):
             yield Button("Use the demo model (random predictions)", id="use-demo", variant="warning",
                          compact=True)
             yield Button("Switch model…", id="switch-model", compact=True)
+        with Horizontal(id="banner-crashed"):
+            yield Button("Restart model", id="restart-model", variant="warning", compact=True)
 
     def loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
@@ -34,6 +58,14 @@ class ModelBanner(Vertical):
         self.query_one("#banner-error", Static).update(Content.assemble(
             outside(error), ("\nctrl+g loads the built-in demo model; ctrl+o loads another.", "$text-muted")))
         self.set_classes("-failed")
+
+    def crashed(self, spec: str, reason: str, key: str) -> None:
+        """The process running ``spec`` ended (``reason``); ``key`` restarts it."""
+        self.border_title = Content.assemble("The model stopped: ", outside(spec, "bold"))
+        self.query_one("#banner-error", Static).update(Content.assemble(
+            outside(reason), (f"\nYour text is kept. {key} restarts the model; ctrl+o loads another.",
+                              "$text-muted")))
+        self.set_classes("-crashed")
 
     def hide(self) -> None:
         self.set_classes("")

@@ -1,10 +1,14 @@
-"""A probability as a horizontal bar of block characters, eighths of a cell for precision."""
+"""Scores drawn as bars: a probability as a horizontal bar of block characters (eighths of a cell for
+precision), and the one scored row every ranking pane draws with it: a lead (a rank, or a label such as
+"A→B"), an optional fixed-width word, the bar, the percentage, then optional text."""
 
 from __future__ import annotations
 
 from textual.content import Content
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
+A_TO_B = Content.styled("A→B ", "$text-success bold")
+"""The lead of the row that scores sentence B after A."""
 
 
 def score_bar(score: float, width: int) -> Content:
@@ -17,3 +21,20 @@ def score_bar(score: float, width: int) -> Content:
 
 def percent(score: float) -> str:
     return f"{score * 100:5.1f}%"
+
+
+def rank_lead(number: int, style: str = "$text-muted") -> Content:
+    """A rank as the lead of a scored row: right-aligned in three cells, then a space."""
+    return Content.styled(f"{number:>3} ", style)
+
+
+def scored_row(lead: Content, score: float, bar_width: int, *, word: Content | None = None,
+               text: Content | None = None) -> Content:
+    """``lead``, then ``word`` (already cut to its column), the bar, the percentage, then ``text``."""
+    parts = [lead]
+    if word is not None:
+        parts += [word, Content(" ")]
+    parts += [score_bar(score, bar_width), Content(" "), Content(percent(score))]
+    if text is not None:
+        parts += [Content(" "), text]
+    return Content.assemble(*parts)

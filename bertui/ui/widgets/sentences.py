@@ -55,6 +55,7 @@ class SentenceInput(Input):
     DEFAULT_CSS = """
     SentenceInput > .sentence-input--mask { color: $text-warning; text-style: bold; }
     SentenceInput > .sentence-input--token { background: $accent 40%; text-style: underline; }
+    SentenceInput { width: 1fr; }
     """
 
     def __init__(self, value: str = "", **kwargs) -> None:
@@ -82,6 +83,19 @@ class SentenceInput(Input):
 
 class Sentences(Vertical):
     """Sentence A always; sentence B only in pair mode (the ``-pair`` class shows it)."""
+
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    Sentences {
+        height: auto;
+        .sentence-row { height: 1; }
+        .sentence-row Label { width: 2; text-style: bold; }
+        .sentence-row Label.segment-a { color: $text-primary; }
+        .sentence-row Label.segment-b { color: $text-success; }
+        #row-b { display: none; }
+        &.-pair #row-b { display: block; }
+    }
+    """
 
     pair: reactive[bool] = reactive(False)
     """Pair mode: sentence B is shown."""

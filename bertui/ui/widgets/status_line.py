@@ -11,6 +11,20 @@ from bertui.ui.visible import outside
 
 
 class StatusLine(Horizontal):
+    DEFAULT_CSS = """
+    StatusLine {
+        height: auto;
+        max-height: 3;
+        background: $panel;
+        padding: 0 1;
+        #status-state { width: 1fr; height: auto; color: $text-success; }
+        #status-state.-busy { color: $text-warning; }
+        #status-state.-error { color: $text-error; }
+        #status-demo { color: $text-warning; margin-left: 1; }
+        #status-latency { color: $text-muted; margin: 0 2; }
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield Label(id="status-state")
         yield Label(id="status-latency")

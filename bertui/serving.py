@@ -1,0 +1,187 @@
+"""The model's request loop, wherever it runs: load (or reload) a model, then answer the latest request.
+
+No Textual and no torch at import: the app's worker thread (``bertui.ui.service``) and the model process
+(``bertui.model_process``) both run a ``Server``, and only its answers' way out differs. Answers leave
+through ``emit(kind, *args)``, where ``kind`` names a message of ``bertui.ui.messages`` and ``args`` are
+its fields (frozen result dataclasses, plain values): the thread posts them as messages, the process
+sends them down its pipe.
+
+Requests are not queued: there is one pending slot, and a newer request replaces one that has not
+started, so a burst of typing costs at most one pass beyond the one already running. A staged server
+answers in two stages: the masks (one encoder pass) first, then the next-sentence ranking (a second,
+batched pass) only if no newer request is waiting by then.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from bertui.engine.errors import BertuiError, first_line
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+
+EngineLoader = Callable[..., Any]
+"""``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature."""
+Emit = Callable[..., None]
+"""``emit(kind, *args)``: one answer, ``kind`` the name of its message in ``bertui.ui.messages``."""
+
+# from_pretrained is not safe in two threads at once (two loads of one folder can report the MLM head
+# missing). A process may hold two servers (tests, --compare in threads): one load at a time.
+_ONE_LOAD_AT_A_TIME = threading.Lock()
+
+
+class Answerer(Protocol):
+    """What a server asks of an engine (bertui.engine.inference.Engine, or a test's wrapper of one)."""
+
+    info: ModelInfo
+
+    def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis: ...
+
+    def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]: ...
+
+
+def ranked_later(request: AnalysisRequest, info: ModelInfo) -> bool:
+    """Whether a staged server answers ``request``'s ranking in a second stage (RankingDone).
+
+    Only candidates to rank with a next-sentence head cost a pass; otherwise the first answer is whole.
+    """
+    return bool(request.candidates) and info.has_nsp_head
+
+
+def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None],
+                trust_remote_code: bool = False):
+    """The real loader: importing the engine imports torch, so it runs where the model lives only.
+
+    The app passes ``trust_remote_code`` with functools.partial, so loaders keep one signature (and a
+    partial of this module-level function can be sent to the model process).
+    torch leaves one core to the event loop, so keys are handled at once while the model runs.
+    """
+    from bertui.engine.inference import Engine
+
+    return Engine.load(spec, device=device, dtype=dtype, progress=progress,
+                       trust_remote_code=trust_remote_code,
+                       leave_core_for_ui=True)
+
+
+def keep_collector_off_long_lived_objects(*, free_replaced: bool) -> None:
+    """Freeze what exists once a model is loaded, so the garbage collector stops walking it.
+
+    With torch, transformers and a model in memory, a full collection walks hundreds of thousands of
+    objects while holding the GIL: measured at 0.4 s, an event-loop stall in mid-typing when the model
+    shares the app's process. Frozen objects are skipped by later collections (reference counting still
+    frees them). A replaced model is part of a reference cycle, so after a switch one full collection
+    frees it first, while the loading banner is still up.
+    """
+    if free_replaced:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
+def describe(error: Exception) -> str:
+    """bertui's own errors are written for a person already; any other is shortened to a line."""
+    return str(error) if isinstance(error, BertuiError) else short_error(error)
+
+
+def short_error(error: Exception) -> str:
+    """A person-sized line for an error that is not one of bertui's own."""
+    name = type(error).__name__
+    return f"{name}: {first_line(error)[:160]}" if str(error).strip() else name
+
+
+class Server:
+    def __init__(self, emit: Emit, *, loader: EngineLoader = load_engine, device: str = "auto",
+                 dtype: str = "float32", staged: bool = False) -> None:
+        """``staged``: answer the ranking apart, after the masks (see ``ranked_later``)."""
+        self._emit = emit
+        self._staged = staged
+        self._loader = loader
+        self._device = device
+        self._dtype = dtype
+        self._ready = threading.Condition()
+        self._spec_to_load: str | None = None
+        self._request: AnalysisRequest | None = None
+        self._closed = False
+        self.engine: Answerer | None = None
+        """The engine answering; touched by the thread running ``serve`` only."""
+
+    # -- called from any thread (never blocks on the model) ------------------------------------------
+    def load(self, spec: str) -> None:
+        """Load ``spec`` once the current job is done; the current engine serves until it is ready."""
+        with self._ready:
+            self._spec_to_load = spec
+            self._ready.notify()
+
+    def submit(self, request: AnalysisRequest) -> None:
+        """Answer ``request`` next, replacing any request still waiting."""
+        with self._ready:
+            self._request = request
+            self._ready.notify()
+
+    @property
+    def pending(self) -> AnalysisRequest | None:
+        """The request waiting, if any (the one running is not counted)."""
+        with self._ready:
+            return self._request
+
+    def close(self) -> None:
+        """``serve`` returns after the current job."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
+    # -- the serving thread --------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Answer until closed."""
+        while True:
+            with self._ready:
+                while not self._closed and self._spec_to_load is None and (
+                        self._request is None or self.engine is None):
+                    self._ready.wait()
+                if self._closed:
+                    return
+                spec, self._spec_to_load = self._spec_to_load, None
+                request = None
+                if spec is None:
+                    request, self._request = self._request, None
+            if spec is not None:
+                self._load(spec)
+            else:
+                self._analyze(request)
+
+    def _load(self, spec: str) -> None:
+        def progress(stage: str) -> None:
+            self._emit("ModelLoading", spec, stage)
+
+        progress("starting")
+        try:
+            with _ONE_LOAD_AT_A_TIME:
+                engine = self._loader(spec, device=self._device, dtype=self._dtype, progress=progress)
+        except BertuiError as error:
+            self._emit("ModelFailed", spec, str(error))
+        except Exception as error:  # noqa: BLE001 — a broken loader must not take the server down
+            self._emit("ModelFailed", spec, f"cannot load {spec!r}: {short_error(error)}")
+        else:
+            switched = self.engine is not None
+            self.engine = engine
+            keep_collector_off_long_lived_objects(free_replaced=switched)
+            self._emit("ModelReady", spec, engine.info)
+
+    def _analyze(self, request: AnalysisRequest) -> None:
+        staged = self._staged and ranked_later(request, self.engine.info)
+        try:
+            analysis = self.engine.analyze(request, rank=False) if staged else self.engine.analyze(request)
+        except Exception as error:  # noqa: BLE001 — reported; the server answers the next request
+            self._emit("AnalysisFailed", request.request_id, describe(error))
+            return
+        self._emit("AnalysisDone", analysis)
+        if not staged or self.pending is not None:
+            return  # a newer request is waiting: its answer will carry the ranking of the text on screen
+        try:
+            ranking = self.engine.rank(request.text_a, request.candidates)
+        except Exception as error:  # noqa: BLE001 — as above
+            self._emit("RankingFailed", request.request_id, describe(error))
+        else:
+            self._emit("RankingDone", request.request_id, ranking)

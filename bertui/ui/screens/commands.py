@@ -1,0 +1,117 @@
+"""The main screen's commands: its ``action_…`` methods (the keys, palette entries and help lines for
+them are declared once, in ``bertui/ui/actions.py``), including copying and exporting the results.
+
+``Commands`` is mixed into ``MainScreen`` and reads its state (the ledger, the model, the panes); it
+holds no state of its own. Dialogs, help and the served-download helper are imported when first asked
+for, so the first paint does not pay for them.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+from bertui import export
+from bertui.ui import actions
+from bertui.ui.ledger import Shown
+from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.sentences import SentenceInput, Sentences
+from bertui.ui.widgets.token_grid import TokenGrid
+
+
+class Commands:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change_k":
+            return not isinstance(self.focused, Input)  # +/- are text while typing
+        if action == "toggle" and parameters == ("word_l2r",):
+            return True if self.show_surprisal else None  # shown, greyed, while the strip is off
+        return True
+
+    def action_edit_targets(self) -> None:
+        self.set_focus(self.query_one("#targets-field"))
+
+    def action_toggle_mask(self, whole_word: bool) -> None:
+        self.query_one(TokenGrid).action_toggle_mask(whole_word)
+
+    def action_change_k(self, step: int) -> None:
+        self.top_k += step
+
+    def action_insert_mask(self) -> None:
+        focused = self.focused
+        field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
+        start, end = sorted(field.selection)
+        field.replace(self.mask_token, start, end)
+        self.set_focus(field)
+
+    def action_clear(self) -> None:
+        sentences = self.query_one(Sentences)
+        sentences.field_a.clear()
+        sentences.field_b.clear()
+        self.set_focus(sentences.field_a)
+
+    def action_switch_model(self) -> None:
+        from bertui.ui.screens.model_switch import ModelSwitchScreen
+
+        def chosen(spec: str | None) -> None:
+            if spec:
+                self.load(spec)
+
+        self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
+
+    def action_use_demo(self) -> None:
+        self.load("demo")
+
+    def action_model_card(self) -> None:
+        from bertui.ui.screens.model_card import ModelCardScreen
+
+        self.app.push_screen(ModelCardScreen(self._describe_model))
+
+    def action_help(self) -> None:
+        from bertui.ui.screens.help import HelpScreen
+        from bertui.ui.widgets.attention_view import AttentionView
+
+        everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
+                      Binding("ctrl+q", "quit", "Quit")]
+        self.app.push_screen(HelpScreen([("Everywhere", everywhere),
+                                         (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
+                                         (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
+                                         (Leaderboard.BINDING_GROUP_TITLE, Leaderboard.BINDINGS)]))
+
+    def _whole_results(self, verb: str) -> Shown | None:
+        """The results to copy or export, if whole (a ranking still to come is not left out)."""
+        why_not = self.ledger.not_whole()
+        if why_not is not None:
+            self.notify(f"Nothing to {verb} yet: {why_not}.", severity="warning")
+            return None
+        return self.ledger.shown
+
+    def action_copy_json(self) -> None:
+        shown = self._whole_results("copy")
+        if shown is None:
+            return
+        text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
+        if self.app.is_web:  # a served app's clipboard would be the server's
+            from bertui.ui import served
+            from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME
+
+            served.deliver(self.app, text, DEFAULT_EXPORT_NAME, "json")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the results as JSON ({len(text):,} characters).")
+
+    def action_export(self) -> None:
+        shown = self._whole_results("export")
+        if shown is None:
+            return
+
+        from bertui.ui.screens.export import ExportScreen
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Wrote {path}", title="Exported", markup=False)
+
+        self.app.push_screen(ExportScreen(partial(export.render, request=shown.request,
+                                                  analysis=shown.analysis, info=self.model_info)), written)
