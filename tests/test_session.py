@@ -214,9 +214,9 @@ def test_an_unreadable_file_left_in_place_is_never_written_over(bert_dir, tmp_pa
             await pilot.press("x", "y", "ctrl+b", "z")
             for _ in range(1200):
                 await pilot.pause(0.05)
-                if app.model_info is not None and app.results_current:
+                if app.main.model_info is not None and app.main.results_current:
                     break
-            assert app.model_info is not None
+            assert app.main.model_info is not None
 
     asyncio.run(use_it())
     assert path.read_bytes() == b'{"version": 1, "text_a": '

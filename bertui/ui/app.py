@@ -35,6 +35,13 @@ EXAMPLE_CANDIDATES = ("It is also the largest city in the country.", "Penguins c
                       "Paris has been the capital since the tenth century.")
 
 
+def with_frame_colours(variables: dict[str, str]) -> dict[str, str]:
+    """The theme's variables and bertui's colours, named once here for every stylesheet (and for any
+    app that shows bertui's dialogs)."""
+    return {**variables, "frame": variables["primary-darken-2"], "frame-focus": variables["accent"],
+            "frame-error": variables["error"]}
+
+
 class BertuiApp(App[int]):
     CSS_PATH = "bertui.tcss"
     TITLE = "bertui"
@@ -69,10 +76,7 @@ class BertuiApp(App[int]):
         return backend
 
     def get_css_variables(self) -> dict[str, str]:
-        """The theme's variables and bertui's colours, named once here for every stylesheet."""
-        variables = super().get_css_variables()
-        return {**variables, "frame": variables["primary-darken-2"], "frame-focus": variables["accent"],
-                "frame-error": variables["error"]}
+        return with_frame_colours(super().get_css_variables())
 
     def get_default_screen(self) -> MainScreen:
         return self.main

@@ -9,6 +9,7 @@ import json
 from textual.app import App
 from textual.widgets import Input, Select
 
+from bertui.ui.app import with_frame_colours
 from bertui.ui.screens.export import ExportScreen
 from tests.ui.conftest import settle, until
 
@@ -40,11 +41,18 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
         assert json.loads(app.clipboard)["text_a"] == "the [MASK] " + BROKEN
 
 
+class DialogHost(App):
+    """A bare app that defines the colours bertui's dialogs are drawn with."""
+
+    def get_css_variables(self) -> dict[str, str]:
+        return with_frame_colours(super().get_css_variables())
+
+
 async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(tmp_path):
     """Whatever a renderer returns, the dialog reports an encoding failure and writes nothing."""
     old = tmp_path / "old.json"
     old.write_text("{}")
-    app = App()
+    app = DialogHost()
     async with app.run_test(size=(100, 30)) as pilot:
         app.push_screen(ExportScreen(lambda fmt: "x\udce9", name=str(old)))
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))

@@ -24,7 +24,7 @@ def reference(tmp_path_factory):
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    folder = build_demo_model(tmp_path_factory.mktemp("reference"))
+    folder = build_demo_model(tmp_path_factory.mktemp("reference"), max_positions=128)
     model = AutoModelForMaskedLM.from_pretrained(folder).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
 
@@ -69,7 +69,8 @@ async def test_typed_targets_are_scored_at_every_mask(make_app, reference):
             assert score.rank == int((expected > truth).sum()) + 1
         assert snowman.log_prob is None
         shown_text = app.query_one(TargetScores).content.plain
-        assert f"{he.probability * 100:.1f}%" in shown_text and f"{she.log_prob:.2f}".replace("-", "−") \
+        shown_p = f"{he.probability * 100:.1f}%" if he.probability >= 0.001 else "<0.1%"
+        assert shown_p in shown_text and f"{she.log_prob:.2f}".replace("-", "−") \
             in shown_text and str(she.rank) in shown_text
         assert "not in the model's vocabulary" in shown_text
 
@@ -100,7 +101,7 @@ async def test_two_masks_show_what_fills_them_together(make_app):
 
 
 async def test_f6_switches_the_pll_variant_that_colours_the_strip(make_app):
-    app = make_app(text_a="the dogs were playing .")  # dogs, playing: several pieces each
+    app = make_app(text_a="the dog ate unhappily .")  # un ##ha ##pp ##ily: several pieces
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f5")
