@@ -39,7 +39,7 @@ def seed_loop(model, tokenizer, first: str, sentences: list[str]) -> list[tuple[
     scored = []
     with torch.no_grad():
         for sentence in sentences:
-            logits = model(**tokenizer(first, sentence, return_tensors="pt")).logits
+            logits = model(**tokenizer(first, sentence, return_tensors="pt").to(model.device)).logits
             scored.append((logits.softmax(-1)[0, 0].item(), sentence))
     return sorted(scored, reverse=True)
 

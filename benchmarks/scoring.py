@@ -24,7 +24,7 @@ GOAL = 3.0
 
 def plain_pll(model, tokenizer, text: str) -> float:
     """The unbatched reference: one forward of the whole masked LM per real token."""
-    encoded = tokenizer(text, return_tensors="pt")
+    encoded = tokenizer(text, return_tensors="pt").to(model.device)
     ids = encoded["input_ids"]
     total = 0.0
     with torch.no_grad():

@@ -55,7 +55,7 @@ def _stream(bench: Bench, command: str, source: Path, out: Path, *extra: str) ->
 def plain_fill(model, tokenizer, lines: list[str]) -> None:
     with torch.inference_mode():
         for line in lines:
-            encoded = tokenizer(line, return_tensors="pt")
+            encoded = tokenizer(line, return_tensors="pt").to(model.device)
             logits = model(**encoded).logits
             position = int((encoded["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0])
             logits[0, position].softmax(-1).topk(5)
