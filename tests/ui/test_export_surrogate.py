@@ -10,7 +10,8 @@ from textual.app import App
 from textual.widgets import Input, Select
 
 from bertui.ui.screens.export import ExportScreen
-from tests.ui.conftest import settle, until
+from tests.ui.conftest import calls_to, settle, until
+from tests.ui.test_export_dialog import name_file
 
 BROKEN = "caf\udce9 ."
 
@@ -23,8 +24,7 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
                           ("board.csv", "ranking.csv")]:
             await pilot.press("ctrl+r")
             await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-            app.screen.query_one("#export-path", Input).value = str(tmp_path / name)
-            await pilot.pause()
+            await name_file(pilot, tmp_path / name)
             app.screen.query_one("#export-format", Select).value = fmt
             app.screen.query_one("#export-path", Input).focus()
             await pilot.press("enter")
@@ -36,7 +36,7 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
         assert {row["candidate"] for row in board} == {"caf\ufffd .", "it was good ."}
 
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        await until(pilot, lambda: app.clipboard, "the copy")
         assert json.loads(app.clipboard)["text_a"] == "the [MASK] " + BROKEN
 
 
@@ -49,8 +49,9 @@ async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(tmp_pat
         app.push_screen(ExportScreen(lambda fmt: "x\udce9", name=str(old)))
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         app.screen.query_one("#export-path", Input).focus()
+        said = calls_to(app.screen, "_say")
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: said, "a word from the dialog")
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.query_one("#export-message").content.plain == \
             "Cannot write this as UTF-8 (character 1: surrogates not allowed)."
