@@ -6,7 +6,6 @@ import csv
 import io
 import json
 
-from textual.app import App
 from textual.widgets import Input, Select
 
 from bertui.ui.screens.export import ExportScreen
@@ -40,11 +39,11 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
         assert json.loads(app.clipboard)["text_a"] == "the [MASK] " + BROKEN
 
 
-async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(tmp_path):
+async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(make_app, tmp_path):
     """Whatever a renderer returns, the dialog reports an encoding failure and writes nothing."""
     old = tmp_path / "old.json"
     old.write_text("{}")
-    app = App()
+    app = make_app(model="no-such-model")  # the dialog alone, over an app with no model
     async with app.run_test(size=(100, 30)) as pilot:
         app.push_screen(ExportScreen(lambda fmt: "x\udce9", name=str(old)))
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
