@@ -14,6 +14,7 @@ import pytest
 from bertui import session
 from bertui.cli import main as cli_main
 from bertui.session import Session
+from tests.ui.conftest import until
 
 EVERYTHING = Session(text_a="the [MASK] ate \x1b[31m [bold] 😀 caf\udce9", text_b="it was good .",
                      pair_mode=True,
@@ -212,11 +213,8 @@ def test_an_unreadable_file_left_in_place_is_never_written_over(bert_dir, tmp_pa
     async def use_it():
         async with app.run_test() as pilot:
             await pilot.press("x", "y", "ctrl+b", "z")
-            for _ in range(1200):
-                await pilot.pause(0.05)
-                if app.main.model_info is not None and app.main.results_current:
-                    break
-            assert app.main.model_info is not None
+            await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+                        "the model's answer")
 
     asyncio.run(use_it())
     assert path.read_bytes() == b'{"version": 1, "text_a": '

@@ -62,16 +62,39 @@ def make_app(loader):
     return make
 
 
-async def until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``condition`` holds (checked between its message cycles)."""
+async def until(pilot, condition: Callable[[], bool], what: str = "", timeout: float = 60.0) -> None:
+    """Let the app run until ``condition`` holds (checked between its message cycles).
+
+    The only wait in the UI tests: they wait for a state, never for a time. The deadline is generous (a
+    loaded machine is slow, not wrong) and only ends a test that would otherwise hang.
+    """
     deadline = time.monotonic() + timeout
     await pilot.pause()
     while not condition():
         if time.monotonic() > deadline:
             state = pilot.app.query_one("#status-state").content
             banner = pilot.app.query_one("#banner-error").content
-            raise AssertionError(f"timed out after {timeout} s; the status line says {state!r}; {banner!r}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or 'the condition'}; "
+                                 f"the status line says {state!r}; {banner!r}")
         await pilot.pause(0.01)
+
+
+async def drained(pilot) -> None:
+    """Let the app handle every message already posted (the repaints an answer asked for): no clock."""
+    await pilot.pause()
+
+
+def calls_to(owner, name: str) -> list[tuple]:
+    """The arguments of every call of ``owner.name`` from now on (each call still goes through)."""
+    calls: list[tuple] = []
+    method = getattr(owner, name)
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return method(*args, **kwargs)
+
+    setattr(owner, name, recording)
+    return calls
 
 
 async def type_text(pilot, text: str) -> None:
@@ -81,8 +104,9 @@ async def type_text(pilot, text: str) -> None:
 async def settle(pilot) -> None:
     """Until a model answers and the panes show the answer to the text on screen."""
     app = pilot.app
-    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
-    await pilot.pause()
+    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+                "the answer to the text on screen")
+    await drained(pilot)
 
 
 def screen_text(app) -> str:

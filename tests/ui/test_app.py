@@ -111,8 +111,8 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
         board = app.query_one(Leaderboard)
         old = set(candidate_rows(app))  # the ranking of "the dog [MASK] . walk"
         await type_text(pilot, " .")
-        await until(pilot, gate.entered.is_set)  # the ranking is running, the masks are in
-        await pilot.pause()
+        await until(pilot, gate.entered.is_set)  # the ranking is running, the masks are on their way
+        await until(pilot, lambda: shown(app)[0].text_a == "the dog [MASK] . walk .", "the masks of the text")
         request, analysis = shown(app)
         assert request.text_a == "the dog [MASK] . walk ." and analysis.masks
         assert app.query_one(TokenGrid).encoding.tokens[-3:] == ("walk", ".", "[SEP]")
@@ -275,9 +275,9 @@ async def test_the_selected_candidate_stays_selected_when_the_ranking_moves_it(m
         assert board.selected_index() == 1
         for order in ((1, 2, 0), (2, 0, 1), (0, 2, 1)):
             board.show("a", rank(*order), None)
-            await pilot.pause()
+            row = order.index(1)
+            await until(pilot, lambda row=row: candidate_rows(app)[row].endswith("two"), f"order {order}")
             assert board.selected_index() == 1
-            assert candidate_rows(app)[order.index(1)].endswith("two")
 
 
 async def test_top_k_changes_from_the_keyboard(make_app):

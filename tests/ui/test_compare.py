@@ -11,7 +11,7 @@ from bertui.ui.visible import visible
 from bertui.ui.widgets.compare_panel import NO_NSP_HEAD
 from bertui.ui.widgets.mask_panel import MaskPanel
 from tests import tiny_models
-from tests.ui.conftest import TINY, Gate, screen_text, type_text, until
+from tests.ui.conftest import TINY, Gate, drained, screen_text, type_text, until
 
 ROBERTA, DISTILBERT, OTHER_BERT = "tiny-roberta", "tiny-distilbert", "tiny-bert-seed-11"
 CANDIDATES = ("it was good .", "the sky is blue .")
@@ -58,8 +58,8 @@ def compare_app(loader, b: str, **options) -> BertuiApp:
 async def both_answered(pilot) -> None:
     app = pilot.app
     await until(pilot, lambda: app.main.model_info is not None and app.main.compare.info is not None
-                and app.main.results_current and app.main.compare.answered)
-    await pilot.pause()
+                and app.main.results_current and app.main.compare.answered, "both models' answers")
+    await drained(pilot)
 
 
 def assert_same(shown: Analysis, expected: Analysis) -> None:

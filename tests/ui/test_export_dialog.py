@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from bertui.ui.screens.export import ExportScreen
-from tests.ui.conftest import TINY_MLM_ONLY, settle, until
+from tests.ui.conftest import TINY_MLM_ONLY, calls_to, settle, until
 
 CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .")
 
@@ -25,13 +25,22 @@ async def export(pilot, path: Path | str, fmt: str | None = None) -> None:
     app = pilot.app
     await pilot.press("ctrl+r")
     await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-    app.screen.query_one("#export-path", Input).value = str(path)
-    await pilot.pause()
+    await name_file(pilot, path)
     if fmt is not None:
         app.screen.query_one("#export-format", Select).value = fmt
     app.screen.query_one("#export-path", Input).focus()
+    dialog = app.screen
+    said = calls_to(dialog, "_say")
     await pilot.press("enter")
-    await pilot.pause()
+    await until(pilot, lambda: app.screen is not dialog or said, "the file written or a word why not")
+
+
+async def name_file(pilot, path: Path | str) -> None:
+    """Type ``path`` into the open dialog, and wait for it to choose the format and say where it goes."""
+    dialog = pilot.app.screen
+    described = calls_to(dialog, "_describe")
+    dialog.query_one("#export-path", Input).value = str(path)
+    await until(pilot, lambda: (str(path).strip(),) in described, f"the dialog to describe {path}")
 
 
 async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
@@ -81,14 +90,12 @@ async def test_the_format_follows_the_file_name(make_app):
         await settle(pilot)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-        field = app.screen.query_one("#export-path", Input)
         chooser = app.screen.query_one("#export-format", Select)
         assert chooser.value == "json"
         for name, fmt in (("out.md", "md"), ("out.csv", "csv"), ("out.ranking.csv", "ranking.csv"),
                           ("other.csv", "ranking.csv"), ("report.markdown", "md"), ("x.JSON", "json"),
                           ("no-ending", "json")):
-            field.value = name
-            await pilot.pause()
+            await name_file(pilot, name)
             assert chooser.value == fmt, name
         await pilot.press("escape")
         assert not isinstance(app.screen, ExportScreen)
@@ -108,8 +115,7 @@ async def test_write_errors_say_why_and_keep_the_dialog_open(make_app, tmp_path,
         assert message(app) == f"{tmp_path} is a folder: add a file name."
 
         (tmp_path / "old.json").write_text("{}")
-        app.screen.query_one("#export-path", Input).value = str(tmp_path / "old.json")
-        await pilot.pause()
+        await name_file(pilot, tmp_path / "old.json")
         assert "exists: enter replaces it" in message(app)
 
         def refuse(self, *args, **kwargs):

@@ -6,12 +6,11 @@ import csv
 import io
 import json
 
-from textual.app import App
 from textual.widgets import Input, Select
 
-from bertui.ui.app import with_frame_colours
 from bertui.ui.screens.export import ExportScreen
-from tests.ui.conftest import settle, until
+from tests.ui.conftest import calls_to, settle, until
+from tests.ui.test_export_dialog import name_file
 
 BROKEN = "caf\udce9 ."
 
@@ -24,8 +23,7 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
                           ("board.csv", "ranking.csv")]:
             await pilot.press("ctrl+r")
             await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-            app.screen.query_one("#export-path", Input).value = str(tmp_path / name)
-            await pilot.pause()
+            await name_file(pilot, tmp_path / name)
             app.screen.query_one("#export-format", Select).value = fmt
             app.screen.query_one("#export-path", Input).focus()
             await pilot.press("enter")
@@ -37,28 +35,22 @@ async def test_every_format_writes_text_holding_a_lone_surrogate(make_app, tmp_p
         assert {row["candidate"] for row in board} == {"caf\ufffd .", "it was good ."}
 
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        await until(pilot, lambda: app.clipboard, "the copy")
         assert json.loads(app.clipboard)["text_a"] == "the [MASK] " + BROKEN
 
 
-class DialogHost(App):
-    """A bare app that defines the colours bertui's dialogs are drawn with."""
-
-    def get_css_variables(self) -> dict[str, str]:
-        return with_frame_colours(super().get_css_variables())
-
-
-async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(tmp_path):
+async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(make_app, tmp_path):
     """Whatever a renderer returns, the dialog reports an encoding failure and writes nothing."""
     old = tmp_path / "old.json"
     old.write_text("{}")
-    app = DialogHost()
+    app = make_app(model="no-such-model")  # the dialog alone, over an app with no model
     async with app.run_test(size=(100, 30)) as pilot:
         app.push_screen(ExportScreen(lambda fmt: "x\udce9", name=str(old)))
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         app.screen.query_one("#export-path", Input).focus()
+        said = calls_to(app.screen, "_say")
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: said, "a word from the dialog")
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.query_one("#export-message").content.plain == \
             "Cannot write this as UTF-8 (character 1: surrogates not allowed)."

@@ -9,12 +9,25 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import Static
 
 from bertui.ui.widgets.attention_view import MATRIX_MAX_TOKENS, AttentionView, matrix_percent, row_percent
 from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
+from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid, probability_text
-from tests.ui.conftest import TINY, record_notices, screen_text, settle, shown, type_text, until, wrapping
+from tests.ui.conftest import (
+    TINY,
+    calls_to,
+    drained,
+    record_notices,
+    screen_text,
+    settle,
+    shown,
+    type_text,
+    until,
+    wrapping,
+)
 
 SENTENCE = "the cat sat all unhappily ."
 UNHAPPILY = (5, 6, 7, 8)
@@ -57,8 +70,12 @@ def matrix_numbers(lines: list[str]) -> list[list[str]]:
 async def select_token(pilot, position: int) -> None:
     grid = pilot.app.query_one(TokenGrid)
     grid.focus()
+    await until(pilot, lambda: grid.has_focus, "the grid to take the focus")
+    spans = calls_to(pilot.app.query_one(Sentences), "show_span")
     grid.action_move_to(position)
-    await pilot.pause()
+    # The screen marks the token's span in the sentence, then shows the open views from it.
+    await until(pilot, lambda: grid.selected() in spans, f"the screen to take token {position}'s selection")
+    await drained(pilot)
 
 
 async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_token(make_app, reference):
@@ -282,11 +299,20 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
             assert words in text, words
         await pilot.press("escape", "ctrl+p")
         await type_text(pilot, "surprisal")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: surprisal_offered(app), "the palette to offer the surprisal strip")
         await pilot.press("enter")
         await settle(pilot)
         assert app.main.show_surprisal and shown(app)[1].surprisal is not None
         assert re.search(r"PLL -?\d+\.\d\d", screen_text(app))
+
+
+def surprisal_offered(app) -> bool:
+    """The command palette's highlighted command is the surprisal strip's."""
+    found = app.screen.query(CommandList)
+    if not found or found.first().highlighted is None:
+        return False
+    options = found.first()
+    return "urprisal" in str(options.get_option_at_index(options.highlighted).prompt)
 
 
 def test_probabilities_read_as_percent_until_they_are_tiny():

@@ -53,7 +53,8 @@ def test_a_ranking_due_keeps_the_results_from_being_whole_until_it_comes():
     assert ledger.ranking_due and not ledger.answers(request)
     assert ledger.not_whole() == "the next-sentence ranking of this text is not in"
     shown = ledger.take_ranking(request.request_id, RANKING)
-    assert shown.analysis.ranking == RANKING and ledger.answers(request) and not ledger.ranking_due
+    assert shown == (request, answer(request, RANKING)) and ledger.shown == shown
+    assert ledger.answers(request) and not ledger.ranking_due and ledger.not_whole() is None
 
 
 def test_a_ranking_of_text_no_longer_on_screen_is_dropped():
@@ -89,3 +90,23 @@ def test_nothing_is_latest_before_anything_is_sent():
     ledger = RequestLedger()
     ledger.changed()
     assert not ledger.is_latest(ledger.latest_id) and not ledger.take_failure(ledger.latest_id)
+
+
+def test_a_ranking_of_the_latest_text_is_not_put_on_an_older_texts_masks():
+    """The ranking comes before its own masks (they were dropped, or are late): the panes keep the older
+    answer as it was rather than show this text's ranking beside another text's masks."""
+    ledger = RequestLedger()
+    first = asked(ledger, "first", candidates=("it ran .",))
+    ledger.take_analysis(answer(first), ranked_later=True)
+    second = asked(ledger, "second", candidates=("it ran .",))
+    assert ledger.take_ranking(second.request_id, RANKING) is None
+    assert ledger.shown == (first, answer(first)) and ledger.ranking_due and not ledger.answers(second)
+
+
+def test_a_failure_before_any_answer_leaves_nothing_due():
+    """The first request fails: it is answered, nothing was shown, and no ranking is awaited."""
+    ledger = RequestLedger()
+    request = asked(ledger, candidates=("it ran .",))
+    assert ledger.take_failure(request.request_id)
+    assert ledger.answers(request) and ledger.shown is None and not ledger.ranking_due
+    assert ledger.not_whole() == "no results"

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Input
-
 from bertui.ui.app import BertuiApp
 from bertui.ui.screens.export import ExportScreen
 from tests.ui.conftest import settle, until
-from tests.ui.test_export_dialog import export, message
+from tests.ui.test_export_dialog import export, message, name_file
 
 
 def served(monkeypatch) -> list[dict]:
@@ -34,14 +32,13 @@ async def test_export_is_a_download_named_without_folders(make_app, tmp_path, mo
         await settle(pilot)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-        app.screen.query_one("#export-path", Input).value = "taken.md"
-        await pilot.pause()
+        await name_file(pilot, "taken.md")
         assert message(app) == "Downloads taken.md in your browser"  # no word of the server's file
         app.screen.dismiss(None)
         await export(pilot, "../../elsewhere/~/.bashrc.md")
         assert not isinstance(app.screen, ExportScreen)
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        await until(pilot, lambda: len(delivered) == 2, "the copy delivered")
     report, copied = delivered
     assert report["save_filename"] == ".bashrc.md" and report["mime_type"] == "text/markdown"
     assert report["text"].startswith("#") and "ate my" in report["text"]

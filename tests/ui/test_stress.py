@@ -1,5 +1,10 @@
 """A seeded burst of typing, deleting, pair-mode switches and candidate edits against a slow engine that
-fails once: afterwards every pane shows exactly the answer for the final text, and nothing is left behind."""
+fails once: afterwards every pane shows exactly the answer for the final text, and nothing is left behind.
+
+The burst is a fixed number of actions drawn from the seed (printed, and in the test's id), so a failure
+replays: ``pytest tests/ui/test_stress.py -k "burst and 2"``. How the actions interleave with the
+engine's answers still depends on the machine; that is what the burst is for.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,10 @@ from bertui.engine.results import AnalysisRequest
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.token_grid import TokenGrid
-from tests.ui.conftest import TINY, settle
+from tests.ui.conftest import TINY, settle, until
 
 WORDS = ("the", "dog", "[MASK]", "ate", "my", "pizza", ".", "sky", "is", "blue", "[mask]")
-BURST_SECONDS = 10.0
-BURST_ACTIONS = 80  # whichever comes first: a loaded CI box gets through fewer in the time
+BURST_ACTIONS = 80
 
 
 class SlowEngine:
@@ -75,14 +79,13 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
         engines.append(SlowEngine(loader(spec, **options), delay=0.04, fail_at=5))
         return engines[-1]
 
+    print(f"stress seed {seed}: {BURST_ACTIONS} actions")
     rng = random.Random(seed)
     app = make_app(TINY, engine_loader=slow_loader, text_a="the [MASK] .", candidates=("it was good .",))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         board = app.query_one(Leaderboard)
-        deadline = time.monotonic() + BURST_SECONDS
-        actions = 0
-        while time.monotonic() < deadline and actions < BURST_ACTIONS:
+        for _ in range(BURST_ACTIONS):
             choice = rng.random()
             if board.has_class("-editing"):  # finish a candidate edit before anything else
                 await pilot.press(*rng.choice([("enter",), ("escape",), ("space", "o", "k", "enter")]))
@@ -101,9 +104,8 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
             else:
                 app.query_one("#sentence-a").focus()
                 await pilot.press("ctrl+t")
-            actions += 1
-            if rng.random() < 0.3:
-                await pilot.pause(rng.choice([0, 0.01, 0.05]))
+            if rng.random() < 0.1:  # now and then the engine catches up before the next action
+                await until(pilot, lambda: app.main.results_current, "the answer to the text so far")
         await settle(pilot)
         final = app.main.asked()
         request, analysis = app.main.shown
@@ -114,7 +116,6 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
         assert app.query_one(MaskPanel)._masks == analysis.masks
         shown_ranking = {(index, text): entry.is_next for (index, text), entry in board._ranking.items()}
         assert shown_ranking == pytest.approx({(r.index, r.candidate): r.is_next for r in fresh.ranking})
-        assert actions >= 5
         # The failure was injected mid-burst (shown only if its request was still the latest); it poisoned
         # nothing: later requests were answered and the status line is back to ready.
         assert engines[-1].failed == 1 and engines[-1].calls > 5
