@@ -15,7 +15,7 @@ from bertui.ui.app import build_app
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.sentence_scores import SentenceScores
 from bertui.ui.widgets.targets import TargetScores
-from tests.ui.conftest import TINY, settle, shown, type_text
+from tests.ui.conftest import TINY, settle, shown, type_text, until
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ async def test_f6_switches_the_pll_variant_that_colours_the_strip(make_app):
         assert scores.display and f"{surprisal.pll_word_l2r:.2f}".replace("-", "−") in scores.content.plain
         assert [t.surprisal for t in grid.surprisal.tokens] == [t.surprisal for t in surprisal.tokens]
         await pilot.press("f6")
-        await pilot.pause()
+        await until(pilot, lambda: app.main.word_l2r, "f6 to switch the variant")
         assert app.main.word_l2r and app.main.results_current  # no new request: both are in the answer
         coloured = {t.position: t.surprisal for t in grid.surprisal.tokens}
         for token in pieces:

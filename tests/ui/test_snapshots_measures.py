@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
-from tests.ui.conftest import TINY, settle, type_text
+from tests.ui.conftest import TINY, drained, settle, type_text
 
 
 def app(loader, **options) -> BertuiApp:
@@ -37,7 +37,7 @@ def test_sentence_scores_in_pair_mode(snap_compare, loader):
         await pilot.press("f5")
         await settle(pilot)
         await pilot.press("f6")
-        await pilot.pause()
+        await drained(pilot)
 
     assert snap_compare(app(loader, text_a="the dogs sleep .", text_b="the dogs sleeps .", pair=True),
                         terminal_size=(110, 40), run_before=scored)
