@@ -273,7 +273,8 @@ class MainScreen(Commands, Screen[None]):
         request, analysis = shown
         due = self.ledger.ranking_due
         encoding = analysis.encoding
-        self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal)
+        self.query_one(TokenGrid).show(encoding, follow=self._caret(), surprisal=analysis.surprisal,
+                                       segments=self.model_info.has_segments)
         self.query_one(MaskPanel).show(analysis.masks, self.mask_token, self.model_info.is_demo,
                                        analysis.words)
         self.query_one(Sentences).show_masked(tuple((encoding.sequence_ids[p], encoding.offsets[p])
