@@ -186,6 +186,7 @@ class MainScreen(Commands, Screen[None]):
         self.query_one(Sentences).use_mask_token(self.mask_token)
         self._describe_model(self.query_one(ModelCard))
         info = message.info
+        self.query_one(Leaderboard).no_nsp_reason = info.no_nsp_reason
         self.query_one(StatusLine).model(Content.assemble(outside(self.model_spec, "bold"),
                                                           f" · {info.device} {info.dtype}"),
                                          demo=DEMO_LABEL if info.is_demo else "")
