@@ -60,6 +60,8 @@ ACTIONS: tuple[Action, ...] = (
            "Embedding breakdown: token, segment, position parts", "Embedding breakdown"),
     Action("f5", "toggle('show_surprisal')", "Surprisal strip",
            "Surprisal strip: each token's rank masked alone; PLL", "Surprisal strip"),
+    Action("f6", "jump_token", "Go to token", "Go to a token by its index: for long inputs",
+           "Go to token…"),
     Action("f1", "help", "Help", "This list of keys", "bertui keys", show=True),
 )
 """In the footer's and the help screen's order."""

@@ -21,6 +21,7 @@ from bertui.ui.screens.export import ExportScreen
 from bertui.ui.screens.help import HelpScreen
 from bertui.ui.screens.model_card import ModelCardScreen
 from bertui.ui.screens.model_switch import ModelSwitchScreen
+from bertui.ui.screens.token_jump import TokenJumpScreen
 from bertui.ui.widgets.attention_view import AttentionView
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
@@ -58,6 +59,18 @@ class Commands:
                 self.load(spec)
 
         self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
+
+    def action_jump_token(self) -> None:
+        grid = self.query_one(TokenGrid)
+        if grid.encoding is None or not grid.encoding.tokens:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                grid.focus()
+                grid.action_move_to(index)
+
+        self.app.push_screen(TokenJumpScreen(len(grid.encoding.tokens), grid.cursor_column), chosen)
 
     def action_use_demo(self) -> None:
         self.load("demo")

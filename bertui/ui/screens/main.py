@@ -286,6 +286,7 @@ class MainScreen(Commands, Screen[None]):
         if self.compare is not None:
             self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
+        status.tokens(len(encoding.tokens))
         if self._loading is None:
             status.state("ranking…" if due else "ready", "busy" if due else "")
         if not self.options.steady:
