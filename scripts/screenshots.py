@@ -22,6 +22,7 @@ from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
 from bertui.ui.options import Options
 
 TWO_MASKS = "The [MASK] sat on the [MASK] all afternoon."
+KOREAN = "축구는 정말 재미있는 [MASK]이다."  # uncased WordPiece makes jamo of it; drawn as letters
 OTHER_DEMO = "demo-seed-2"  # the demo recipe with other random weights: a second model for --compare
 CANDIDATES = ("It was warm there in the sun.", "Stock prices fell sharply on Monday.",
               "Then it jumped down and ran away.", "Penguins cannot fly.", "The mat was red.")
@@ -146,6 +147,7 @@ async def main(out: Path) -> None:
                 candidates=CANDIDATES)
     await shoot(out, "load-error", (100, 30), failed, model="bert-base-uncased", loader=offline_loader,
                 **example)
+    await shoot(out, "korean", (120, 34), masks, text_a=KOREAN, candidates=CANDIDATES[:3])
     await shoot(out, "narrow-80x24", (80, 24), masks, **example)
     await shoot(out, "wide-160x48", (160, 48), pair, text_a=TWO_MASKS, candidates=CANDIDATES)
     await shoot(out, "compare", (120, 34), pair, loader=two_demos, compare=OTHER_DEMO, text_a=TWO_MASKS,

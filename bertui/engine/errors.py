@@ -1,9 +1,5 @@
 """Errors a person can act on. Their messages are shown as they are: say what is wrong and what to do."""
 
-NO_NSP_HEAD = ("this model has no next-sentence head: NSP exists only in BERT pretraining checkpoints "
-               "(e.g. bert-base-uncased), not in RoBERTa, DistilBERT, ALBERT, ELECTRA or MLM-only BERTs")
-
-
 def first_line(error: BaseException) -> str:
     """The first line of an error's message, or the name of its type when it has none."""
     text = str(error).strip()

@@ -68,6 +68,8 @@ ACTIONS: tuple[Action, ...] = (
            "Switch the strip's PLL variant"),
     Action("f7", "edit_targets", "Target words",
            "Target words: type words to score at every mask (he, she, they)", "Edit target words"),
+    Action("f9", "jump_token", "Go to token", "Go to a token by its index: for long inputs",
+           "Go to token…"),
     Action("f1", "help", "Help", "This list of keys", "bertui keys", show=True),
 )
 """In the footer's and the help screen's order."""

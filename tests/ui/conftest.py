@@ -15,9 +15,14 @@ from bertui.engine.demo import build_demo_model
 from bertui.engine.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
+from tests import tiny_families
 
 TINY = "tiny-bert"
 TINY_MLM_ONLY = "tiny-bert-mlm"
+TINY_MULTILINGUAL = "tiny-multilingual"
+TINY_MODERNBERT = "tiny-modernbert"
+BUILT_LATER = {TINY_MULTILINGUAL: tiny_families.build_multilingual_bert,
+               TINY_MODERNBERT: tiny_families.build_modernbert}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -32,7 +37,8 @@ def pytest_pyfunc_call(pyfuncitem):
 
 @pytest.fixture(scope="session")
 def loader(tmp_path_factory):
-    """Engine.load for two spec names: the tiny BERT with NSP and without; ``demo`` is the real demo.
+    """Engine.load for the spec names above: the tiny BERT with NSP and without, the multilingual BERT and
+    ModernBERT of tests/tiny_families.py; ``demo`` is the real demo.
 
     Any other spec fails as an unknown model does.
     """
@@ -43,6 +49,8 @@ def loader(tmp_path_factory):
     def load(spec: str, *, device: str, dtype: str, progress: Callable[[str], None]):
         from bertui.engine.inference import Engine
 
+        if spec in BUILT_LATER and spec not in folders:  # built on first use: most tests never need them
+            folders[spec] = BUILT_LATER[spec](tmp_path_factory.mktemp(spec))
         if spec != "demo" and spec not in folders:
             raise ModelLoadError(f"cannot load {spec!r}: no such model here. Try --model demo.")
         return Engine.load(str(folders.get(spec, spec)), device="cpu", dtype=dtype, progress=progress)

@@ -61,6 +61,20 @@ class Commands:
 
         self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
 
+    def action_jump_token(self) -> None:
+        from bertui.ui.screens.token_jump import TokenJumpScreen
+
+        grid = self.query_one(TokenGrid)
+        if grid.encoding is None or not grid.encoding.tokens:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                grid.focus()
+                grid.action_move_to(index)
+
+        self.app.push_screen(TokenJumpScreen(len(grid.encoding.tokens), grid.cursor_column), chosen)
+
     def action_use_demo(self) -> None:
         self.load("demo")
 

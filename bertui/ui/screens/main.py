@@ -205,6 +205,7 @@ class MainScreen(Commands, Screen[None]):
         self.query_one(Sentences).use_mask_token(self.mask_token)
         self._describe_model(self.query_one(ModelCard))
         info = message.info
+        self.query_one(Leaderboard).no_nsp_reason = info.no_nsp_reason
         self.query_one(StatusLine).model(Content.assemble(outside(self.model_spec, "bold"),
                                                           f" · {info.device} {info.dtype}"),
                                          demo=DEMO_LABEL if info.is_demo else "")
@@ -346,6 +347,7 @@ class MainScreen(Commands, Screen[None]):
         if self.compare is not None:
             self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
+        status.tokens(len(encoding.tokens))
         if self._loading is None:
             status.state("ranking…" if due else "ready", "busy" if due else "")
         if not self.options.steady:
@@ -357,7 +359,8 @@ class MainScreen(Commands, Screen[None]):
         surprisal = analysis.surprisal
         self.query_one(TokenGrid).show(analysis.encoding, follow=self._caret(),
                                        surprisal=None if surprisal is None else coloured_by(surprisal,
-                                                                                            self.word_l2r))
+                                                                                            self.word_l2r),
+                                       segments=self.model_info.has_segments)
         if self.show_surprisal and request.surprisal:
             pair = None if request.text_b is None else (request.text_a, request.text_b)
             self.query_one(SentenceScores).show(surprisal, self.word_l2r, pair, analysis.alone)

@@ -21,6 +21,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
+from bertui.ui.cells import drawn
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
 from bertui.ui.service import Connect
 from bertui.ui.visible import outside
@@ -164,7 +165,7 @@ class ComparePanel(Vertical):
                 look = ""
             else:
                 look = "$text-accent underline"  # a piece A does not have
-            row.append(outside(token, look))
+            row.append(Content.styled(drawn(token), look))
         tokens.update(Content.assemble(("Split differs from A", "$text-warning"), " · ", count,
                                        (f" (A: {len(a_encoding.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
@@ -181,7 +182,7 @@ class ComparePanel(Vertical):
             lines.append(scored_row(A_TO_B, analysis.next_sentence.is_next, NSP_BAR))
         for entry in analysis.ranking or ():
             lines.append(scored_row(rank_lead(entry.rank), entry.is_next, NSP_BAR,
-                                    text=outside(entry.candidate)))
+                                    text=Content(drawn(entry.candidate))))
         if lines:
             lines.insert(0, Content.styled("Next sentence", "$text-muted"))
         nsp.update(Content("\n").join(lines))

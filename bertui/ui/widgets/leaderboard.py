@@ -18,8 +18,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 
-from bertui.engine.errors import NO_NSP_HEAD
 from bertui.engine.results import NextSentence, RankedCandidate
+from bertui.ui.cells import drawn
 from bertui.ui.visible import outside
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
@@ -65,6 +65,8 @@ class Leaderboard(Vertical):
         self.border_title = "Next sentence"
         self._ranking: dict[tuple[int, str], RankedCandidate] = {}
         self._has_nsp: bool | None = None  # unknown until a model answers
+        self.no_nsp_reason = ""
+        """Why the model in use has no next-sentence head (ModelInfo.no_nsp_reason); the app sets it."""
         self._next_sentence: NextSentence | None = None
         self._pending: str | None = None  # why the ranking shown is not sentence A's
         self._first = ""
@@ -129,7 +131,7 @@ class Leaderboard(Vertical):
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
-        text = outside(self.candidates[index])
+        text = Content(drawn(self.candidates[index]))
         if index == self._editing:
             text = Content.assemble(("✎ ", "$text-accent"), text)
         entry = self._entry(index)
@@ -154,7 +156,8 @@ class Leaderboard(Vertical):
         first.display = bool(self._first)
         lines = []
         if self._has_nsp is False:
-            lines.append(Content.styled(f"{NO_NSP_HEAD[0].upper()}{NO_NSP_HEAD[1:]}: nothing to rank.",
+            reason = self.no_nsp_reason or "this model has no next-sentence head"
+            lines.append(Content.styled(f"{reason[0].upper()}{reason[1:]}: nothing to rank.",
                                         "$text-warning"))
         elif self._next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width

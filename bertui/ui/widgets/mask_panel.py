@@ -15,7 +15,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPrediction
-from bertui.ui.visible import outside, visible
+from bertui.ui.cells import drawn
+from bertui.ui.visible import outside
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import rank_lead, scored_row
@@ -110,5 +111,5 @@ class MaskPanel(VerticalScroll):
     @staticmethod
     def _fillings(entry: MaskPrediction | WordPrediction) -> list[tuple[str, float]]:
         if isinstance(entry, WordPrediction):
-            return [(visible(word), score) for word, score in zip(entry.words, entry.scores)]
-        return [(visible(prediction.token_str), prediction.score) for prediction in entry.predictions]
+            return [(drawn(word), score) for word, score in zip(entry.words, entry.scores)]
+        return [(drawn(prediction.token_str), prediction.score) for prediction in entry.predictions]

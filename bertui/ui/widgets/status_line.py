@@ -1,4 +1,5 @@
-"""The status line: what is running, the last answer's latency, and the model and device in use."""
+"""The status line: what is running, the number of tokens on screen, the last answer's latency, and the
+model and device in use."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ class StatusLine(Horizontal):
         #status-state.-error { color: $text-error; }
         #status-demo { color: $text-warning; margin-left: 1; }
         #status-latency { color: $text-muted; margin: 0 2; }
+        #status-tokens { color: $text-muted; margin-left: 2; }
     }
     """
 
     def compose(self) -> ComposeResult:
         yield Label(id="status-state")
+        yield Label(id="status-tokens")
         yield Label(id="status-latency")
         yield Label(id="status-model")
         yield Label(id="status-demo")
@@ -37,6 +40,9 @@ class StatusLine(Horizontal):
         label.update(outside(what) if isinstance(what, str) else what)
         for name in ("busy", "error"):
             label.set_class(tone == name, f"-{name}")
+
+    def tokens(self, count: int) -> None:
+        self.query_one("#status-tokens", Label).update(Content(f"{count:,} token{'s' * (count != 1)}"))
 
     def latency(self, text: str) -> None:
         self.query_one("#status-latency", Label).update(Content(text))

@@ -10,6 +10,10 @@ pseudo-log-likelihood. ``m`` and ``w`` mask the selected token or its whole word
 
 The grid is drawn as one piece of Content in ``show`` (not a DataTable, which sizes its columns later,
 on idle): what is on screen after an answer is complete at once, for people and for snapshots alike.
+Only the columns in view are drawn, from a first column that follows the cursor (the wheel moves it
+too), so a 5,000-token paste costs what a short one does, and the view always starts on a column's
+first cell: no wide character is ever cut in half, and every row starts at the same cell. Tokens are
+drawn through ``cells.drawn`` and measured by ``cells.width`` (what the terminal counts).
 """
 
 from __future__ import annotations
@@ -17,17 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, HorizontalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
+from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.visible import outside, visible
+from bertui.ui.cells import drawn, fit, width
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")
@@ -36,6 +40,8 @@ SPECIAL = "$text-muted italic"
 MASK = "$text-warning bold on $warning-muted"
 SEGMENTS = ("$text-primary", "$text-success")
 CURSOR = ("on $primary 30%", "on $accent 45%")  # blurred, focused
+NO_SEGMENTS = "no segments in this model"
+WHEEL = 3  # columns a wheel step moves the view
 
 
 def probability_text(probability: float) -> str:
@@ -76,78 +82,125 @@ class TokenGrid(Horizontal, can_focus=True):
         super().__init__(**kwargs)
         self.encoding: Encoding | None = None
         self.surprisal: Surprisal | None = None
+        self.segments = True
         self.cursor_column = 0
+        self.first_column = 0
+        """The leftmost column in view."""
         self._starts: list[int] = []  # first cell of each column
-        self._columns: list[list[Content]] = []
+        self._widths: list[int] = []
+        self._tokens: list[str] = []  # as drawn
+        self._strip_cells: list[tuple[str, Style | str]] | None = None
         self.row_names: tuple[str, ...] = ROWS
         self.border_title = "Tokens"
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("\n".join(ROWS), "bold"), id="grid-labels")
-        with HorizontalScroll(id="grid-scroll", can_focus=False):
-            yield Static(id="grid-cells")
+        yield Static(id="grid-cells")
 
     def show(self, encoding: Encoding, follow: tuple[int, int] | None = None,
-             surprisal: Surprisal | None = None) -> None:
+             surprisal: Surprisal | None = None, segments: bool = True) -> None:
         """Show ``encoding``; put the cursor on the token at ``follow`` = (sequence, caret) if given.
 
-        ``surprisal``: add its strip as a last row.
+        ``surprisal``: add its strip as a last row. ``segments``: False for a model without token type
+        ids, whose segment row then says so instead of showing a row of zeros.
         """
-        self.encoding, self.surprisal = encoding, surprisal
+        self.encoding, self.surprisal, self.segments = encoding, surprisal, segments
         cursor = self.cursor_column if follow is None else self._token_at(*follow)
         self.cursor_column = max(0, min(cursor, len(encoding.tokens) - 1))
-        self.border_title = f"Tokens · {len(encoding.tokens)}"
+        self._tokens = [drawn(token) for token in encoding.tokens]
+        self._widths = [max(width(token), len(str(position)), len(str(token_id)), 1)
+                        for position, (token, token_id) in enumerate(zip(self._tokens, encoding.input_ids))]
+        self._strip_cells = None if surprisal is None else self._strip()
+        if self._strip_cells is not None:
+            self._widths = [max(w, len(rank)) for w, (rank, _style) in zip(self._widths, self._strip_cells)]
+        starts, at = [], 0
+        for column_width in self._widths:
+            starts.append(at)
+            at += column_width + GAP
+        self._starts = starts
         self.set_class(bool(encoding.truncated), "-truncated")
-        self._draw()
+        self._draw(follow_cursor=True)
 
-    def _draw(self) -> None:
+    def _view_width(self) -> int:
+        cells = self.query_one("#grid-cells", Static)
+        if cells.size.width:
+            return cells.size.width
+        return max(1, self.app.size.width - max(len(name) for name in self.row_names) - 6)
+
+    def in_view(self) -> range:
+        """The positions of the columns drawn now (the last one may be cut at the right edge)."""
+        if not self._starts:
+            return range(0)
+        left, view = self._starts[self.first_column], self._view_width()
+        end = self.first_column
+        while end < len(self._starts) and self._starts[end] - left < view:
+            end += 1
+        return range(self.first_column, end)
+
+    def _follow_cursor(self) -> None:
+        """Move the first column just enough that the cursor's column is wholly in view."""
+        view, cursor = self._view_width(), self.cursor_column
+        self.first_column = min(self.first_column, cursor)
+        while (self.first_column < cursor and self._starts[cursor] + self._widths[cursor]
+               - self._starts[self.first_column] > view):
+            self.first_column += 1
+
+    def _draw(self, follow_cursor: bool = False) -> None:
         encoding = self.encoding
         if encoding is None:
             return
         rows = self.row_names = ROWS if self.surprisal is None else (*ROWS, "surprisal")
         self.query_one("#grid-labels", Static).update(Content.styled("\n".join(rows), "bold"))
-        strip = None if self.surprisal is None else self._strip()
-        columns = self._columns = [self._column(position) + ([] if strip is None else [strip[position]])
-                                   for position in range(len(encoding.tokens))]
-        widths = [max(cell.cell_length for cell in column) for column in columns]
-        self._starts = [sum(widths[:i]) + GAP * i for i in range(len(widths))]
-        lines = []
-        for row in range(len(rows)):
-            parts = []
-            for position, (column, width) in enumerate(zip(columns, widths)):
-                cell = column[row].pad_right(width - column[row].cell_length)
-                if position == self.cursor_column:
-                    cell = cell.stylize_before(CURSOR[self.has_focus])
-                parts.append(cell)
-            lines.append(Content(" " * GAP).join(parts))
-        self.query_one("#grid-cells", Static).update(Content("\n").join(lines))
+        self.first_column = max(0, min(self.first_column, len(self._starts) - 1))
+        if follow_cursor:
+            self._follow_cursor()
+        view, left = self._view_width(), self._starts[self.first_column] if self._starts else 0
+        shown = self.in_view()
+        lines: list[list[Content]] = [[] for _ in rows]
+        for position in shown:
+            cells = min(self._widths[position], view - (self._starts[position] - left))
+            gap = Content(" " * min(GAP, view - (self._starts[position] - left) - cells))
+            cursor = CURSOR[self.has_focus] if position == self.cursor_column else ""
+            for row, (text, style) in enumerate(self._cells(position)):
+                cell = Content.styled(fit(text, cells), style)
+                lines[row] += [cell.stylize_before(cursor) if cursor else cell, gap]
+        if not self.segments:
+            lines[3] = [Content.styled(fit(NO_SEGMENTS, view), "$text-muted italic")]
+        self.query_one("#grid-cells", Static).update(Content("\n").join(Content.assemble(*line)
+                                                                          for line in lines))
+        count = len(encoding.tokens)
+        self.border_title = (f"Tokens · {count}" if len(shown) >= count else
+                             f"Tokens · {count} · {shown.start}–{shown.stop - 1} in view")
         self._describe_selection()
-        self.call_after_refresh(self._scroll_to_cursor)
 
     def row(self, name: str) -> list[str]:
         """The plain text of each cell of row ``name``: "token", "id", "segment", "attention", "surprisal"."""
         index = self.row_names.index(name)
-        return [column[index].plain for column in self._columns]
+        return [self._cells(position)[index][0] for position in range(len(self._tokens))]
 
-    def _column(self, position: int) -> list[Content]:
+    def _cells(self, position: int) -> list[tuple[str, Style | str]]:
+        """(text, style) of each row's cell in column ``position``."""
         encoding = self.encoding
         segment = SEGMENTS[encoding.token_type_ids[position] % 2]
         masked = position in encoding.mask_positions
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
-        return [
-            Content.styled(str(position), "$text-muted"),
-            outside(encoding.tokens[position], look),
-            Content.styled(str(encoding.input_ids[position]), MASK if masked else ""),
-            Content.styled("AB"[encoding.token_type_ids[position] % 2], segment),
-            Content(str(encoding.attention_mask[position])),
+        cells = [
+            (str(position), "$text-muted"),
+            (self._tokens[position], look),
+            (str(encoding.input_ids[position]), MASK if masked else ""),
+            ("AB"[encoding.token_type_ids[position] % 2] if self.segments else "", segment),
+            (str(encoding.attention_mask[position]), ""),
         ]
+        if self._strip_cells is not None:
+            cells.append(self._strip_cells[position])
+        return cells
 
-    def _strip(self) -> list[Content]:
+    def _strip(self) -> list[tuple[str, Style | str]]:
         """Each scored token's rank on its surprisal colour; special tokens and masks stay blank."""
         scale = SurprisalScale(self)
         scored = {token.position: token for token in self.surprisal.tokens}
-        return [Content() if (token := scored.get(position)) is None else
-                Content.styled(str(token.rank), scale.style(token.surprisal))
+        return [("", "") if (token := scored.get(position)) is None else
+                (str(token.rank), scale.style(token.surprisal))
                 for position in range(len(self.encoding.tokens))]
 
     def scored(self) -> TokenSurprisal | None:
@@ -168,7 +221,7 @@ class TokenGrid(Horizontal, can_focus=True):
             if token is not None:
                 numbers = (f" p {probability_text(token.probability)} · rank {token.rank}"
                            f" · {token.surprisal:.1f} bits")
-                parts.append(Content.assemble(outside(token.token, "bold"), numbers))
+                parts.append(Content.assemble(Content.styled(drawn(token.token), "bold"), numbers))
         self.border_subtitle = Content(" · ").join(parts)
 
     def mask_targets(self, whole_word: bool) -> tuple[int, ...]:
@@ -188,17 +241,6 @@ class TokenGrid(Horizontal, can_focus=True):
 
     def action_toggle_mask(self, whole_word: bool) -> None:
         self.post_message(self.MaskToggled(self.mask_targets(whole_word)))
-
-    def _scroll_to_cursor(self) -> None:
-        if not self._starts:
-            return
-        scroll = self.query_one("#grid-scroll", HorizontalScroll)
-        start = self._starts[self.cursor_column]
-        end = start + cell_len(visible(self.encoding.tokens[self.cursor_column])) + GAP
-        if start < scroll.scroll_x:
-            scroll.scroll_to(x=start, animate=False)
-        elif end > scroll.scroll_x + scroll.size.width:
-            scroll.scroll_to(x=end - scroll.size.width, animate=False)
 
     def _token_at(self, sequence: int, caret: int) -> int:
         """The token of ``sequence`` just left of ``caret`` (the one being typed); else the cursor's."""
@@ -220,7 +262,7 @@ class TokenGrid(Horizontal, can_focus=True):
         if self.encoding is None or not self.encoding.tokens:
             return
         self.cursor_column = max(0, min(position, len(self.encoding.tokens) - 1))
-        self._draw()
+        self._draw(follow_cursor=True)
         if self.has_focus:
             self.post_message(self.Selected(*self.selected()))
 
@@ -234,7 +276,30 @@ class TokenGrid(Horizontal, can_focus=True):
         offset = event.get_content_offset(self.query_one("#grid-cells", Static))
         if offset is not None and self._starts:
             self.focus()
-            self._select(max(i for i, start in enumerate(self._starts) if start <= offset.x))
+            x = self._starts[self.first_column] + offset.x
+            self._select(max(i for i, start in enumerate(self._starts) if start <= x))
+
+    def _scroll_view(self, step: int, event: events.MouseEvent) -> None:
+        """The wheel moves the view, not the cursor."""
+        if self._starts:
+            event.stop()
+            self.first_column += step
+            self._draw()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll_view(WHEEL, event)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll_view(-WHEEL, event)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        self._scroll_view(WHEEL, event)
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        self._scroll_view(-WHEEL, event)
+
+    def on_resize(self) -> None:
+        self._draw(follow_cursor=True)
 
     def on_focus(self) -> None:
         self._draw()
