@@ -250,7 +250,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     if not spec:
         raise ModelLoadError("no model given: pass a hub id (bert-base-uncased), a folder, or demo")
     source, local = _locate(spec, say)
-    tokenizer, model, info = _read_checkpoint(spec, source, local, say, trust_remote_code)
+    tokenizer, model, info, source = _read_checkpoint(spec, source, local, say, trust_remote_code)
     _check_tokenizer(spec, tokenizer, model)
     nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
     _tie_word_embeddings(model)
@@ -286,8 +286,9 @@ def _locate(spec: str, say: Progress) -> tuple[str, bool]:
 
 
 def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_remote_code: bool):
-    """(tokenizer, model, loading info): from the cache when it is there, else from the hub if it can be
-    reached; any failure becomes a ModelLoadError that says what went wrong."""
+    """(tokenizer, model, loading info, where it was read: the hub's new name when only that is cached):
+    from the cache when it is there, else from the hub if it can be reached; any failure becomes a
+    ModelLoadError that says what went wrong."""
     say(f"reading the config of {spec}")
     try:
         try:
@@ -313,12 +314,12 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
         say("loading the tokenizer and weights")
         read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
         try:
-            return _read(source, model_class, local_only=cached, **read)
+            return (*_read(source, model_class, local_only=cached, **read), source)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            return _read(source, model_class, local_only=False, **read)
+            return (*_read(source, model_class, local_only=False, **read), source)
     except ModelLoadError:
         raise
     except ValueError as error:
