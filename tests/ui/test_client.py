@@ -125,7 +125,8 @@ async def test_the_app_says_the_model_died_keeps_the_text_and_restarts_it(make_a
     app = make_app("tiny", engine_loader=partial(load_fragile, {"tiny": folder}), model_process=True,
                    text_a="the [MASK] .")
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.main.model_info is not None and app.main.results_current, LOAD)
+        await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+                    "the model", timeout=LOAD)
         field = app.query_one(Sentences).field_a
         field.value = f"{SEGFAULT} [MASK] ."
         banner = app.query_one(ModelBanner)
@@ -136,7 +137,7 @@ async def test_the_app_says_the_model_died_keeps_the_text_and_restarts_it(make_a
         field.value = "a [MASK] again ."
         await pilot.press("f8")
         await until(pilot, lambda: not banner.has_class("-crashed"))
-        await until(pilot, lambda: app.main.results_current, LOAD)
+        await until(pilot, lambda: app.main.results_current, "the restarted model", timeout=LOAD)
         await settle(pilot)
         assert app.main.shown.request.text_a == "a [MASK] again ."
         pid = app.main.service.pid
