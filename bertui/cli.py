@@ -130,8 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "each the model prefers under each PLL variant")
     nsp = command("nsp", "rank candidate next sentences by IsNext probability (BERT's NSP head)")
     nsp.add_argument("first", nargs="?", help="the first sentence (with --file: the lines are first "
-                                              "sentences "
-                                              "and every argument is a candidate)")
+                                              "sentences and every argument is a candidate)")
     nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
     nsp.add_argument("--candidates-file", type=Path, metavar="FILE",
                      help="more candidates, one per line ('-' for standard input)")
@@ -141,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("path", type=Path, metavar="FILE", help="a --out stream or a JSON export of the app")
     command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
     serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
+    _serve_options(serve)
+    return parser
+
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
+    """Where ``bertui serve`` listens, who gets in (the token) and how many tabs it runs."""
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on; default loopback only")
     serve.add_argument("--port", type=int, default=8000, help="default 8000")
     serve.add_argument("--compare", metavar="SPEC", default=argparse.SUPPRESS,
@@ -153,7 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "default 4")
     serve.add_argument("--allow-remote-code-in-browser", action="store_true",
                        help="let serve take --trust-remote-code (the page can then run any hub model's code)")
-    return parser
 
 
 def _read_stdin() -> str:
