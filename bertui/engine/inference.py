@@ -325,10 +325,7 @@ class Engine:
     @torch.inference_mode()
     def score(self, text_a: str, text_b: str | None = None) -> tuple[Encoding, Surprisal]:
         """Every real token scored with it alone masked (PLL) and word-l2r, in batched passes."""
-        batch, encoding = self._tokenize(text_a, text_b)
-        if not any(not special for special in encoding.special):
-            raise InputError("nothing to score: the text has no tokens")
-        return encoding, self._surprisal(encoding, self._model_inputs(batch))
+        return self.score_many([(text_a, text_b)])[0]
 
     @torch.inference_mode()
     def score_many(self, pairs: Sequence[tuple[str, str | None]]) -> list[tuple[Encoding, Surprisal]]:
