@@ -223,9 +223,7 @@ def _stream(args: argparse.Namespace) -> int:
     ranks = stream.Ranks.from_env()
     engine = _load(args, ranks.device(args.device))
     if args.command == "nsp" and not engine.has_nsp:
-        from bertui.engine.inference import NO_NSP
-
-        raise InputError(NO_NSP)
+        raise InputError(engine.info.no_nsp_reason)
     return stream.run(engine, options, args.file, args.out, resume=args.resume, ranks=ranks)
 
 

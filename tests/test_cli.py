@@ -93,9 +93,11 @@ def test_errors_are_one_line_with_an_exit_status(bert_dir, args, code, message):
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def test_nsp_on_a_model_without_the_head_says_so(bert_mlm_only_dir):
-    done = run("nsp", "a", "b", "-m", str(bert_mlm_only_dir))
+@pytest.mark.parametrize("inputs", [("a", "b"), ("--file", "-", "b")], ids=["arguments", "stream"])
+def test_nsp_on_a_model_without_the_head_says_so(bert_mlm_only_dir, inputs):
+    done = run("nsp", *inputs, "-m", str(bert_mlm_only_dir), stdin="a first sentence\n")
     assert done.returncode == 2 and "no next-sentence head" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_compare_option_reaches_the_app_and_serve(monkeypatch):
