@@ -9,7 +9,6 @@ import torch
 from transformers import AutoTokenizer, BertForNextSentencePrediction, pipeline
 
 from bertui.engine import AnalysisRequest, InputError
-from bertui.engine import inference as inference_module
 from bertui.engine.inference import Engine
 
 
@@ -96,7 +95,7 @@ def test_ranking_matches_the_reference_model(engine, bert_dir):
 def test_small_chunks_give_the_same_ranking(engine, monkeypatch):
     first = "the dog ate my pizza."
     whole = engine.rank(first, CANDIDATES)
-    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", 40)  # forces one or two rows a chunk
+    monkeypatch.setattr(engine, "token_budget", 40)  # forces one or two rows a chunk
     engine._rank_cache = None
     chunked = engine.rank(first, CANDIDATES)
     assert [r.index for r in chunked] == [r.index for r in whole]
@@ -263,10 +262,10 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
 
 
 def test_ranking_chunks_never_exceed_the_token_budget(engine, monkeypatch):
-    """Every chunk of more than one row holds at most RANK_TOKEN_BUDGET tokens (rows × padded length);
+    """Every chunk of more than one row holds at most the engine's token_budget tokens (rows × padded length);
     a chunk stops only where one more row would go over it; every candidate runs exactly once."""
     budget = 48
-    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+    monkeypatch.setattr(engine, "token_budget", budget)
     candidates = [" ".join(["word"] * n) for n in (1, 2, 2, 3, 5, 8, 1, 13, 4, 4, 6, 21, 2, 9)]
     shapes: list[tuple[int, int]] = []
     real = engine._heads.encoder

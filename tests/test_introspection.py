@@ -186,10 +186,8 @@ def test_every_whole_word_filling_equals_a_search_over_all_pairs(engine, referen
 
 @pytest.mark.parametrize("budget", [1, 20])  # one row per chunk; a few rows per chunk
 def test_surprisal_in_small_chunks_scores_every_token_the_same(engine, monkeypatch, budget):
-    from bertui.engine import inference
-
     whole = engine.analyze(AnalysisRequest(request_id=1, text_a=TEXT, surprisal=True)).surprisal
-    monkeypatch.setattr(inference, "RANK_TOKEN_BUDGET", budget)
+    monkeypatch.setattr(engine, "token_budget", budget)
     chunked = engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, surprisal=True)).surprisal
     assert [t.position for t in chunked.tokens] == [t.position for t in whole.tokens]
     assert [t.probability for t in chunked.tokens] == pytest.approx([t.probability for t in whole.tokens],

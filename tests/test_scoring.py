@@ -10,7 +10,6 @@ import torch
 from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertTokenizer, pipeline
 
 from bertui.engine import AnalysisRequest
-from bertui.engine import inference as inference_module
 from bertui.engine.inference import Engine
 from bertui.headless import compare_pair, fill_one, score_one
 
@@ -127,7 +126,7 @@ def _reference_pll(model, tokenizer, text, pair=None):
 @pytest.mark.parametrize("pair", [None, "a cat sat ."])
 @pytest.mark.parametrize("budget", [16384, 40])  # 40 tokens: a few rows per forward, many forwards
 def test_pll_and_word_l2r_equal_an_unbatched_loop(engine, reference, monkeypatch, pair, budget):
-    monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+    monkeypatch.setattr(engine, "token_budget", budget)
     model, tokenizer = reference
     expected = _reference_pll(model, tokenizer, SENTENCE, pair)
     assert any(a != b for a, b, _ in expected.values())  # the sentence has words of several pieces

@@ -35,9 +35,17 @@ from bertui.engine.results import (
 from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
 
-# Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words
-# and joint fills): bounds memory for any list or text length.
-RANK_TOKEN_BUDGET = 16384
+# Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words,
+# joint fills, stream windows): bounds memory for any list or text length. Per device: an accelerator wants
+# big batches; on a CPU, chunks whose activations stay in the caches win, and a small budget also keeps
+# rows of like length together, so less padding. Measured at bert-base size on 2 cores, 128 NSP candidates:
+# 9.5 s at 16,384 tokens a chunk, 7.0 s at 1,024, 6.8 s at 512, 7.0 s at 256 (benchmarks/nsp.py).
+CPU_TOKEN_BUDGET = 1024
+ACCELERATOR_TOKEN_BUDGET = 16384
+
+
+def token_budget(device: torch.device) -> int:
+    return CPU_TOKEN_BUDGET if device.type == "cpu" else ACCELERATOR_TOKEN_BUDGET
 
 
 def no_nsp_reason(loaded: Loaded, spec: str) -> str:
@@ -66,6 +74,8 @@ class Engine:
         self._tokenizer = loaded.tokenizer
         self._device = loaded.device
         self._heads = split_heads(loaded.model, nsp_loaded=loaded.nsp_loaded)
+        self.token_budget = token_budget(loaded.device)
+        """Tokens one batched forward may hold (see CPU_TOKEN_BUDGET); tests and benchmarks change it."""
         self._input_names = set(self._tokenizer.model_input_names)
         self._attn_implementation = loaded.model.config._attn_implementation
         self._continuation = self._continuation_ids()
@@ -275,7 +285,7 @@ class Engine:
             # The longest row of a chunk is its last (sorted), so rows × that length bounds the chunk.
             end = start + 1
             while end < len(by_length) and end - start < most_rows and \
-                    (end + 1 - start) * lengths[by_length[end]] <= RANK_TOKEN_BUDGET:
+                    (end + 1 - start) * lengths[by_length[end]] <= self.token_budget:
                 end += 1
             chunk = by_length[start:end]
             try:
@@ -297,9 +307,8 @@ class Engine:
         def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor, positions: torch.Tensor):
             return self._vocab_logits(self._forward(rows), row_index, positions)
 
-        # Read at each call: benchmarks switch the budget off to show what it bounds.
         return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id,
-                      token_budget=RANK_TOKEN_BUDGET)
+                      token_budget=self.token_budget)
 
     def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]) -> Surprisal:
         return surprisal(self._scorer(), encoding, inputs, self._tokenizer.convert_ids_to_tokens)
