@@ -1,4 +1,5 @@
-"""The real console script, in a subprocess: JSON on stdout, one-line errors on stderr."""
+"""The command line: JSON on stdout, one-line errors on stderr. Through ``main`` in this process
+(tests/in_process.py), and the real console script and ``python -m bertui`` in subprocesses."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.in_process import bertui as run
+
 BERTUI = Path(sys.executable).parent / "bertui"
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    return subprocess.run([str(BERTUI), *args], input=stdin, capture_output=True, text=True, env=env,
-                          timeout=120)
+def offline() -> dict[str, str]:
+    """The environment a subprocess gets: the session's isolated caches (set by conftest), no hub."""
+    return dict(os.environ, HF_HUB_OFFLINE="1")
 
 
-def ok_json(*args: str, stdin: str | None = None):
+def ok_json(*args: str, stdin: str = ""):
     done = run(*args, stdin=stdin)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -64,10 +66,18 @@ def test_info_describes_the_model(bert_dir):
     assert out["layers"] == 2 and out["device"] == "cpu" and out["dtype"] == "float32"
 
 
-def test_python_dash_m_works_too(bert_dir):
-    done = subprocess.run([sys.executable, "-m", "bertui", "info", "-m", str(bert_dir)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0 and json.loads(done.stdout)["model_type"] == "bert"
+def test_the_console_script_answers(bert_dir):
+    done = subprocess.run([str(BERTUI), "fill", "-", "-m", str(bert_dir)], input="the [MASK] dog\n",
+                          capture_output=True, text=True, env=offline(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["masks"]) == 1
+
+
+def test_python_dash_m_says_an_error_in_one_line(bert_dir):
+    done = subprocess.run([sys.executable, "-m", "bertui", "fill", "no mask here", "-m", str(bert_dir)],
+                          capture_output=True, text=True, env=offline(), timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("bertui: no mask in the text")
+    assert "Traceback" not in done.stderr and done.stdout == ""
 
 
 def test_user_text_is_data_in_json(bert_dir):
@@ -136,8 +146,7 @@ sys.exit(main(sys.argv[1:]))
 def test_ctrl_c_during_a_model_load_ends_with_status_130(bert_dir, command):
     import signal
 
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    with subprocess.Popen([sys.executable, "-c", SLOW_LOAD, *command, "-m", str(bert_dir)], env=env,
+    with subprocess.Popen([sys.executable, "-c", SLOW_LOAD, *command, "-m", str(bert_dir)], env=offline(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
         try:
             assert child.stdout.readline() == "load started\n"  # only then: the load is under way

@@ -21,6 +21,7 @@ from bertui.cli import main as cli_main
 from bertui.engine import AnalysisRequest, InputError
 from bertui.export import to_json
 from tests.hostile_cases import CASES, ESC_CODES, MARKUP, Case
+from tests.in_process import bertui as in_process
 
 BERTUI = Path(sys.executable).parent / "bertui"
 TERMINAL_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # newline is JSON's own indentation
@@ -143,16 +144,17 @@ def test_cli_subprocess_hostile_text_never_reaches_the_terminal_raw(bert_dir, wh
     assert len(masks) == 2 and "[ bold ] x [ / ]" in masks[0]["predictions"][0]["sequence"]
 
 
-def test_cli_subprocess_empty_and_whitespace_input(bert_dir):
+# -- the command line in this process (tests/in_process.py): the same main(), without torch's import each time
+def test_cli_empty_and_whitespace_input(bert_dir):
     for stdin in (b"", b"  \n\n\t\n"):
-        done = run("fill", "-", "-m", str(bert_dir), stdin=stdin)
-        assert done.returncode == 2 and b"no mask in the text" in done.stderr and done.stdout == b""
+        done = in_process("fill", "-", "-m", str(bert_dir), stdin=stdin)
+        assert done.returncode == 2 and "no mask in the text" in done.stderr and done.stdout == ""
 
 
-def test_cli_subprocess_thousand_duplicate_candidates_from_a_file(bert_dir, tmp_path):
+def test_cli_thousand_duplicate_candidates_from_a_file(bert_dir, tmp_path):
     listing = tmp_path / "candidates.txt"
     listing.write_text("\n".join(["it was good ."] * 500 + [f"candidate {i} ." for i in range(500)]))
-    done = run("nsp", "the dog .", "--candidates-file", str(listing), "-m", str(bert_dir))
+    done = in_process("nsp", "the dog .", "--candidates-file", str(listing), "-m", str(bert_dir))
     assert done.returncode == 0, done.stderr
     ranking = json.loads(done.stdout)["ranking"]
     assert len(ranking) == 1000 and [r["rank"] for r in ranking] == list(range(1, 1001))
@@ -160,20 +162,20 @@ def test_cli_subprocess_thousand_duplicate_candidates_from_a_file(bert_dir, tmp_
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (("fill", "a [MASK]", "--top-k", "-1"), 2, b"must be at least 1"),
-    (("fill", "a [MASK]", "--top-k", "many"), 2, b"not a whole number"),
-    (("info", "--device", "quantum"), 1, b"unknown device"),
-    (("info", "--device", "cuda:0"), 1, b"no CUDA GPU"),
+    (("fill", "a [MASK]", "--top-k", "-1"), 2, "must be at least 1"),
+    (("fill", "a [MASK]", "--top-k", "many"), 2, "not a whole number"),
+    (("info", "--device", "quantum"), 1, "unknown device"),
+    (("info", "--device", "cuda:0"), 1, "no CUDA GPU"),
 ])
-def test_cli_subprocess_bad_options(bert_dir, args, code, message):
+def test_cli_bad_options(bert_dir, args, code, message):
     if "cuda" in " ".join(args):
         import torch
 
         if torch.cuda.is_available():
             pytest.skip("this machine has a GPU")
-    done = run(*args, "-m", str(bert_dir))
+    done = in_process(*args, "-m", str(bert_dir))
     assert done.returncode == code and message in done.stderr
-    assert b"Traceback" not in done.stderr and done.stdout == b""
+    assert "Traceback" not in done.stderr and done.stdout == ""
 
 
 def test_cli_top_k_past_the_vocabulary_gives_the_whole_vocabulary(bert_dir, engine, capsys):

@@ -1,5 +1,5 @@
 """Long inputs headless: a 5,000-token text through an 8,192-position model (a tiny ModernBERT, whose layers
-mix global and local attention), whole, in the real console script."""
+mix global and local attention), whole, through the command line's main."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from bertui.cli import main
 from bertui.engine.results import AnalysisRequest
 from bertui.headless import fill_one, score_one
 from bertui.provenance import provenance, weights_sha256
+from tests.in_process import bertui as in_process
 
 BERTUI = Path(sys.executable).parent / "bertui"
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,11 +85,10 @@ def test_a_stream_answers_every_line_in_order_and_says_which_failed(bert_dir, en
     assert not (tmp_path / "out.jsonl.part").exists()
 
 
-def test_every_command_streams_from_standard_input_without_progress_on_a_pipe(bert_dir):
+def test_every_command_streams_from_standard_input_without_progress_off_a_terminal(bert_dir):
     for command, extra in [("tokenize", []), ("score", []), ("nsp", ["it was good .", "paris ."])]:
-        done = subprocess.run([str(BERTUI), command, "--file", "-", "-m", str(bert_dir), *extra],
-                              input="the dog ate .\n{\"id\": 9, \"text\": \"a cat\"}\n", capture_output=True,
-                              text=True, env=_env(), timeout=120)
+        done = in_process(command, "--file", "-", "-m", str(bert_dir), *extra,
+                          stdin="the dog ate .\n{\"id\": 9, \"text\": \"a cat\"}\n")
         assert done.returncode == 0 and done.stderr == "", done.stderr
         head, *records = [json.loads(line) for line in done.stdout.splitlines()]
         assert head["command"] == command and [r["id"] for r in records] == [1, 9]

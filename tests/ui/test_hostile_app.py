@@ -175,9 +175,11 @@ BROKEN = [(_missing, "no model folder"), (_empty, "no config.json"), (_config_on
 
 @pytest.mark.parametrize(("build", "message"), BROKEN, ids=[build.__name__.strip("_") for build, _ in BROKEN])
 async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_dir, build, message):
+    """The real loader; in its own process (the app's default) for the pickle bomb and the missing folder,
+    in a thread for the rest: the same loading code says why, without a process start (seconds) each."""
     folder = build(tmp_path, bert_dir)
-    app = BertuiApp(Options(model=str(folder), device="cpu", text_a="the [MASK] .",
-                            steady=True))  # the real loader
+    app = BertuiApp(Options(model=str(folder), device="cpu", text_a="the [MASK] .", steady=True,
+                            model_process=build in (_pickle_bomb, _missing)))
     async with app.run_test(size=(120, 40)) as pilot:
         banner = app.query_one(ModelBanner)
         await until(pilot, lambda: banner.has_class("-failed"))
