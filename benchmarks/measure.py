@@ -47,17 +47,20 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def _status_kib(field: str) -> int:
-    return int(re.search(rf"^{field}:\s+(\d+) kB", STATUS.read_text(), re.M).group(1))
+def _status_kib(field: str, pid: int | None = None) -> int:
+    status = STATUS if pid is None else Path(f"/proc/{pid}/status")
+    found = re.search(rf"^{field}:\s+(\d+) kB", status.read_text(), re.M)
+    return int(found.group(1)) if found else 0  # an exited process not yet waited for has no memory
 
 
-def rss_mib() -> float:
-    return _status_kib("VmRSS") / 1024
+def rss_mib(pid: int | None = None) -> float:
+    return _status_kib("VmRSS", pid) / 1024
 
 
-def peak_rss_mib() -> float:
-    """The process's high-water mark of resident memory since start, or since ``reset_peak``."""
-    return _status_kib("VmHWM") / 1024
+def peak_rss_mib(pid: int | None = None) -> float:
+    """A process's (this one's by default) high-water mark of resident memory since start, or since
+    ``reset_peak``."""
+    return _status_kib("VmHWM", pid) / 1024
 
 
 def reset_peak() -> bool:

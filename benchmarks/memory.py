@@ -29,6 +29,7 @@ def run(bench: Bench) -> list[Row]:
 
     return [
         *_attention(bench),
+        _attention_in_the_app(bench),
         Row("memory", f"peak RSS, model loaded + one analysis (weights {weights:.0f} MiB)", peak(ours),
             peak(theirs), f"{ours['peak'] / theirs['peak']:.2f}×", "—", "—"),
         Row("memory", "RSS held after loading, above the imported libraries", held(ours), held(theirs),
@@ -38,6 +39,19 @@ def run(bench: Bench) -> list[Row]:
             f"{ours['imported']:.0f} MiB",
             f"{theirs['imported']:.0f} MiB", "—", "—", "—"),
     ]
+
+
+def _attention_in_the_app(bench: Bench) -> Row:
+    """The app's own process with the attention view open at 512 tokens: the model in a thread of it (the
+    arrangement before the model process) against the model in its own process."""
+    folder = str(bench.model.folder)
+    thread = json.loads(bench.probe("attention-ui", "thread", folder))
+    process = json.loads(bench.probe("attention-ui", "process", folder))
+    return Row("memory", f"the app with the attention view open at {process['tokens']} tokens: peak RSS of "
+               f"the app's process (its model process: {process['model_peak']:.0f} MiB at most)",
+               f"{process['app_peak']:.0f} MiB (model in its own process)",
+               f"{thread['app_peak']:.0f} MiB (model in a thread of the app, before)",
+               f"{process['app_peak'] / thread['app_peak']:.2f}×", "—", "—")
 
 
 def _attention(bench: Bench) -> list[Row]:

@@ -3,6 +3,7 @@
     python -m benchmarks.probe bare-load FOLDER         # prints "ready" once transformers has the model
     python -m benchmarks.probe first-paint FOLDER       # JSON: heavy modules imported by the first paint
     python -m benchmarks.probe memory bertui|transformers FOLDER   # JSON: resident memory, MiB
+    python -m benchmarks.probe attention-ui process|thread FOLDER  # JSON: the app's peak with attention open
 """
 
 from __future__ import annotations
@@ -76,6 +77,36 @@ def memory(who: str, folder: str) -> None:
     print(json.dumps({"imported": imported, "rss": rss_mib(), "peak": peak_rss_mib(), "weights": weights}))
 
 
+def attention_ui(where: str, folder: str) -> None:
+    """The real app on a 512-token text with the attention view open, the model in its own process or in
+    a thread of the app's: the app process's peak resident memory, and the model process's if it has one."""
+    from benchmarks.memory import LONG
+    from bertui.serving import load_engine
+    from bertui.ui.app import BertuiApp
+    from bertui.ui.options import Options
+
+    found: dict[str, float] = {}
+
+    async def run() -> None:
+        app = BertuiApp(Options(model=folder, device="cpu", engine_loader=load_engine, text_a=LONG,
+                                model_process=where == "process", steady=True))
+        async with app.run_test(size=(120, 36)) as pilot:
+            while not (app.main.model_info is not None and app.main.results_current):
+                await pilot.pause(0.05)
+            await pilot.press("f3")
+            while not (app.main.results_current and app.main.shown[1].attention is not None):
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+            found["tokens"] = len(app.main.shown[1].encoding.input_ids)
+            found["app_peak"] = peak_rss_mib()
+            if where == "process":
+                found["model_peak"] = peak_rss_mib(app.main.service.pid)
+
+    asyncio.run(run())
+    print(json.dumps(found))
+
+
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"bare-load": bare_load, "first-paint": first_paint, "memory": memory}[command](*rest)
+    {"bare-load": bare_load, "first-paint": first_paint, "memory": memory,
+     "attention-ui": attention_ui}[command](*rest)

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.context import Bench, child_env
-from benchmarks.measure import timed
+from benchmarks.measure import rss_mib, timed
 from benchmarks.report import Row, verdict
 from benchmarks.scoring import plain_pll
 from benchmarks.terminal import ROOT
@@ -156,15 +156,6 @@ def _write_gib(path: Path, line: bytes) -> None:
             handle.write(block)
 
 
-def _rss_mib(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    found = [line for line in status.splitlines() if line.startswith("VmRSS:")]
-    return int(found[0].split()[1]) / 1024 if found else 0.0
-
-
 def _sampled(command: list[str], seconds: float) -> tuple[list[tuple[float, float]], bool]:
     """(seconds since start, RSS MiB) once a second while ``command`` runs, stopped after ``seconds``;
     and whether it finished by itself."""
@@ -174,7 +165,10 @@ def _sampled(command: list[str], seconds: float) -> tuple[list[tuple[float, floa
     try:
         while process.poll() is None and time.perf_counter() - started < seconds:
             time.sleep(1)
-            samples.append((time.perf_counter() - started, _rss_mib(process.pid)))
+            try:
+                samples.append((time.perf_counter() - started, rss_mib(process.pid)))
+            except OSError:  # it ended meanwhile
+                break
     finally:
         finished = process.poll() is not None
         process.kill()
