@@ -239,6 +239,51 @@ def test_joint_fillings_only_when_asked_and_with_two_masks(engine):
 
 # -- the commands ---------------------------------------------------------------------------------
 
+def test_fill_and_score_documents_hold_reference_numbers_under_the_readme_keys(engine, reference):
+    """Keys as the README's command table spells them; values from the reference model in plain loops."""
+    model, tokenizer = reference
+    text = "the [MASK] ate my [MASK] ."
+    out = fill_one(engine, text, top_k=2, targets=("he", "\u2603"))
+    ids = tokenizer(text)["input_ids"]
+    positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
+    with torch.no_grad():
+        log_probs = model(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1)
+    assert [mask["position"] for mask in out["masks"]] == positions
+    for mask in out["masks"]:
+        top = log_probs[mask["position"]].topk(2)
+        assert [set(p) for p in mask["predictions"]] == [{"score", "token", "token_str", "sequence"}] * 2
+        assert [p["token"] for p in mask["predictions"]] == top.indices.tolist()
+        assert [p["score"] for p in mask["predictions"]] == pytest.approx(top.values.exp().tolist(), abs=1e-4)
+    assert [mask["position"] for mask in out["targets"]] == positions
+    he_id = tokenizer.convert_tokens_to_ids("he")
+    for mask in out["targets"]:
+        he, snowman = mask["targets"]
+        at = log_probs[mask["position"]]
+        assert he == pytest.approx({"target": "he", "pieces": ["he"], "n_pieces": 1, "in_vocabulary": True,
+                                    "probability": at[he_id].exp().item(), "log_prob": at[he_id].item(),
+                                    "rank": int((at > at[he_id]).sum()) + 1, "note": ""}, abs=1e-4)
+        assert set(snowman) == set(he) and snowman["n_pieces"] == 0 and not snowman["in_vocabulary"]
+        assert snowman["probability"] is None and snowman["log_prob"] is None
+    joint = out["joint"]
+    assert set(joint) == {"positions", "beam", "passes", "fillings"} and joint["positions"] == positions
+    assert joint["passes"] == len(positions)  # one per step after the plain pass's, one to rank
+    scored = score_one(engine, "the dog ate .")
+    ids = tokenizer("the dog ate .")["input_ids"]
+    assert set(scored) == {"text", "pair", "tokens", "pll", "pll_word_l2r", "truncated"}
+    assert [t["token"] for t in scored["tokens"]] == tokenizer.convert_ids_to_tokens(ids[1:-1])
+    for token in scored["tokens"]:
+        assert set(token) == {"token", "position", "log_prob", "surprisal_bits", "rank", "log_prob_word_l2r"}
+        masked = list(ids)
+        masked[token["position"]] = tokenizer.mask_token_id
+        with torch.no_grad():
+            at = model(input_ids=torch.tensor([masked])).logits[0, token["position"]].log_softmax(-1)
+        real = ids[token["position"]]
+        assert token["log_prob"] == pytest.approx(at[real].item(), abs=1e-4)
+        assert token["surprisal_bits"] == pytest.approx(-at[real].item() / math.log(2), abs=1e-4)
+        assert token["rank"] == int((at > at[real]).sum()) + 1
+
+
+
 def test_score_and_fill_commands_print_the_documented_keys(bert_dir, capsys):
     import json
 
