@@ -267,6 +267,11 @@ def test_fill_and_score_documents_hold_reference_numbers_under_the_readme_keys(e
     joint = out["joint"]
     assert set(joint) == {"positions", "beam", "passes", "fillings"} and joint["positions"] == positions
     assert joint["passes"] == len(positions)  # one per step after the plain pass's, one to rank
+    for filling in joint["fillings"]:
+        filled = list(ids)
+        for position, token_id in zip(positions, filling["token_ids"]):
+            filled[position] = token_id
+        assert filling["sequence"] == tokenizer.decode(filled, skip_special_tokens=True)
     scored = score_one(engine, "the dog ate .")
     ids = tokenizer("the dog ate .")["input_ids"]
     assert set(scored) == {"text", "pair", "tokens", "pll", "pll_word_l2r", "truncated"}
