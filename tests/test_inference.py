@@ -299,6 +299,7 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
         config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size,
         config.vocab_size)
     assert info.architecture == "BertForPreTraining" and info.has_mlm_head and info.has_nsp_head
+    assert info.no_nsp_reason == ""
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
     assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
                                                                                "[MASK]")
