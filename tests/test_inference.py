@@ -231,7 +231,9 @@ def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
     assert analysis.ranking is None and analysis.next_sentence is None
     saved_without = (r"has no next-sentence head in its weights: a BERT saved without them "
-                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
+                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*"
+                     r"cls\.seq_relationship\.weight\), so next-sentence scores cannot be computed; a full "
+                     r"pretraining checkpoint \(such as the original bert-base-uncased files\) has them$")
     with pytest.raises(InputError, match=saved_without):
         engine.rank("a", ["b"])
 

@@ -90,7 +90,8 @@ def test_a_word_of_several_pieces_fits_up_to_the_models_last_position_and_no_fur
     for length, fits in ((room, True), (room + 1, False)):
         text = "[MASK] " + "a " * (length - 3)
         assert len(tokenizer(text)["input_ids"]) == length
-        (scored,) = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=(word,))).targets[0].scores
+        analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=(word,)))
+        (scored,) = analysis.targets[0].scores
         assert (scored.target, scored.pieces) == (word, tuple(tokenizer.convert_ids_to_tokens(pieces)))
         if fits:
             assert scored.log_prob is not None and scored.note == (
@@ -169,14 +170,18 @@ def test_sentences_scored_together_equal_each_scored_alone(engine, monkeypatch):
     forward still takes one row (rows never skipped, never doubled up past the budget)."""
     texts = [("the dog ate .", None), (SENTENCE, "a cat sat ."), ("zzyzx", None)]
     alone = [engine.score(text, pair)[1] for text, pair in texts]
+    real, rows = engine._forward, []
+
+    def counted(inputs, **options):
+        rows.append(inputs["input_ids"].shape[0])
+        return real(inputs, **options)
+
     for budget in (16384, 3):
-        monkeypatch.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
-        rows: list[int] = []
-        real = engine._forward
-        monkeypatch.setattr(engine, "_forward", lambda inputs, **kw: rows.append(
-            inputs["input_ids"].shape[0]) or real(inputs, **kw))
-        together = [surprisal for _, surprisal in engine.score_many(texts)]
-        monkeypatch.undo()
+        rows.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+            patched.setattr(engine, "_forward", counted)
+            together = [surprisal for _, surprisal in engine.score_many(texts)]
         assert [[t.token for t in s.tokens] for s in together] == [[t.token for t in s.tokens] for s in alone]
         for ours, theirs in zip(together, alone):
             assert [t.log_prob for t in ours.tokens] == pytest.approx([t.log_prob for t in theirs.tokens],
