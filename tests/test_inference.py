@@ -103,6 +103,34 @@ def test_small_chunks_give_the_same_ranking(engine, monkeypatch):
         assert a.is_next == pytest.approx(b.is_next, abs=1e-5)
 
 
+def test_a_pair_past_the_models_length_is_cut_as_the_tokenizer_cuts_it(engine, bert_dir):
+    """A mask spelled [mask] becomes the model's [MASK] in both texts, and a pair longer than the model's
+    positions is truncated (longest first) as transformers' tokenizer does with ``max_length``."""
+    first, long = "the dog ate my [mask].", "the sky is blue and the river is green " * 20
+    assert len(engine.encode(first, long).tokens) == engine.info.max_length  # really past it
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()
+    expected = []
+    for a, b in ((first, long), (long, first)):
+        inputs = tokenizer(a.replace("[mask]", "[MASK]"), b.replace("[mask]", "[MASK]"), truncation=True,
+                           max_length=engine.info.max_length, return_tensors="pt")
+        with torch.no_grad():
+            expected.append(model(**inputs).logits.softmax(-1)[0].tolist())
+    engine._rank_cache = None
+    ranked = engine.rank_many([(first, [long]), (long, [first])])
+    assert [(r.is_next, r.not_next) for (r,) in ranked] == [pytest.approx(e, abs=1e-4) for e in expected]
+
+
+@pytest.mark.parametrize("device, released", [("cuda", ["cuda"]), ("mps", ["mps"]), ("cpu", [])])
+def test_out_of_memory_gives_back_that_accelerators_cached_blocks(engine, monkeypatch, device, released):
+    calls: list[str] = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: calls.append("cuda"))
+    monkeypatch.setattr(torch.mps, "empty_cache", lambda: calls.append("mps"))
+    monkeypatch.setattr(engine, "_device", torch.device(device))
+    engine._release_cached_memory()
+    assert calls == released
+
+
 def _encoder_failing_above(engine, most_rows: int, error: Exception, sizes: list[int]):
     """The engine's encoder, except that a batch of more than ``most_rows`` rows raises ``error``."""
     real = engine._heads.encoder
@@ -202,7 +230,9 @@ def test_model_without_nsp_head_says_so(bert_mlm_only_dir):
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="a", text_b="b", candidates=("c",)))
     assert analysis.ranking is None and analysis.next_sentence is None
     saved_without = (r"has no next-sentence head in its weights: a BERT saved without them "
-                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*cls\.seq_relationship\.weight")
+                     r"\(BertForMaskedLM; missing bert\.pooler\.dense\.bias, .*"
+                     r"cls\.seq_relationship\.weight\), so next-sentence scores cannot be computed; a full "
+                     r"pretraining checkpoint \(such as the original bert-base-uncased files\) has them$")
     with pytest.raises(InputError, match=saved_without):
         engine.rank("a", ["b"])
 
@@ -242,6 +272,20 @@ def test_top_k_below_one_is_refused_and_above_the_vocabulary_is_clamped(engine):
     assert any("top-k lowered" in note for note in analysis.notes)
 
 
+def test_fill_of_a_pair_reads_the_mask_in_the_pairs_context(engine, bert_dir):
+    from transformers import BertForMaskedLM
+
+    text, pair = "the [MASK] ate my pizza .", "it was a cat ."
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    inputs = tokenizer(text, pair, return_tensors="pt")
+    at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
+    with torch.no_grad():
+        top = BertForMaskedLM.from_pretrained(bert_dir).eval()(**inputs).logits[0, at].softmax(-1).topk(3)
+    (mask,) = engine.fill(text, pair, top_k=3)
+    assert [p.token for p in mask.predictions] == top.indices.tolist()
+    assert [p.score for p in mask.predictions] == pytest.approx(top.values.tolist(), abs=1e-4)
+
+
 def test_fill_without_a_mask_explains(engine):
     with pytest.raises(InputError, match=r"write \[MASK\]"):
         engine.fill("no mask here")
@@ -256,6 +300,7 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
         config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size,
         config.vocab_size)
     assert info.architecture == "BertForPreTraining" and info.has_mlm_head and info.has_nsp_head
+    assert info.no_nsp_reason == ""
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
     assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
                                                                                "[MASK]")

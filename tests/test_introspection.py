@@ -33,6 +33,7 @@ def test_attention_equals_output_attentions_of_the_eager_model_one_layer_at_a_ti
         np.testing.assert_allclose(maps.weights, expected[layer][0].numpy(), atol=1e-5)
         np.testing.assert_allclose(maps.matrix().sum(-1), 1.0, atol=1e-5)
         np.testing.assert_allclose(maps.matrix(), expected[layer][0].numpy().mean(0), atol=1e-5)
+        np.testing.assert_allclose(maps.matrix(1), expected[layer][0, 1].numpy(), atol=1e-5)
     with pytest.raises(InputError, match="no attention layer 9"):
         engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, attention=True, attention_layer=9))
 

@@ -79,6 +79,27 @@ def test_a_word_of_several_pieces_is_scored_in_a_widened_mask(engine, reference)
     assert f"{len(pieces)} pieces" in scored.note
 
 
+def test_a_word_of_several_pieces_fits_up_to_the_models_last_position_and_no_further(engine, reference):
+    """The widened text holds len(text) - 1 + pieces tokens: scored while that is the model's maximum,
+    refused (with a note, no score) one token past it."""
+    _, tokenizer = reference
+    word = "zzyzx"
+    pieces = tokenizer(word, add_special_tokens=False)["input_ids"]
+    room = engine.info.max_length - len(pieces) + 1  # tokens the text may have, [CLS] and [SEP] included
+    for length, fits in ((room, True), (room + 1, False)):
+        text = "[MASK] " + "a " * (length - 3)
+        assert len(tokenizer(text)["input_ids"]) == length
+        analysis = engine.analyze(AnalysisRequest(request_id=1, text_a=text, targets=(word,)))
+        (scored,) = analysis.targets[0].scores
+        assert (scored.target, scored.pieces) == (word, tuple(tokenizer.convert_ids_to_tokens(pieces)))
+        if fits:
+            assert scored.log_prob is not None and scored.note == (
+                f"{len(pieces)} pieces: the mask widened to {len(pieces)} masks, scored as their PLL")
+        else:
+            assert (scored.log_prob, scored.rank) == (None, None)
+            assert scored.note == f"{len(pieces)} pieces do not fit the model's maximum length"
+
+
 def test_a_word_outside_the_vocabulary_says_so(engine):
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] .", targets=("☃",)))
     (scored,) = analysis.targets[0].scores
@@ -141,6 +162,30 @@ def test_pll_and_word_l2r_equal_an_unbatched_loop(engine, reference, monkeypatch
     assert scored["pll"] == pytest.approx(sum(v[0] for v in expected.values()), abs=1e-4)
     assert scored["pll_word_l2r"] == pytest.approx(sum(v[1] for v in expected.values()), abs=1e-4)
     assert set(scored) == {"text", "pair", "tokens", "pll", "pll_word_l2r", "truncated"}
+
+
+def test_sentences_scored_together_equal_each_scored_alone(engine, monkeypatch):
+    """score_many pads sentences into shared forwards; with a budget below one row's length every
+    forward still takes one row (rows never skipped, never doubled up past the budget)."""
+    texts = [("the dog ate .", None), (SENTENCE, "a cat sat ."), ("zzyzx", None)]
+    alone = [engine.score(text, pair)[1] for text, pair in texts]
+    real, rows = engine._forward, []
+
+    def counted(inputs, **options):
+        rows.append(inputs["input_ids"].shape[0])
+        return real(inputs, **options)
+
+    for budget in (16384, 3):
+        rows.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+            patched.setattr(engine, "_forward", counted)
+            together = [surprisal for _, surprisal in engine.score_many(texts)]
+        assert [[t.token for t in s.tokens] for s in together] == [[t.token for t in s.tokens] for s in alone]
+        for ours, theirs in zip(together, alone):
+            assert [t.log_prob for t in ours.tokens] == pytest.approx([t.log_prob for t in theirs.tokens],
+                                                                      abs=1e-4)
+        assert max(rows) > 1 if budget > 3 else set(rows) == {1}
 
 
 def test_pairs_say_which_sentence_is_preferred_and_by_how_much(engine):
@@ -223,6 +268,40 @@ def test_joint_fill_against_exhaustive_search(tmp_path_factory):
     print("\nbeam vs exhaustive (vocabulary of 11, top-k 3):\n" + "\n".join(table))
 
 
+def _plain_beam(model, ids, positions, width):
+    """The beam as the joint fill's docstring tells it, one unbatched forward per kept filling and step:
+    each filling fills its open mask with the most confident top guess, with each of its top ``width``
+    tokens; the same set of fills reached twice keeps its better path; the ``width`` best are kept."""
+    beam = [(0.0, ())]
+    for _ in positions:
+        grown = {}
+        for score, fills in beam:
+            filled = list(ids)
+            for position, token_id in fills:
+                filled[position] = token_id
+            with torch.no_grad():
+                log_probs = model(input_ids=torch.tensor([filled])).logits[0].log_softmax(-1)
+            open_masks = [p for p in positions if p not in dict(fills)]
+            position = max(open_masks, key=lambda p: log_probs[p].max().item())
+            values, tokens = log_probs[position].topk(width)
+            for log_p, token_id in zip(values.tolist(), tokens.tolist()):
+                key = tuple(sorted((*fills, (position, token_id))))
+                grown[key] = max(grown.get(key, float("-inf")), score + log_p)
+        beam = sorted(((s, f) for f, s in grown.items()), key=lambda item: -item[0])[:width]
+    return {tuple(token_id for _, token_id in fills) for _, fills in beam}
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_the_joint_beam_keeps_what_a_plain_beam_keeps(engine, reference, width):
+    model, tokenizer = reference
+    text = "[MASK] dog [MASK] my [MASK] ."
+    ids = tokenizer(text)["input_ids"]
+    positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
+    joint = engine.analyze(AnalysisRequest(request_id=1, text_a=text, top_k=width, joint=True, beam=width),
+                           rank=False).joint
+    assert {filling.token_ids for filling in joint.fillings} == _plain_beam(model, ids, positions, width)
+
+
 def test_joint_fillings_only_when_asked_and_with_two_masks(engine):
     text = "the [MASK] ate my [MASK] ."
     assert engine.analyze(AnalysisRequest(request_id=1, text_a=text)).joint is None
@@ -237,6 +316,56 @@ def test_joint_fillings_only_when_asked_and_with_two_masks(engine):
 
 
 # -- the commands ---------------------------------------------------------------------------------
+
+def test_fill_and_score_documents_hold_reference_numbers_under_the_readme_keys(engine, reference):
+    """Keys as the README's command table spells them; values from the reference model in plain loops."""
+    model, tokenizer = reference
+    text = "the [MASK] ate my [MASK] ."
+    out = fill_one(engine, text, top_k=2, targets=("he", "\u2603"))
+    ids = tokenizer(text)["input_ids"]
+    positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
+    with torch.no_grad():
+        log_probs = model(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1)
+    assert [mask["position"] for mask in out["masks"]] == positions
+    for mask in out["masks"]:
+        top = log_probs[mask["position"]].topk(2)
+        assert [set(p) for p in mask["predictions"]] == [{"score", "token", "token_str", "sequence"}] * 2
+        assert [p["token"] for p in mask["predictions"]] == top.indices.tolist()
+        assert [p["score"] for p in mask["predictions"]] == pytest.approx(top.values.exp().tolist(), abs=1e-4)
+    assert [mask["position"] for mask in out["targets"]] == positions
+    he_id = tokenizer.convert_tokens_to_ids("he")
+    for mask in out["targets"]:
+        he, snowman = mask["targets"]
+        at = log_probs[mask["position"]]
+        assert he == pytest.approx({"target": "he", "pieces": ["he"], "n_pieces": 1, "in_vocabulary": True,
+                                    "probability": at[he_id].exp().item(), "log_prob": at[he_id].item(),
+                                    "rank": int((at > at[he_id]).sum()) + 1, "note": ""}, abs=1e-4)
+        assert set(snowman) == set(he) and snowman["n_pieces"] == 0 and not snowman["in_vocabulary"]
+        assert snowman["probability"] is None and snowman["log_prob"] is None
+    joint = out["joint"]
+    assert set(joint) == {"positions", "beam", "passes", "fillings"} and joint["positions"] == positions
+    assert joint["passes"] == len(positions)  # one per step after the plain pass's, one to rank
+    for filling in joint["fillings"]:
+        filled = list(ids)
+        for position, token_id in zip(positions, filling["token_ids"]):
+            filled[position] = token_id
+        assert filling["sequence"] == tokenizer.decode(filled, skip_special_tokens=True)
+    scored = score_one(engine, "the dog ate .")
+    ids = tokenizer("the dog ate .")["input_ids"]
+    assert set(scored) == {"text", "pair", "tokens", "pll", "pll_word_l2r", "truncated"}
+    assert [t["token"] for t in scored["tokens"]] == tokenizer.convert_ids_to_tokens(ids[1:-1])
+    for token in scored["tokens"]:
+        assert set(token) == {"token", "position", "log_prob", "surprisal_bits", "rank", "log_prob_word_l2r"}
+        masked = list(ids)
+        masked[token["position"]] = tokenizer.mask_token_id
+        with torch.no_grad():
+            at = model(input_ids=torch.tensor([masked])).logits[0, token["position"]].log_softmax(-1)
+        real = ids[token["position"]]
+        assert token["log_prob"] == pytest.approx(at[real].item(), abs=1e-4)
+        assert token["surprisal_bits"] == pytest.approx(-at[real].item() / math.log(2), abs=1e-4)
+        assert token["rank"] == int((at > at[real]).sum()) + 1
+
+
 
 def test_score_and_fill_commands_print_the_documented_keys(bert_dir, capsys):
     import json
