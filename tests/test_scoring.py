@@ -178,7 +178,7 @@ def test_sentences_scored_together_equal_each_scored_alone(engine, monkeypatch):
     for budget in (16384, 3):
         rows.clear()
         with monkeypatch.context() as patched:
-            patched.setattr(inference_module, "RANK_TOKEN_BUDGET", budget)
+            patched.setattr(engine, "token_budget", budget)
             patched.setattr(engine, "_forward", counted)
             together = [surprisal for _, surprisal in engine.score_many(texts)]
         assert [[t.token for t in s.tokens] for s in together] == [[t.token for t in s.tokens] for s in alone]
