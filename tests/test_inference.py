@@ -9,7 +9,7 @@ import torch
 from transformers import AutoTokenizer, BertForNextSentencePrediction, pipeline
 
 from bertui.engine import AnalysisRequest, InputError
-from bertui.engine.inference import Engine
+from bertui.engine.inference import Engine, token_budget
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,13 @@ def test_ranking_matches_the_reference_model(engine, bert_dir):
     for entry in engine.rank(first, CANDIDATES[:3]):
         assert entry.is_next == pytest.approx(_reference_is_next(bert_dir, first, entry.candidate)[0],
                                               abs=1e-4)
+
+
+def test_the_token_budget_is_small_on_a_cpu_and_large_on_an_accelerator(engine):
+    """On a CPU, chunks that stay in the caches run fastest; an accelerator wants big batches."""
+    assert engine.token_budget == token_budget(torch.device("cpu"))
+    cpu, cuda, mps = (token_budget(torch.device(kind)) for kind in ("cpu", "cuda", "mps"))
+    assert cpu < cuda == mps
 
 
 def test_small_chunks_give_the_same_ranking(engine, monkeypatch):

@@ -39,7 +39,7 @@ from bertui.engine.threads import configure_threads
 # joint fills, stream windows): bounds memory for any list or text length. Per device: an accelerator wants
 # big batches; on a CPU, chunks whose activations stay in the caches win, and a small budget also keeps
 # rows of like length together, so less padding. Measured at bert-base size on 2 cores, 128 NSP candidates:
-# 9.5 s at 16,384 tokens a chunk, 7.0 s at 1,024, 6.8 s at 512, 7.0 s at 256 (benchmarks/nsp.py).
+# 9.5 s at 16,384 tokens a chunk, 7.0 s at 1,024, 6.8 s at 512 (the sweep is in benchmarks/RESULTS.md).
 CPU_TOKEN_BUDGET = 1024
 ACCELERATOR_TOKEN_BUDGET = 16384
 
