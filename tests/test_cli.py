@@ -127,9 +127,13 @@ def test_compare_option_reaches_the_app_and_serve(monkeypatch):
     assert "--compare" not in app_command("demo", "cpu", "float32", 5)
 
 
-# Runs the real main() with a model load that visibly starts and then never ends on its own.
+# Runs the real main() with a model load that visibly starts and then never ends on its own. SIGINT is set
+# back to Python's own handler first, as in a terminal: a test run started in the background of a
+# non-interactive shell ignores SIGINT, and a child inherits that (Python then never raises
+# KeyboardInterrupt).
 SLOW_LOAD = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from bertui.engine import inference
 real = inference.load_model
 def slow(*args, **kwargs):
