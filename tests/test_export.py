@@ -168,8 +168,9 @@ def test_json_export_holds_the_reference_numbers_under_the_documented_keys(engin
         is_next = {c: nsp_model(**tokenizer(text, c, return_tensors="pt")).logits.softmax(-1)[0].tolist()
                    for c in candidates}
     with torch.no_grad():
-        pair = nsp_model(input_ids=torch.tensor([masked_ids]),
-                         token_type_ids=torch.tensor([encoded["token_type_ids"]])).logits.softmax(-1)[0].tolist()
+        logits = nsp_model(input_ids=torch.tensor([masked_ids]),
+                           token_type_ids=torch.tensor([encoded["token_type_ids"]])).logits
+    pair = logits.softmax(-1)[0].tolist()
     assert list(document["next_sentence"].items()) == [("is_next", pytest.approx(pair[0], abs=1e-4)),
                                                       ("not_next", pytest.approx(pair[1], abs=1e-4))]
     ranking = document["nsp"]["ranking"]
@@ -232,7 +233,8 @@ def test_the_markdown_model_line_names_the_model_and_says_demo_only_for_the_demo
     reference = BertForPreTraining.from_pretrained(bert_dir)
     request = AnalysisRequest(request_id=1, text_a="the dog", text_b="")
     analysis = engine.analyze(request)
-    expected = (f"Model: {engine.info.spec} (BertForPreTraining, {reference.config.num_hidden_layers} layers, "
+    layers = reference.config.num_hidden_layers
+    expected = (f"Model: {engine.info.spec} (BertForPreTraining, {layers} layers, "
                 f"{sum(p.numel() for p in reference.parameters()):,} parameters, cpu, float32)")
     plain = markdown_report(request, analysis, dataclasses.replace(engine.info, is_demo=False))
     assert plain.startswith(f"# bertui report\n\n{expected}\n\n## Input\n\n- Sentence A: the dog\n"
@@ -246,7 +248,8 @@ def test_the_markdown_report_says_how_many_tokens_were_cut(engine):
     request = AnalysisRequest(request_id=1, text_a="the dog " * 100)  # 202 tokens; the model takes 128
     report = markdown_report(request, engine.analyze(request))
     assert "\n| 0 | \\[CLS\\] | " in report
-    assert report.endswith("| 127 | \\[SEP\\] | 102 | 0 | 1 |\n\n74 tokens were cut at the model's maximum length.\n")
+    assert report.endswith("| 127 | \\[SEP\\] | 102 | 0 | 1 |\n\n"
+                           "74 tokens were cut at the model's maximum length.\n")
 
 
 @pytest.mark.parametrize("character, shown", [("\uffff", "\\uffff"), ("X", "X")])
@@ -259,7 +262,8 @@ def test_render_passes_the_model_on_and_says_why_it_cannot(broken, engine):
     request, analysis = broken
     assert json.loads(render("json", request, analysis, engine.info))["info"]["architecture"] == (
         "BertForPreTraining")
-    assert json.loads(render("json", request, analysis, engine.info))["provenance"]["model"] == engine.info.spec
+    document = json.loads(render("json", request, analysis, engine.info))
+    assert document["provenance"]["model"] == engine.info.spec
     assert render("md", request, analysis, engine.info).split("\n")[2].startswith("Model: ")
     no_head = "This model has no next-sentence head: there is no leaderboard to export."
     with pytest.raises(ValueError, match=f"^{re.escape(no_head)}$"):
