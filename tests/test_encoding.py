@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from transformers import AutoTokenizer
 
+from bertui.engine.encoding import mask_tokens, normalize_masks, tokenize
 from tests.conftest import REAL_TOKENIZER
 
 SENTENCES = [
@@ -24,6 +25,7 @@ def test_encoding_equals_the_tokenizers_own_call(engine, bert_dir, text_a, text_
     assert list(encoding.attention_mask) == reference["attention_mask"]
     assert [tuple(span) for span in reference["offset_mapping"]] == list(encoding.offsets)
     assert encoding.tokens == tuple(reference.tokens())
+    assert list(encoding.word_ids) == reference.word_ids()
     assert encoding.truncated == 0
 
 
@@ -70,6 +72,31 @@ def test_pair_past_the_maximum_is_truncated(engine):
     assert encoding.tokens.count("[SEP]") == 2
 
 
+def test_a_short_maximum_cuts_the_text_and_counts_what_it_dropped(bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    whole = tokenizer("the dog " * 10, "a cat")["input_ids"]  # 20 + 2 words, 3 special tokens
+    batch, truncated = tokenize(tokenizer, "the dog " * 10, "a cat", 10)
+    assert len(batch["input_ids"]) == 10 and truncated == len(whole) - 10 == 25 - 10
+
+
+def test_mask_tokens_masks_the_texts_tokens_only(bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    batch, _ = tokenize(tokenizer, "the big dog", "a cat", 128)  # [CLS] the big dog [SEP] a cat [SEP]
+    expected = list(batch["input_ids"])
+    expected[2] = expected[6] = tokenizer.mask_token_id
+    mask_tokens(tokenizer, batch, (0, 2, 4, 6, 7, 8, -1, -2, 99))  # specials and strays are left alone
+    assert batch["input_ids"] == expected
+
+
+def test_lone_surrogates_become_one_replacement_character_each():
+    assert normalize_masks("caf\udce9 [mask] \ud83d", "[MASK]") == "caf\ufffd [MASK] \ufffd"
+
+
+def test_a_model_with_another_mask_spelling_keeps_the_text():
+    assert normalize_masks("a [mask] and <MASK>", "[unused_mask]") == "a [mask] and <MASK>"
+    assert normalize_masks("a [mask] and <MASK>", "<mask>") == "a <mask> and <mask>"
+
+
 needs_real_tokenizer = pytest.mark.skipif(not REAL_TOKENIZER.is_dir(),
                                           reason=f"no shared bert-base tokenizer at {REAL_TOKENIZER}")
 
@@ -77,7 +104,7 @@ needs_real_tokenizer = pytest.mark.skipif(not REAL_TOKENIZER.is_dir(),
 @needs_real_tokenizer
 def test_real_bert_base_tokenizer_wordpieces(tmp_path):
     """The ids published with bert-base-uncased's tokenizer (see shared/models/SOURCES.md)."""
-    from bertui.engine.encoding import to_encoding, tokenize
+    from bertui.engine.encoding import to_encoding
 
     tokenizer = AutoTokenizer.from_pretrained(REAL_TOKENIZER, local_files_only=True)
     batch, truncated = tokenize(tokenizer, "Here is the sentence I want embedding for.", None, 512)

@@ -6,12 +6,13 @@ import csv
 import dataclasses
 import io
 import json
+import re
 
 import pytest
 
 from bertui.cli import main as cli_main
 from bertui.engine import AnalysisRequest
-from bertui.export import FORMATS, grid_csv, markdown_report, ranking_csv, render, to_json
+from bertui.export import FORMATS, dumps, format_for, grid_csv, markdown_report, ranking_csv, render, to_json
 
 HOSTILE = "[bold]x[/] | `y` *z* \x1b[31m"
 
@@ -166,9 +167,125 @@ def test_json_export_holds_the_reference_numbers_under_the_documented_keys(engin
     with torch.no_grad():
         is_next = {c: nsp_model(**tokenizer(text, c, return_tensors="pt")).logits.softmax(-1)[0].tolist()
                    for c in candidates}
+    with torch.no_grad():
+        logits = nsp_model(input_ids=torch.tensor([masked_ids]),
+                           token_type_ids=torch.tensor([encoded["token_type_ids"]])).logits
+    pair = logits.softmax(-1)[0].tolist()
+    assert list(document["next_sentence"].items()) == [("is_next", pytest.approx(pair[0], abs=1e-4)),
+                                                      ("not_next", pytest.approx(pair[1], abs=1e-4))]
     ranking = document["nsp"]["ranking"]
     assert [entry["rank"] for entry in ranking] == [1, 2]
     assert [entry["candidate"] for entry in ranking] == sorted(candidates, key=lambda c: -is_next[c][0])
     for entry in ranking:
         assert set(entry) == {"rank", "candidate", "is_next", "not_next"}
         assert [entry["is_next"], entry["not_next"]] == pytest.approx(is_next[entry["candidate"]], abs=1e-4)
+
+
+# -- layout: what a reader of each format relies on, written out here, not taken from the code --------
+def test_dumps_indents_by_two_keeps_text_readable_and_escapes_what_acts_on_a_terminal():
+    assert dumps({"é": [1]}) == '{\n  "é": [\n    1\n  ]\n}'
+    assert dumps({"a": [1, "\x7f\x9b\xa0"]}, indent=None) == '{"a": [1, "\\u007f\\u009b\xa0"]}'
+
+
+def test_csv_headers_and_lines_are_the_documented_ones(engine, bert_dir):
+    from transformers import AutoTokenizer
+
+    request = AnalysisRequest(request_id=1, text_a="the dog", candidates=("a cat.",))
+    analysis = engine.analyze(request)
+    lines = grid_csv(analysis).split("\n")
+    assert lines[0] == "index,token,input_id,token_type_id,attention_mask,start,end"
+    reference = AutoTokenizer.from_pretrained(bert_dir)("the dog", return_offsets_mapping=True)
+    assert lines[2] == f"1,the,{reference['input_ids'][1]},0,1,0,3" and lines[-1] == ""
+    assert ranking_csv(analysis.ranking).split("\n")[0] == "rank,candidate,is_next,not_next"
+
+
+def test_the_markdown_report_has_every_section_in_order_with_its_table_header(engine, bert_dir):
+    request = AnalysisRequest(request_id=1, text_a="the [MASK] ate my [MASK] .", text_b="it was good .",
+                              top_k=2, beam=3, targets=("he",), joint=True, surprisal=True, alone=True,
+                              candidates=("it was good.",))
+    report = markdown_report(request, engine.analyze(request), engine.info)
+    lines = report.split("\n")
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings == ["# bertui report", "## Input", "## Tokens", "## Predictions for the mask at token 2",
+                        "## Predictions for the mask at token 5", "## Target words at the mask at token 2",
+                        "## Target words at the mask at token 5",
+                        "## Together: joint fillings of the masks at tokens 2, 5 (beam 3)",
+                        "## Sentence scores", "## Which sentence the model prefers (each scored alone)",
+                        "## Next sentence", "## Candidate next sentences"]
+    for i, line in enumerate(lines):
+        if line.startswith("#"):
+            assert lines[i + 1] == "" and (i == 0 or lines[i - 1] == ""), line
+    assert lines[2].startswith("Model: ") and lines[3] == "" and report.endswith(" |\n")
+    for header in ("| # | token | id | segment | mask |", "| token | score | sentence |",
+                   "| target | pieces | probability | log-prob | rank | note |",
+                   "| tokens | score (log-prob) | sentence |", "| variant | A | B | prefers | margin |",
+                   "| rank | candidate | IsNext |"):
+        columns = header.count("|") - 1
+        assert f"\n\n{header}\n|{'---|' * columns}\n| " in report, header
+    assert re.search(r"\n\| he \| 1 \| \d\.\d+(e-\d+)? \| -\d+\.\d{4} \| \d+ \|   \|\n", report)
+    assert re.search(r"\n\| [^|\s]+ · [^|\s]+ \| -\d+\.\d{4} \| ", report)
+    assert re.search(r"\nIsNext 0\.\d{4}, NotNext 0\.\d{4}\n", report)
+
+
+def test_the_markdown_model_line_names_the_model_and_says_demo_only_for_the_demo(engine, bert_dir):
+    from transformers import BertForPreTraining
+
+    reference = BertForPreTraining.from_pretrained(bert_dir)
+    request = AnalysisRequest(request_id=1, text_a="the dog", text_b="")
+    analysis = engine.analyze(request)
+    layers = reference.config.num_hidden_layers
+    expected = (f"Model: {engine.info.spec} (BertForPreTraining, {layers} layers, "
+                f"{sum(p.numel() for p in reference.parameters()):,} parameters, cpu, float32)")
+    plain = markdown_report(request, analysis, dataclasses.replace(engine.info, is_demo=False))
+    assert plain.startswith(f"# bertui report\n\n{expected}\n\n## Input\n\n- Sentence A: the dog\n"
+                            "- Sentence B:  \n\n## Tokens\n")
+    demo = markdown_report(request, analysis, engine.info)
+    assert demo.split("\n")[2] == expected + " — demo model, random predictions"
+    assert "Model:" not in markdown_report(request, analysis)
+
+
+def test_the_markdown_report_says_how_many_tokens_were_cut(engine):
+    request = AnalysisRequest(request_id=1, text_a="the dog " * 100)  # 202 tokens; the model takes 128
+    report = markdown_report(request, engine.analyze(request))
+    assert "\n| 0 | \\[CLS\\] | " in report
+    assert report.endswith("| 127 | \\[SEP\\] | 102 | 0 | 1 |\n\n"
+                           "74 tokens were cut at the model's maximum length.\n")
+
+
+@pytest.mark.parametrize("character, shown", [("\uffff", "\\uffff"), ("X", "X")])
+def test_markdown_escapes_only_what_needs_it(engine, character, shown):
+    request = AnalysisRequest(request_id=1, text_a=f"a{character}b")
+    assert f"- Sentence A: a{shown}b\n" in markdown_report(request, engine.analyze(request))
+
+
+def test_render_passes_the_model_on_and_says_why_it_cannot(broken, engine):
+    request, analysis = broken
+    assert json.loads(render("json", request, analysis, engine.info))["info"]["architecture"] == (
+        "BertForPreTraining")
+    document = json.loads(render("json", request, analysis, engine.info))
+    assert document["provenance"]["model"] == engine.info.spec
+    assert render("md", request, analysis, engine.info).split("\n")[2].startswith("Model: ")
+    no_head = "This model has no next-sentence head: there is no leaderboard to export."
+    with pytest.raises(ValueError, match=f"^{re.escape(no_head)}$"):
+        render("ranking.csv", request, dataclasses.replace(analysis, ranking=None))
+    with pytest.raises(ValueError, match="^No candidates: the leaderboard is empty.$"):
+        render("ranking.csv", request, dataclasses.replace(analysis, ranking=()))
+    with pytest.raises(ValueError, match=r"^unknown format 'txt'; one of json, md, csv, ranking.csv$"):
+        render("txt", request, analysis)
+
+
+def test_a_text_without_a_pair_has_no_next_sentence_in_its_json(engine):
+    request = AnalysisRequest(request_id=1, text_a="the [MASK] dog.")
+    document = json.loads(to_json(request, engine.analyze(request)))
+    assert "next_sentence" not in document and "provenance" not in document
+
+
+@pytest.mark.parametrize("path, current, expected", [
+    ("out.json", "md", "json"), ("OUT.MD", "json", "md"), ("notes.markdown", "json", "md"),
+    ("out.csv", "json", "csv"), ("out.csv", "ranking.csv", "ranking.csv"), ("out.csv", "csv", "csv"),
+    ("out.ranking.csv", "csv", "ranking.csv"), ("out.ranking.csv", "json", "ranking.csv"),
+    ("out.txt", "md", "md"), ("json", "csv", "csv"), ("out.xmd", "json", "json")])
+def test_the_file_ending_chooses_the_format(path, current, expected):
+    assert format_for(path, current) == expected
+    if current == "json":
+        assert format_for(path) == expected

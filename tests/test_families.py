@@ -92,3 +92,22 @@ def test_attention_and_embeddings_equal_the_eager_model(family):
     else:  # rotary or relative positions: no position table to break the sum into
         assert analysis.embeddings is None
     assert len(analysis.surprisal.tokens) == len(analysis.encoding.tokens) - 2
+
+
+def test_a_model_outside_the_head_table_takes_the_full_forward():
+    """No MLM head for a bare encoder or ELECTRA's discriminator (both outside the table, whatever their
+    name), and no NSP head for a masked-LM-only BERT even when asked for one."""
+    from transformers import BertConfig, BertForMaskedLM, BertModel, ElectraConfig, ElectraForPreTraining
+
+    from bertui.engine.heads import split_heads
+
+    bert = BertConfig(vocab_size=40, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                      intermediate_size=8, max_position_embeddings=16)
+    electra = ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=1,
+                            num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    for model in (BertModel(bert), ElectraForPreTraining(electra)):
+        heads = split_heads(model, nsp_loaded=True)
+        assert (heads.encoder, heads.mlm, heads.nsp) == (model.base_model, None, None)
+    masked_lm = BertForMaskedLM(bert)
+    heads = split_heads(masked_lm, nsp_loaded=True)
+    assert (heads.mlm, heads.nsp) == (masked_lm.cls.predictions, None)
