@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
 import torch
@@ -110,9 +109,8 @@ def run(bench: Bench) -> list[Row]:
 
 
 def _bertui(*args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bertui", *args], env=child_env(), capture_output=True, check=True)
-    return time.perf_counter() - started
+    return timed(lambda: subprocess.run([sys.executable, "-m", "bertui", *args], env=child_env(),
+                                        capture_output=True, check=True))
 
 
 def _whole_process(bench: Bench, model) -> Row:
