@@ -203,7 +203,8 @@ def test_the_markdown_report_has_every_section_in_order_with_its_table_header(en
     request = AnalysisRequest(request_id=1, text_a="the [MASK] ate my [MASK] .", text_b="it was good .",
                               top_k=2, beam=3, targets=("he",), joint=True, surprisal=True, alone=True,
                               candidates=("it was good.",))
-    report = markdown_report(request, engine.analyze(request), engine.info)
+    analysis = engine.analyze(request)
+    report = markdown_report(request, analysis, engine.info)
     lines = report.split("\n")
     headings = [line for line in lines if line.startswith("#")]
     assert headings == ["# bertui report", "## Input", "## Tokens", "## Predictions for the mask at token 2",
@@ -223,7 +224,8 @@ def test_the_markdown_report_has_every_section_in_order_with_its_table_header(en
         columns = header.count("|") - 1
         assert f"\n\n{header}\n|{'---|' * columns}\n| " in report, header
     assert re.search(r"\n\| he \| 1 \| \d\.\d+(e-\d+)? \| -\d+\.\d{4} \| \d+ \|   \|\n", report)
-    assert re.search(r"\n\| [^|\s]+ · [^|\s]+ \| -\d+\.\d{4} \| ", report)
+    best = analysis.joint.fillings[0]
+    assert f"\n| {best.tokens[0]} · {best.tokens[1]} | {best.score:.4f} | " in report
     assert re.search(r"\nIsNext 0\.\d{4}, NotNext 0\.\d{4}\n", report)
 
 
