@@ -5,7 +5,7 @@ a fixed seed through NumPy's legacy generator (stable across NumPy and torch ver
 "predictions" are the same everywhere — and mean nothing. Its tokenizer is bert-base-uncased's own
 WordPiece (``vocab/bert-base-uncased.txt``, 30,522 entries, Apache-2.0, provenance in ``vocab/NOTICE``),
 so the tokens, ids and segments it shows are the real ones. The vocabulary rows dominate its size, so
-the hidden size is small (64): about 2.2 M parameters, built once into the cache and loaded in well
+the hidden size is small (64): about 2.1 M parameters, built once into the cache and loaded in well
 under a second.
 """
 
