@@ -128,6 +128,30 @@ def test_a_pair_past_the_models_length_is_cut_as_the_tokenizer_cuts_it(engine, b
     assert [(r.is_next, r.not_next) for (r,) in ranked] == [pytest.approx(e, abs=1e-4) for e in expected]
 
 
+def test_a_tokenizer_that_does_not_know_the_models_length_is_cut_at_the_models_positions(tmp_path, bert_dir):
+    """Many older checkpoints save no model_max_length (transformers then says 10**30): every path cuts
+    at the model's own positions, as the reference does when given them."""
+    import json
+    import shutil
+
+    shutil.copytree(bert_dir, tmp_path / "m")
+    settings = tmp_path / "m" / "tokenizer_config.json"
+    settings.write_text(json.dumps({k: v for k, v in json.loads(settings.read_text()).items()
+                                    if k != "model_max_length"}))
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
+    positions = BertForNextSentencePrediction.from_pretrained(bert_dir).config.max_position_embeddings
+    assert tokenizer.model_max_length > 10**9  # the tokenizer alone would not cut
+    engine = Engine.load(str(tmp_path / "m"), device="cpu")
+    first, long = "the dog ate my [MASK] .", "the sky is blue and the river is green " * 20
+    assert engine.info.max_length == positions == len(engine.encode(first, long).tokens)
+    (ranked,) = engine.rank(first, [long])
+    inputs = tokenizer(first, long, truncation=True, max_length=positions, return_tensors="pt")
+    with torch.no_grad():
+        expected = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()(**inputs).logits.softmax(-1)
+    assert [ranked.is_next, ranked.not_next] == pytest.approx(expected[0].tolist(), abs=1e-4)
+    assert engine.fill(first, long)[0].predictions and len(engine.score(long * 2)[0].tokens) == positions
+
+
 @pytest.mark.parametrize("device, released", [("cuda", ["cuda"]), ("mps", ["mps"]), ("cpu", [])])
 def test_out_of_memory_gives_back_that_accelerators_cached_blocks(engine, monkeypatch, device, released):
     calls: list[str] = []
@@ -261,6 +285,24 @@ def test_a_pretraining_checkpoint_without_its_nsp_weights_is_told_so_plainly(tmp
         "next-sentence weights are missing (cls.seq_relationship.bias, cls.seq_relationship.weight), so "
         "next-sentence scores cannot be computed: the checkpoint is incomplete; the masked-LM head is intact")
     assert "exists only" not in engine.info.no_nsp_reason
+
+
+def test_a_bert_without_nsp_weights_or_architecture_says_it_has_none(tmp_path, bert_dir):
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(bert_dir, tmp_path / "m")
+    weights, config = tmp_path / "m" / "model.safetensors", tmp_path / "m" / "config.json"
+    tensors = {k: v for k, v in load_file(weights).items() if not k.startswith("cls.seq_relationship.")}
+    save_file(tensors, weights, metadata={"format": "pt"})
+    config.write_text(json.dumps({k: v for k, v in json.loads(config.read_text()).items()
+                                  if k != "architectures"}))
+    reason = Engine.load(str(tmp_path / "m"), device="cpu").info.no_nsp_reason
+    assert reason.startswith(f"{str(tmp_path / 'm')!r} has no next-sentence head in its weights: a BERT "
+                             "saved without them (no architecture; missing cls.seq_relationship.bias, "
+                             "cls.seq_relationship.weight), so next-sentence scores cannot be computed")
 
 
 def test_a_family_without_nsp_says_it_is_the_family(roberta_dir):
