@@ -25,13 +25,15 @@ FAMILIES = {  # fixture → (architecture, mask token, has NSP head, has segment
     "multilingual_bert_dir": ("BertForPreTraining", "[MASK]", True, True),
     "mpnet_dir": ("MPNetForMaskedLM", "<mask>", False, False),
     "roformer_dir": ("RoFormerForMaskedLM", "[MASK]", False, True),
+    "klue_roberta_dir": ("RobertaForMaskedLM", "[MASK]", False, False),  # segment ids, one-row table
 }
 BUILDERS = {"modernbert_dir": tiny_families.build_modernbert,
             "deberta_v3_dir": tiny_families.build_deberta_v3,
             "deberta_v3_new_head_dir": lambda folder: tiny_families.build_deberta_v3(folder, legacy=False),
             "xlm_roberta_dir": tiny_families.build_xlm_roberta,
             "multilingual_bert_dir": tiny_families.build_multilingual_bert,
-            "mpnet_dir": tiny_families.build_mpnet, "roformer_dir": tiny_families.build_roformer}
+            "mpnet_dir": tiny_families.build_mpnet, "roformer_dir": tiny_families.build_roformer,
+            "klue_roberta_dir": tiny_families.build_klue_roberta}
 
 
 @pytest.fixture(scope="module", params=list(FAMILIES))
@@ -60,6 +62,24 @@ def test_fill_equals_the_pipeline(family):
         text.replace("[MASK]", engine.mask_token), top_k=4)
     assert [p.token for p in mask.predictions] == [r["token"] for r in reference]
     assert [p.score for p in mask.predictions] == pytest.approx([r["score"] for r in reference], abs=1e-4)
+
+
+def test_fill_of_a_pair_equals_the_model_given_the_tokenizers_pair(family):
+    """Segment ids go in only where the model has a table for segment B (type_vocab_size of 2 or more); a
+    model with one row (klue/roberta-base's RoBERTa under a BERT tokenizer) takes its default, segment 0."""
+    _name, folder, engine = family
+    text, pair = "the dog likes [MASK] pizza.", "the cat is blue."
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForMaskedLM.from_pretrained(folder).eval()
+    inputs = tokenizer(text.replace("[MASK]", engine.mask_token), pair, return_tensors="pt")
+    if getattr(model.config, "type_vocab_size", 0) < 2:
+        inputs.pop("token_type_ids", None)
+    at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
+    with torch.no_grad():
+        top = model(**inputs).logits[0, at].softmax(-1).topk(4)
+    (mask,) = engine.fill(text, pair, top_k=4)
+    assert [p.token for p in mask.predictions] == top.indices.tolist()
+    assert [p.score for p in mask.predictions] == pytest.approx(top.values.tolist(), abs=1e-4)
 
 
 def test_pair_segments_equal_the_tokenizer(family):

@@ -5,6 +5,7 @@ ModernBERT: byte-level BPE, [MASK], no token_type_ids, 8,192 positions, local + 
 DeBERTa-v3: SentencePiece-style Unigram, [MASK], relative positions. XLM-RoBERTa: Unigram, <mask>.
 Multilingual BERT: cased WordPiece with Hangul, CJK and accented pieces. MPNet: WordPiece, <s> </s> <mask>.
 RoFormer: rotary positions, with a BERT WordPiece tokenizer (RoFormer's own tokenizer needs rjieba).
+KLUE RoBERTa: a RoBERTa (one segment embedding) with a Korean BERT WordPiece tokenizer, as klue/roberta-base.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from transformers import (
     MPNetForMaskedLM,
     MPNetTokenizer,
     PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaForMaskedLM,
     RoFormerConfig,
     RoFormerForMaskedLM,
     XLMRobertaConfig,
@@ -132,3 +135,15 @@ def build_roformer(folder: Path) -> Path:
     config = RoFormerConfig(vocab_size=len(vocab), **SMALL, max_position_embeddings=64, embedding_size=32)
     torch.manual_seed(37)
     return _save(folder, RoFormerForMaskedLM(config), tokenizer)
+
+
+def build_klue_roberta(folder: Path) -> Path:
+    """klue/roberta-base's shape: RobertaForMaskedLM with type_vocab_size 1, and a BERT tokenizer ([CLS]=0,
+    [PAD]=1, [SEP]=2, [UNK]=3, [MASK]=4) that returns segment ids 1 for sentence B."""
+    specials = ["[CLS]", "[PAD]", "[SEP]", "[UNK]", "[MASK]"]
+    vocab = {token: i for i, token in enumerate([*specials, *WORDS, *MULTILINGUAL])}
+    tokenizer = BertTokenizer(vocab=vocab, do_lower_case=False, model_max_length=64)
+    config = RobertaConfig(vocab_size=len(vocab), **SMALL, max_position_embeddings=66, type_vocab_size=1,
+                           pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    torch.manual_seed(41)
+    return _save(folder, RobertaForMaskedLM(config), tokenizer)

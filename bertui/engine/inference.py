@@ -77,6 +77,11 @@ class Engine:
         self.token_budget = token_budget(loaded.device)
         """Tokens one batched forward may hold (see CPU_TOKEN_BUDGET); tests and benchmarks change it."""
         self._input_names = set(self._tokenizer.model_input_names)
+        if getattr(loaded.config, "type_vocab_size", 0) < 2:
+            # One segment embedding or none: RoBERTa-style models ignore segments, and klue/roberta-base
+            # pairs one with a BERT tokenizer, whose segment-B ids would index past the table. Every token
+            # then takes the model's own default, segment 0, as in pretraining.
+            self._input_names.discard("token_type_ids")
         self._attn_implementation = loaded.model.config._attn_implementation
         self._continuation = self._continuation_ids()
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
@@ -446,7 +451,7 @@ class Engine:
             mask_token=self.mask_token,
             is_demo=self._loaded.is_demo,
             load_seconds=round(self._loaded.seconds, 3),
-            has_segments="token_type_ids" in self._input_names and getattr(config, "type_vocab_size", 0) > 1,
+            has_segments="token_type_ids" in self._input_names,
             no_nsp_reason=no_nsp_reason(self._loaded, spec),
         )
 
