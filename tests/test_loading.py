@@ -136,6 +136,17 @@ def test_progress_is_reported_while_loading(bert_dir):
     assert stages[0].startswith("reading the config") and stages[-1] == "warming up"
 
 
+def test_load_picks_the_device_itself_by_default_and_hands_its_core_option_on(bert_dir, monkeypatch):
+    from bertui.engine import inference
+    from bertui.engine.loading import resolve_device
+
+    asked: list[dict] = []  # recorded, not applied: the test process keeps its threads
+    monkeypatch.setattr(inference, "configure_threads", lambda **options: asked.append(options))
+    assert Engine.load(str(bert_dir)).info.device == str(resolve_device("auto"))
+    Engine.load(str(bert_dir), device="cpu", leave_core_for_ui=True)
+    assert asked == [{"leave_core_for_ui": False}, {"leave_core_for_ui": True}]
+
+
 def test_demo_model_loads_offline_and_says_it_is_random():
     engine = Engine.load("demo", device="cpu")
     assert engine.info.is_demo and engine.info.spec == "demo"
