@@ -35,25 +35,38 @@ def test_usable_cores_without_a_cgroup_file_are_the_affinity_mask(tmp_path):
     assert threads.usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
 
 
-def test_an_explicit_omp_num_threads_is_left_alone(monkeypatch):
+@pytest.mark.parametrize(("chosen", "unset"), [("OMP_NUM_THREADS", "MKL_NUM_THREADS"),
+                                               ("MKL_NUM_THREADS", "OMP_NUM_THREADS")])
+def test_a_thread_count_the_person_chose_is_left_alone(monkeypatch, chosen, unset):
     def forbidden(_count):
         raise AssertionError("torch.set_num_threads was called")
 
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv(chosen, "3")
+    monkeypatch.delenv(unset, raising=False)
     monkeypatch.setattr(torch, "set_num_threads", forbidden)
     assert threads.configure_threads(leave_core_for_ui=True) == torch.get_num_threads()
 
 
-def test_configure_sets_torch_and_survives_a_second_call():
+def test_configure_sets_torch_and_cuts_the_interop_pool_once(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # set, they would leave torch alone (above)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    interop: list[int] = []
+
+    def refusing(count):  # as torch does once inter-op work has started
+        interop.append(count)
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work has started")
+
+    monkeypatch.setattr(torch, "set_num_interop_threads", refusing)
+    monkeypatch.setattr(threads, "_interop_set", False)
+    monkeypatch.setattr(threads, "_TORCH_DEFAULT", 8)  # whatever this machine and its environment say
+    monkeypatch.setattr(threads, "usable_cores", lambda: 4)
     before = torch.get_num_threads()
     try:
-        app = threads.configure_threads(leave_core_for_ui=True)
-        assert torch.get_num_threads() == app
-        assert 1 <= app <= max(1, threads.usable_cores() - 1)  # a core is left whenever there are two
-        # the inter-op pool can be set only once per process: a second call must not raise
-        assert threads.configure_threads(leave_core_for_ui=False) == torch.get_num_threads()
+        for leave, expected in ((True, 3), (False, 4), (True, 3)):
+            assert threads.configure_threads(leave_core_for_ui=leave) == expected == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+    assert interop == [1]  # asked once, and torch's refusal did not escape
 
 
 def test_usable_cores_are_the_affinity_mask_not_the_machine(tmp_path, monkeypatch):
