@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
+from transformers import AutoTokenizer
 
 from bertui.engine import demo
 from bertui.engine.demo import build_demo_model, demo_folder, is_demo_folder
@@ -30,10 +31,11 @@ def test_the_demo_is_the_tiny_bert_its_documentation_describes():
     assert round(info.parameters / 1e6, 1) == 2.1 and info.has_segments and info.has_nsp_head
     saved = json.loads((Path(info.name_or_path) / "config.json").read_text())
     assert saved["architectures"] == ["BertForPreTraining"] and saved["type_vocab_size"] == 2
+    assert AutoTokenizer.from_pretrained(info.name_or_path).model_max_length == 512
 
 
 def test_weights_follow_the_seeded_recipe(tmp_path):
-    weights = _weights(build_demo_model(tmp_path / "m", seed=5, max_positions=SHORT))
+    weights = _weights(build_demo_model(tmp_path / "new" / "m", seed=5, max_positions=SHORT))  # folders made
     for name, values in weights.items():
         if name.endswith("LayerNorm.weight"):
             assert np.all(values == 1.0), name
@@ -65,8 +67,9 @@ def test_without_the_nsp_head_the_checkpoint_is_a_masked_lm(tmp_path):
 
 @pytest.fixture
 def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path
+    cache = tmp_path / "home" / ".cache"  # not made yet, as in a fresh account
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
 
 
 def _counting_builds(monkeypatch) -> list:
@@ -85,6 +88,8 @@ def test_the_cached_demo_is_built_once(own_cache, monkeypatch):
     builds = _counting_builds(monkeypatch)
     folder = demo_folder()
     assert is_demo_folder(folder) and folder.is_relative_to(own_cache) and len(builds) == 1
+    # built in a hidden folder beside its final place, so the last step is a rename on one filesystem
+    assert builds[0].parent == folder.parent and builds[0].name.startswith(".demo-")
     assert demo_folder() == folder and len(builds) == 1
     assert [path.name for path in folder.parent.iterdir()] == [folder.name]  # no scratch folder left
 

@@ -25,19 +25,6 @@ MAX_POSITIONS = 512  # bert-base-uncased's, so that text is cut where the real m
 DEMO_MARKER = "bertui-demo.json"
 
 
-def demo_config_kwargs(vocab_size: int, max_positions: int = MAX_POSITIONS) -> dict:
-    return dict(
-        vocab_size=vocab_size,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        max_position_embeddings=max_positions,
-        type_vocab_size=2,
-        architectures=["BertForPreTraining"],
-    )
-
-
 def build_demo_model(folder: Path, *, seed: int = DEMO_SEED, with_nsp_head: bool = True,
                      max_positions: int = MAX_POSITIONS) -> Path:
     """Write the demo model (config, safetensors weights, WordPiece tokenizer) into ``folder``.
@@ -53,11 +40,9 @@ def build_demo_model(folder: Path, *, seed: int = DEMO_SEED, with_nsp_head: bool
     words = files("bertui.engine").joinpath(VOCAB_FILE).read_text("utf-8").rstrip("\n").split("\n")
     tokenizer = BertTokenizer(vocab={word: i for i, word in enumerate(words)}, do_lower_case=True,
                               model_max_length=max_positions)
-    config = BertConfig(**demo_config_kwargs(len(tokenizer), max_positions))
-    model_class = BertForPreTraining if with_nsp_head else BertForMaskedLM
-    if not with_nsp_head:
-        config.architectures = ["BertForMaskedLM"]
-    model = model_class(config)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=128, max_position_embeddings=max_positions, type_vocab_size=2)
+    model = (BertForPreTraining if with_nsp_head else BertForMaskedLM)(config)  # saved as its architecture
     rng = np.random.RandomState(seed)
     state = model.state_dict()
     with torch.no_grad():
