@@ -131,3 +131,23 @@ def test_a_model_outside_the_head_table_takes_the_full_forward():
     masked_lm = BertForMaskedLM(bert)
     heads = split_heads(masked_lm, nsp_loaded=True)
     assert (heads.mlm, heads.nsp) == (masked_lm.cls.predictions, None)
+
+
+def test_a_family_outside_the_head_table_is_served_by_its_full_forward(roberta_dir, monkeypatch):
+    """What a new architecture or remote code gets: the whole model's logits, read at the masks."""
+    from bertui.engine import inference
+    from bertui.engine.heads import ModelHeads
+
+    monkeypatch.setattr(inference, "split_heads",
+                        lambda model, nsp_loaded: ModelHeads(encoder=model.base_model, mlm=None, nsp=None))
+    engine = Engine.load(str(roberta_dir), device="cpu")
+    calls: list[str] = []
+    forward = engine._model.forward
+    monkeypatch.setattr(engine._model, "forward", lambda **inputs: calls.append("model") or forward(**inputs))
+    (mask,) = engine.fill("the dog likes [MASK] pizza.", top_k=4)
+    fill_mask = pipeline("fill-mask", model=str(roberta_dir), device="cpu")
+    reference = fill_mask("the dog likes <mask> pizza.", top_k=4)
+    assert [p.token for p in mask.predictions] == [r["token"] for r in reference]
+    assert [p.score for p in mask.predictions] == pytest.approx([r["score"] for r in reference], abs=1e-4)
+    assert calls == ["model"]
+

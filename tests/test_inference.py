@@ -201,8 +201,12 @@ def test_out_of_memory_even_for_one_candidate_says_what_to_do(engine, monkeypatc
     monkeypatch.setattr(engine, "_heads", _encoder_failing_above(
         engine, 0, torch.OutOfMemoryError("CUDA out of memory."), sizes))
     engine._rank_cache = None
-    with pytest.raises(InputError, match="out of memory on cpu ranking even one candidate at a time"):
+    with pytest.raises(InputError) as refused:
         engine.rank("the dog ate my pizza.", CANDIDATES)
+    shortest = min(len(engine.encode("the dog ate my pizza.", c).tokens) for c in CANDIDATES)  # tried first
+    assert str(refused.value) == (
+        f"out of memory on cpu ranking even one candidate at a time ({shortest} tokens): use shorter "
+        "sentences, --dtype bfloat16 or float16, or --device cpu")
     assert sizes[-1] == 1
 
 
@@ -224,6 +228,42 @@ def test_analysis_without_mask_or_pair_runs_no_forward(engine, monkeypatch):
     analysis = engine.analyze(AnalysisRequest(request_id=9, text_a="just words"))
     assert analysis.request_id == 9 and analysis.masks == () and analysis.next_sentence is None
     assert analysis.encoding.tokens == ("[CLS]", "just", "words", "[SEP]")
+    assert (analysis.words, analysis.targets, analysis.notes, analysis.joint) == ((), (), (), None)
+
+
+def test_an_analysis_that_asks_for_no_view_computes_none(engine, monkeypatch):
+    """Attention, the embedding breakdown and surprisal cost nothing while their views are closed: the
+    attention kernel is not switched, no attention weights are asked for, no extra pass runs."""
+    switches: list = []
+    monkeypatch.setattr(engine._model, "set_attn_implementation", switches.append)
+    asked: list[dict] = []
+    real = engine._heads.encoder
+
+    def encoder(**inputs):
+        asked.append({k: v for k, v in inputs.items() if not isinstance(v, torch.Tensor)})
+        return real(**inputs)
+
+    monkeypatch.setattr(engine, "_heads", dataclasses.replace(engine._heads, encoder=encoder))
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] is blue.", text_b="a day."),
+                              rank=False)
+    assert (analysis.attention, analysis.embeddings, analysis.surprisal) == (None, None, None)
+    assert switches == [] and asked == [{}] and engine.passes > 0
+
+
+def test_elapsed_time_runs_from_the_request_to_its_answer_in_milliseconds(engine, monkeypatch):
+    from bertui.engine import inference
+
+    clock = iter([100.0, 100.25])
+    monkeypatch.setattr(inference.time, "perf_counter", lambda: next(clock))
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] is blue."), rank=False)
+    assert analysis.elapsed_ms == pytest.approx(250.0) and analysis.notes == ()
+
+
+def test_a_text_past_the_models_length_says_how_much_was_cut(engine):
+    analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] is blue. " * 60), rank=False)
+    dropped = analysis.encoding.truncated
+    assert dropped > 0 and analysis.notes == (
+        f"{dropped} tokens cut at the model's maximum of {engine.info.max_length}",)
 
 
 def test_analysis_carries_everything_for_the_panes(engine):
@@ -333,6 +373,15 @@ def test_fill_of_a_pair_reads_the_mask_in_the_pairs_context(engine, bert_dir):
     (mask,) = engine.fill(text, pair, top_k=3)
     assert [p.token for p in mask.predictions] == top.indices.tolist()
     assert [p.score for p in mask.predictions] == pytest.approx(top.values.tolist(), abs=1e-4)
+
+
+def test_a_mask_in_sentence_b_is_read_whatever_its_spelling(engine, bert_dir):
+    expected = AutoTokenizer.from_pretrained(bert_dir)("the dog .", "it ate my [MASK] .")["input_ids"]
+    for spelling in ("[MASK]", "[mask]", "<mask>", "<MASK>"):
+        encoding = engine.encode("the dog .", f"it ate my {spelling} .")
+        assert list(encoding.input_ids) == expected, spelling
+        (mask,) = engine.fill("the dog .", f"it ate my {spelling} .")
+        assert encoding.sequence_ids[mask.position] == 1, spelling
 
 
 def test_fill_without_a_mask_explains(engine):
