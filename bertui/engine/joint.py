@@ -36,15 +36,16 @@ def joint_fill(scorer: Scorer, inputs: dict[str, torch.Tensor], positions: Seque
         else:
             options = _options(scorer, inputs, beam, positions, width)
             passes += 1
-        grown: dict[Fills, float] = {}
+        # No two paths ever reach the same fill set: siblings differ in the token at the mask they fill,
+        # and paths from different parents already differ in an earlier mask's token.
+        grown: list[tuple[float, Fills]] = []
         for (score, fills), per_mask in zip(beam, options):
             done = {position for position, _ in fills}
             open_masks = [(p, found) for p, found in zip(positions, per_mask) if p not in done]
             position, (log_probs, ids) = max(open_masks, key=lambda item: item[1][0][0])
-            for log_p, token_id in zip(log_probs, ids):
-                key = tuple(sorted((*fills, (position, token_id))))
-                grown[key] = max(grown.get(key, float("-inf")), score + log_p)
-        beam = sorted(((score, fills) for fills, score in grown.items()), key=lambda item: -item[0])[:width]
+            grown += [(score + log_p, tuple(sorted((*fills, (position, token_id)))))
+                      for log_p, token_id in zip(log_probs, ids)]
+        beam = sorted(grown, key=lambda item: -item[0])[:width]
     fillings = _rank(scorer, inputs, [fills for _, fills in beam], positions, describe)
     return JointFill(positions=tuple(positions), beam=width, fillings=tuple(fillings[:top_k]),
                      passes=passes + 1)
