@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -61,8 +62,11 @@ def test_tokenizer_of_another_model(tmp_path, bert_dir, roberta_dir):
     # a BERT tokenizer bigger than this RoBERTa's vocabulary
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(bert_dir / name, folder)
-    with pytest.raises(ModelLoadError, match="tokenizer belongs to another model"):
+    with pytest.raises(ModelLoadError) as caught:
         load(folder)
+    vocab = json.loads((roberta_dir / "config.json").read_text())["vocab_size"]
+    assert str(caught.value) == (f"{str(folder)!r}: the tokenizer has 30522 tokens but the model only "
+                                 f"{vocab}: the tokenizer belongs to another model")
 
 
 def test_pickled_bin_checkpoint_loads_without_running_code(tmp_path, bert_dir):
@@ -192,3 +196,305 @@ def test_a_spec_that_looks_like_a_hub_id_goes_to_the_hub(spec):
     with pytest.raises(ModelLoadError) as caught:
         load(spec)  # offline in the tests: the hub's own message, not a missing folder
     assert "no model folder" not in str(caught.value) and "HF_HUB_OFFLINE" in str(caught.value)
+
+
+# -- every message in full: what went wrong and what to do ------------------------------------------
+def test_each_folder_check_says_what_is_wrong_and_what_to_do(tmp_path, bert_dir):
+    (tmp_path / "model.txt").write_text("hi")
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path / "model.txt")
+    assert str(caught.value) == (f"{tmp_path / 'model.txt'} is a file, not a model folder: "
+                                 "pass the folder that holds config.json")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "model.safetensors").write_text(LFS_TEXT)  # the config is checked first
+    with pytest.raises(ModelLoadError) as caught:
+        load(empty)
+    assert str(caught.value) == (f"{empty} has no config.json, so it is not a Hugging Face model "
+                                 "folder: save one with save_pretrained(), "
+                                 "or pass a hub id such as bert-base-uncased")
+    (empty / "model.safetensors").unlink()
+    shutil.copy(bert_dir / "config.json", empty)
+    with pytest.raises(ModelLoadError) as caught:
+        load(empty)
+    assert str(caught.value) == (f"{empty} has a config.json but no weights (model.safetensors or "
+                                 "pytorch_model.bin): copy the weights in, "
+                                 "or save the model with save_pretrained()")
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path / "nope")
+    assert str(caught.value) == (f"no model folder at {tmp_path / 'nope'}: check the path, or pass a hub id "
+                                 "such as bert-base-uncased, or --model demo")
+
+
+LFS_TEXT = ("version https://git-lfs.github.com/spec/v1\n"
+            "oid sha256:68d45e234eb4a928074dfd868cead0219ab85354cc53d20e772753c6bb9169d3\nsize 440449768\n")
+
+
+def test_two_lfs_pointers_are_named_together(tmp_path, bert_dir):
+    folder = tmp_path / "clone"
+    shutil.copytree(bert_dir, folder)
+    (folder / "model.safetensors").write_text(LFS_TEXT)
+    (folder / "pytorch_model.bin").write_text(LFS_TEXT)
+    with pytest.raises(ModelLoadError) as caught:
+        load(folder)
+    assert str(caught.value) == (
+        f"{folder} was cloned without git-lfs: model.safetensors, pytorch_model.bin are Git LFS pointer "
+        "files (a few lines of text naming the real file, not its contents). "
+        "Run `git lfs install && git lfs pull` in that folder, or download the files again")
+
+
+def test_an_lfs_pointer_is_a_small_file_that_starts_with_the_spec_line(tmp_path):
+    from bertui.engine.loading import LFS_POINTER, _is_lfs_pointer
+
+    def pointer(name: str, size: int) -> Path:
+        path = tmp_path / name
+        path.write_bytes(LFS_POINTER + b"x" * (size - len(LFS_POINTER)))
+        return path
+
+    assert _is_lfs_pointer(pointer("small", 130)) and _is_lfs_pointer(pointer("limit", 1024))
+    assert not _is_lfs_pointer(pointer("over", 1025)) and not _is_lfs_pointer(pointer("big", 5000))
+    (tmp_path / "text").write_bytes(b"version 2 of something else")
+    assert not _is_lfs_pointer(tmp_path / "text")
+    assert not _is_lfs_pointer(tmp_path) and not _is_lfs_pointer(tmp_path / "absent")
+
+    class Unreadable(type(tmp_path)):
+        def open(self, *args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(self))
+
+    assert not _is_lfs_pointer(Unreadable(pointer("locked", 130)))
+
+
+def test_what_looks_like_a_path(monkeypatch):
+    from bertui.engine import loading
+
+    for spec in ("/model", "./model", "../model", "~/model", "a/b/c"):
+        assert loading._looks_like_path(spec), spec
+    for spec in ("bert-base-uncased", "google-bert/bert-base-uncased", "models\\bert"):
+        assert not loading._looks_like_path(spec), spec
+    monkeypatch.setattr(loading.os, "sep", "\\")  # as on Windows
+    assert loading._looks_like_path("models\\bert") and not loading._looks_like_path("bert-base-uncased")
+
+
+def test_a_folder_under_the_home_directory(monkeypatch, bert_dir):
+    from bertui.engine.loading import load_model
+
+    monkeypatch.setenv("HOME", str(bert_dir.parent))
+    loaded = load_model(f"  ~/{bert_dir.name} ", device="cpu")
+    assert loaded.source == str(bert_dir) and loaded.is_demo  # the tiny BERT is built by the demo recipe
+
+
+def test_an_empty_spec(bert_dir):
+    from bertui.engine.loading import load_model
+
+    with pytest.raises(ModelLoadError) as caught:
+        load_model("  ", device="cpu")
+    assert str(caught.value) == "no model given: pass a hub id (bert-base-uncased), a folder, or demo"
+
+
+def test_encoder_without_mlm_head_names_the_spec_and_a_missing_weight(tmp_path):
+    folder = tiny_models.build_bert_encoder_only(tmp_path / "enc")
+    with pytest.raises(ModelLoadError) as caught:
+        load(folder)
+    assert str(caught.value) == (
+        f"{str(folder)!r} has no masked-LM head (missing weights such as cls.predictions.bias): it looks "
+        "like a bare encoder or a fine-tuned classifier. bertui needs a masked-LM checkpoint, e.g. "
+        "bert-base-uncased, distilbert-base-uncased or roberta-base")
+
+
+def test_missing_weights_are_sorted_into_head_encoder_and_next_sentence():
+    from types import SimpleNamespace
+
+    from bertui.engine.loading import _classify_missing
+
+    bert = SimpleNamespace(base_model_prefix="bert")
+    nsp = {"cls.seq_relationship.weight", "cls.seq_relationship.bias", "bert.pooler.dense.weight"}
+    assert _classify_missing(bert, set(nsp), "m") == tuple(sorted(nsp))
+    with pytest.raises(ModelLoadError) as caught:
+        _classify_missing(bert, nsp | {"bert.encoder.layer.0.output.dense.weight",
+                                       "bert.embeddings.LayerNorm.weight"}, "m")
+    assert str(caught.value) == ("'m' does not match its config: 2 encoder weights are missing "
+                                 "(e.g. bert.embeddings.LayerNorm.weight); the checkpoint is broken or "
+                                 "belongs to another model")
+    with pytest.raises(ModelLoadError) as caught:
+        _classify_missing(bert, {"cls.predictions.transform.dense.weight", "cls.predictions.bias",
+                                 "bert.embeddings.LayerNorm.weight"}, "m")
+    assert str(caught.value).startswith("'m' has no masked-LM head (missing weights such as "
+                                        "cls.predictions.bias): it looks like")
+
+
+def test_tokenizers_that_cannot_serve_fill_mask():
+    from types import SimpleNamespace
+
+    from bertui.engine.loading import _check_tokenizer
+
+    model = SimpleNamespace(config=SimpleNamespace(vocab_size=10))
+    slow = ("'m' has only a slow (Python) tokenizer; bertui needs a fast one for character offsets: "
+            "add a tokenizer.json (tokenizer.save_pretrained does)")
+    for tokenizer in (SimpleNamespace(is_fast=False, mask_token_id=4), SimpleNamespace(mask_token_id=4)):
+        with pytest.raises(ModelLoadError) as caught:
+            _check_tokenizer("m", tokenizer, model)
+        assert str(caught.value) == slow
+    with pytest.raises(ModelLoadError) as caught:
+        _check_tokenizer("m", SimpleNamespace(is_fast=True, mask_token_id=None), model)
+    assert str(caught.value) == "'m''s tokenizer has no mask token, so nothing can be predicted"
+
+
+# -- devices and dtypes -----------------------------------------------------------------------------
+def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
+    import torch
+
+    from bertui.engine.loading import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("mps") == resolve_device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+
+
+def test_explicit_devices_are_checked_against_what_this_machine_has(monkeypatch):
+    import torch
+
+    from bertui.engine.loading import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("cuda") == torch.device("cuda")
+    assert resolve_device("cuda:1") == torch.device("cuda:1")
+    assert resolve_device("cpu:0") == torch.device("cpu:0")
+    expected = {"cuda:2": "device 'cuda:2' asked for, but only 2 GPU(s) exist",
+                "mps": "device 'mps' asked for, but MPS is not available: use --device cpu or auto",
+                "meta": "unsupported device 'meta': use auto, cpu, cuda, cuda:N or mps",
+                "tpu": "unknown device 'tpu': use auto, cpu, cuda, cuda:N or mps"}
+    for name, message in expected.items():
+        with pytest.raises(ModelLoadError) as caught:
+            resolve_device(name)
+        assert str(caught.value) == message
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelLoadError) as caught:
+        resolve_device("cuda:0")
+    assert str(caught.value) == (f"device 'cuda:0' asked for, but this torch sees no CUDA GPU "
+                                 f"(torch {torch.__version__}): use --device cpu or auto")
+
+
+def test_unknown_dtype_lists_the_known_ones():
+    from bertui.engine.loading import resolve_dtype
+
+    with pytest.raises(ModelLoadError) as caught:
+        resolve_dtype("float8")
+    assert str(caught.value) == "unknown dtype 'float8': use one of float32, float16, bfloat16"
+
+
+def test_load_model_defaults_to_the_best_device_in_float32(bert_dir, roberta_dir):
+    import time
+
+    import torch
+
+    from bertui.engine.loading import load_model, resolve_device
+
+    before = time.perf_counter()
+    loaded = load_model(str(bert_dir))
+    took = time.perf_counter() - before
+    assert (loaded.device, loaded.dtype) == (resolve_device("auto"), torch.float32)
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.float32}
+    assert 0 < loaded.seconds <= took  # the time the load took, not a clock reading
+    assert loaded.is_demo and not load_model(str(roberta_dir), device="cpu").is_demo
+
+
+def test_the_model_is_placed_on_the_device_in_the_dtype_asked(bert_dir, monkeypatch):
+    import torch
+
+    from bertui.engine import loading
+
+    loaded = loading.load_model(str(bert_dir), device="cpu", dtype="bfloat16")
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.bfloat16}
+    monkeypatch.setattr(loading, "resolve_device", lambda name: torch.device("meta"))
+    loaded = loading.load_model(str(bert_dir), device="cpu")
+    assert {p.device.type for p in loaded.model.parameters()} == {"meta"}
+
+
+def test_a_model_that_does_not_fit_on_the_device(bert_dir, monkeypatch):
+    from transformers import BertForPreTraining
+
+    from bertui.engine import loading
+
+    class TooBig(BertForPreTraining):
+        def to(self, *args, **kwargs):
+            raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB\nGPU 0 has 8 GiB in all")
+
+    monkeypatch.setattr(loading, "_model_class", lambda config: TooBig)
+    with pytest.raises(ModelLoadError) as caught:
+        loading.load_model(str(bert_dir), device="cpu", dtype="float16")
+    assert str(caught.value) == (f"cannot place {str(bert_dir)!r} on cpu as float16: "
+                                 "CUDA out of memory. Tried to allocate 20.00 MiB")
+
+
+# -- the longest text a model takes -----------------------------------------------------------------
+@pytest.mark.parametrize(("model_type", "positions", "pad", "tokenizer_max", "expected"), [
+    ("bert", 512, 0, 10**30, 512),  # a tokenizer that sets no limit
+    ("bert", 512, 0, 128, 128),  # a tokenizer shorter than the positions
+    ("roberta", 514, 1, 10**30, 512),  # positions start after the padding index
+    ("xlm-roberta", 514, 1, 512, 512),
+    ("camembert", 514, None, 10**30, 513),
+    ("mpnet", 514, 1, 100, 100),
+])
+def test_max_length(model_type, positions, pad, tokenizer_max, expected):
+    from types import SimpleNamespace
+
+    from bertui.engine.loading import _max_length
+
+    config = SimpleNamespace(model_type=model_type, max_position_embeddings=positions, pad_token_id=pad)
+    assert _max_length(config, SimpleNamespace(model_max_length=tokenizer_max)) == expected
+
+
+def test_max_length_without_positions_in_the_config():
+    from types import SimpleNamespace
+
+    from bertui.engine.loading import _max_length
+
+    assert _max_length(SimpleNamespace(model_type="bert"), SimpleNamespace(model_max_length=256)) == 256
+
+
+# -- tying the decoder to the embeddings ------------------------------------------------------------
+def untied_copy(bert_dir, **config):
+    import torch
+    from transformers import BertForPreTraining
+
+    model = BertForPreTraining.from_pretrained(bert_dir, **config)
+    decoder = model.get_output_embeddings()
+    decoder.weight = torch.nn.Parameter(decoder.weight.detach().clone())
+    return model, decoder
+
+
+def test_an_equal_decoder_is_tied_even_after_a_declaration_that_does_not_apply(bert_dir):
+    from bertui.engine.loading import _tie_word_embeddings
+
+    model, decoder = untied_copy(bert_dir)
+    model._tied_weights_keys = {"cls.predictions.no_such.weight": "bert.embeddings.word_embeddings.weight",
+                                **model._tied_weights_keys}
+    _tie_word_embeddings(model)
+    assert decoder.weight is model.get_input_embeddings().weight
+
+
+def test_nothing_is_tied_when_the_config_says_untied_or_declares_nothing(bert_dir):
+    import torch
+    from transformers import PretrainedConfig
+
+    from bertui.engine.loading import _tie_word_embeddings
+
+    model, decoder = untied_copy(bert_dir, tie_word_embeddings=False)
+    assert isinstance(model._tied_weights_keys, dict)
+    _tie_word_embeddings(model)
+    assert decoder.weight is not model.get_input_embeddings().weight
+
+    class Plain(torch.nn.Module):  # remote code: a config without the flag, a model without declarations
+        config = PretrainedConfig()
+        _tied_weights_keys = {"a": "b"}
+
+    _tie_word_embeddings(Plain())
+    del Plain._tied_weights_keys
+    Plain.config = PretrainedConfig(tie_word_embeddings=True)
+    _tie_word_embeddings(Plain())
