@@ -498,3 +498,299 @@ def test_nothing_is_tied_when_the_config_says_untied_or_declares_nothing(bert_di
     del Plain._tied_weights_keys
     Plain.config = PretrainedConfig(tie_word_embeddings=True)
     _tie_word_embeddings(Plain())
+
+
+# -- the hub: offline switch, reachability, cache, what is read from where --------------------------
+@pytest.mark.parametrize(("value", "offline"), [
+    ("1", True), ("true", True), ("TRUE", True), (" yes ", True), ("On", True), ("on", True), ("Yes", True),
+    ("0", False), ("false", False), ("no", False), ("off", False), ("", False), (None, False)])
+def test_hf_hub_offline_spellings(monkeypatch, value, offline):
+    from bertui.engine.loading import _offline
+
+    if value is None:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert _offline() is offline
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """socket.create_connection that records each call and never leaves this machine."""
+    import socket
+
+    real, calls = socket.create_connection, []
+
+    def connect(address, timeout=None):
+        calls.append((address, timeout))
+        if address[0] != "127.0.0.1":
+            raise OSError("no network in the tests")
+        return real(address, timeout=timeout)
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return calls
+
+
+def test_hub_reachable_asks_the_endpoint_in_hf_endpoint(monkeypatch, connections):
+    import socket
+
+    from bertui.engine.loading import _hub_reachable
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        assert _hub_reachable() is True
+    assert _hub_reachable(timeout=0.5) is False  # the port is closed now
+    assert connections == [(("127.0.0.1", port), 3.0), (("127.0.0.1", port), 0.5)]
+
+
+@pytest.mark.parametrize(("endpoint", "address"), [
+    (None, ("huggingface.co", 443)), ("https://mirror.example", ("mirror.example", 443)),
+    ("http://mirror.example", ("mirror.example", 80)),
+    ("https://mirror.example:8443", ("mirror.example", 8443))])
+def test_hub_reachable_derives_the_port_from_the_endpoint(monkeypatch, connections, endpoint, address):
+    from bertui.engine.loading import _hub_reachable
+
+    if endpoint is None:
+        monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    else:
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    assert _hub_reachable() is False
+    assert connections == [(address, 3.0)]
+
+
+def offline_message(spec: str, cache, why: str) -> str:
+    return (f"cannot load {spec!r}: it is not in the Hugging Face cache ({cache}) and {why}. "
+            "Download it once on a connected machine (the cache is then used offline), "
+            "or pass a local folder with --model PATH, or try --model demo "
+            "(a tiny built-in model with random predictions).")
+
+
+def test_the_offline_message_names_the_cache_in_use(monkeypatch, tmp_path):
+    from bertui.engine.loading import _offline_message
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    assert _offline_message("m") == offline_message("m", tmp_path / "hub-cache", "HF_HUB_OFFLINE is set")
+    monkeypatch.delenv("HF_HUB_CACHE")
+    assert _offline_message("m") == offline_message("m", tmp_path / "home" / "hub", "HF_HUB_OFFLINE is set")
+    monkeypatch.delenv("HF_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    assert _offline_message("m") == offline_message("m", tmp_path / ".cache" / "huggingface" / "hub",
+                                                    "the Hugging Face hub cannot be reached")
+
+
+@pytest.fixture
+def hub_cache(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    return cache
+
+
+def test_the_hub_s_new_name_is_found_in_the_cache(hub_cache):
+    from bertui.engine.loading import _cached_under_new_name
+
+    (hub_cache / "models--google-bert--bert-base-uncased").mkdir()
+    (hub_cache / "models--FacebookAI--acme" / "roberta").mkdir(parents=True)
+    assert _cached_under_new_name("bert-base-uncased") == "google-bert/bert-base-uncased"
+    assert _cached_under_new_name("roberta-base") is None
+    assert _cached_under_new_name("acme/roberta") is None  # an organisation's model was never moved
+
+
+EVERYTHING = ("config", "tokenizer", "model")
+
+
+class FakeHub:
+    """from_pretrained as the cache and the hub would answer it, every call recorded: a name in ``cached``
+    is read with local_files_only, one in ``remote`` only without; both serve the tiny BERT's files."""
+
+    def __init__(self, folder: Path, cached=None, remote=None):
+        self.folder, self.cached, self.remote, self.calls = folder, cached or {}, remote or {}, []
+
+    def reader(self, what: str, real):
+        def from_pretrained(source, **options):
+            self.calls.append((what, source, dict(options)))
+            local_only = options.pop("local_files_only", False)
+            if what in self.cached.get(source, ()) or not local_only and what in self.remote.get(source, ()):
+                return real(self.folder, **options)
+            raise OSError(f"no {what} for {source} here")
+        return type("Reader", (), {"from_pretrained": staticmethod(from_pretrained)})
+
+    def install(self, monkeypatch):
+        from transformers import AutoConfig, AutoTokenizer
+
+        from bertui.engine import loading
+
+        model_class = loading._model_class
+        monkeypatch.setattr(loading, "AutoConfig", self.reader("config", AutoConfig.from_pretrained))
+        monkeypatch.setattr(loading, "AutoTokenizer", self.reader("tokenizer", AutoTokenizer.from_pretrained))
+        monkeypatch.setattr(loading, "_model_class",
+                            lambda config: self.reader("model", model_class(config).from_pretrained))
+        return self
+
+
+def read_calls(source, *, local: bool, trust: bool = False, safetensors=None, config=True):
+    common = {"trust_remote_code": trust, "local_files_only": local}
+    return [*([("config", source, common)] if config else []), ("tokenizer", source, common),
+            ("model", source, {"output_loading_info": True, "use_safetensors": safetensors, **common})]
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_a_folder_is_read_locally_from_its_safetensors(monkeypatch, bert_dir, trust):
+    from bertui.engine.loading import load_model
+
+    hub = FakeHub(bert_dir, cached={str(bert_dir): EVERYTHING}).install(monkeypatch)
+    stages = []
+    options = {"trust_remote_code": True} if trust else {}
+    loaded = load_model(str(bert_dir), device="cpu", progress=stages.append, **options)
+    assert hub.calls == read_calls(str(bert_dir), local=True, trust=trust, safetensors=True)
+    assert stages == [f"reading the config of {bert_dir}", "loading the tokenizer and weights",
+                      "moving to cpu (float32)"]
+    assert loaded.source == str(bert_dir)
+
+
+def test_the_demo_is_built_then_read_as_a_folder(monkeypatch):
+    from bertui.engine.demo import demo_folder
+    from bertui.engine.loading import load_model
+
+    folder = str(demo_folder())
+    hub = FakeHub(Path(folder), cached={folder: EVERYTHING}).install(monkeypatch)
+    stages = []
+    loaded = load_model("demo", device="cpu", progress=stages.append)
+    assert hub.calls == read_calls(folder, local=True, safetensors=True)
+    assert stages == ["building the demo model", "reading the config of demo",
+                      "loading the tokenizer and weights", "moving to cpu (float32)"]
+    assert loaded.is_demo and loaded.source == folder
+
+
+def test_a_folder_whose_tokenizer_cannot_be_read_is_not_downloaded(monkeypatch, bert_dir):
+    from bertui.engine.loading import load_model
+
+    hub = FakeHub(bert_dir, cached={str(bert_dir): ("config",)}).install(monkeypatch)
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(str(bert_dir), device="cpu")
+    assert str(caught.value) == f"cannot load {str(bert_dir)!r}: OSError: no tokenizer for {bert_dir} here"
+    assert hub.calls == read_calls(str(bert_dir), local=True)[:2]
+
+
+def test_a_cached_hub_id_is_read_offline(monkeypatch, bert_dir):
+    from bertui.engine.loading import load_model
+
+    hub = FakeHub(bert_dir, cached={"acme/tiny-bert": EVERYTHING}).install(monkeypatch)
+    monkeypatch.setattr("bertui.engine.loading._hub_reachable", lambda: pytest.fail("no need to ask"))
+    loaded = load_model("acme/tiny-bert", device="cpu")
+    assert hub.calls == read_calls("acme/tiny-bert", local=True)
+    assert loaded.source == "acme/tiny-bert" and not loaded.is_demo
+
+
+def test_the_old_name_of_a_moved_model_reads_the_new_name_from_the_cache(monkeypatch, bert_dir, hub_cache):
+    from bertui.engine.loading import load_model
+
+    (hub_cache / "models--google-bert--bert-base-uncased").mkdir()
+    new = "google-bert/bert-base-uncased"
+    hub = FakeHub(bert_dir, cached={new: EVERYTHING}).install(monkeypatch)
+    stages = []
+    loaded = load_model("bert-base-uncased", device="cpu", progress=stages.append)
+    old_name = ("config", "bert-base-uncased", {"trust_remote_code": False, "local_files_only": True})
+    assert hub.calls == [old_name, *read_calls(new, local=True)]
+    assert stages == ["reading the config of bert-base-uncased",
+                      f"bert-base-uncased is not cached, but {new} (its name on the hub now) is: using it",
+                      "loading the tokenizer and weights", "moving to cpu (float32)"]
+    assert loaded.source == new
+
+
+def test_an_uncached_hub_id_is_downloaded_when_the_hub_answers(monkeypatch, bert_dir, hub_cache):
+    from bertui.engine.loading import load_model
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr("bertui.engine.loading._hub_reachable", lambda: True)
+    hub = FakeHub(bert_dir, remote={"acme/tiny-bert": EVERYTHING}).install(monkeypatch)
+    stages = []
+    loaded = load_model("acme/tiny-bert", device="cpu", progress=stages.append, trust_remote_code=True)
+    assert hub.calls == [("config", "acme/tiny-bert", {"trust_remote_code": True, "local_files_only": True}),
+                         ("config", "acme/tiny-bert", {"trust_remote_code": True}),
+                         *read_calls("acme/tiny-bert", local=False, trust=True, config=False)]
+    assert stages == ["reading the config of acme/tiny-bert",
+                      "downloading acme/tiny-bert from the Hugging Face hub",
+                      "loading the tokenizer and weights", "moving to cpu (float32)"]
+    assert loaded.source == "acme/tiny-bert"
+
+
+def test_a_failed_download_is_not_tried_twice(monkeypatch, bert_dir, hub_cache):
+    from bertui.engine.loading import load_model
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr("bertui.engine.loading._hub_reachable", lambda: True)
+    hub = FakeHub(bert_dir, remote={"acme/tiny-bert": ("config",)}).install(monkeypatch)
+    with pytest.raises(ModelLoadError) as caught:
+        load_model("acme/tiny-bert", device="cpu")
+    assert str(caught.value) == "cannot load 'acme/tiny-bert': OSError: no tokenizer for acme/tiny-bert here"
+    assert [what for what, _, _ in hub.calls] == ["config", "config", "tokenizer"]
+
+
+def test_a_cached_config_without_the_weights_downloads_the_rest(monkeypatch, bert_dir):
+    from bertui.engine.loading import load_model
+
+    hub = FakeHub(bert_dir, cached={"acme/tiny-bert": ("config",)},
+                  remote={"acme/tiny-bert": EVERYTHING}).install(monkeypatch)
+    stages = []
+    load_model("acme/tiny-bert", device="cpu", progress=stages.append)
+    assert hub.calls == [*read_calls("acme/tiny-bert", local=True)[:2],
+                         *read_calls("acme/tiny-bert", local=False, config=False)]
+    assert stages == ["reading the config of acme/tiny-bert", "loading the tokenizer and weights",
+                      "downloading acme/tiny-bert from the Hugging Face hub", "moving to cpu (float32)"]
+
+
+@pytest.mark.parametrize(("offline", "why"), [("1", "HF_HUB_OFFLINE is set"),
+                                              ("0", "the Hugging Face hub cannot be reached")])
+def test_an_uncached_hub_id_offline_says_what_to_do(monkeypatch, bert_dir, hub_cache, offline, why):
+    from bertui.engine.loading import load_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))
+    monkeypatch.setattr("bertui.engine.loading._hub_reachable", lambda: False)
+    hub = FakeHub(bert_dir, remote={"acme/tiny-bert": EVERYTHING}).install(monkeypatch)
+    with pytest.raises(ModelLoadError) as caught:
+        load_model("acme/tiny-bert", device="cpu")
+    assert str(caught.value) == offline_message("acme/tiny-bert", hub_cache, why)
+    assert len(hub.calls) == 1
+
+
+def test_a_causal_lm_checkpoint_is_not_a_masked_lm(tmp_path, bert_dir):
+    folder = tmp_path / "gpt2"
+    shutil.copytree(bert_dir, folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layer": 1, "n_embd": 8,
+                                                    "n_head": 2, "vocab_size": 30522}))
+    with pytest.raises(ModelLoadError) as caught:
+        load(folder)
+    assert str(caught.value) == (
+        f"{str(folder)!r} is not a masked-language model transformers can load for fill-mask: Unrecognized "
+        "configuration class <class 'transformers.models.gpt2.configuration_gpt2.GPT2Config'> for this kind "
+        "of AutoModel: AutoModelForMaskedLM.")
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (ValueError("Unrecognized model in m.\nmore"),
+     "'{spec}' is not a masked-language model transformers can load for fill-mask: Unrecognized model in m."),
+    (ValueError("this architecture is Not Supported here\nmore"),
+     "'{spec}' is not a masked-language model transformers can load for fill-mask: "
+     "this architecture is Not Supported here"),
+    (ValueError("a tensor of shape (3, 4) does not fit\nmore"),
+     "cannot load '{spec}': a tensor of shape (3, 4) does not fit"),
+    (RuntimeError("broken file\nmore"), "cannot load '{spec}': RuntimeError: broken file")])
+def test_how_a_failed_read_is_reported(monkeypatch, bert_dir, error, message):
+    from bertui.engine import loading
+
+    def fail(*args, **kwargs):
+        raise error
+
+    failing = type("Failing", (), {"from_pretrained": fail})
+    monkeypatch.setattr(loading, "_model_class", lambda config: failing)
+    with pytest.raises(ModelLoadError) as caught:
+        loading.load_model(str(bert_dir), device="cpu")
+    assert str(caught.value) == message.format(spec=bert_dir)
