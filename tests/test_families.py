@@ -54,6 +54,19 @@ def test_family_is_recognised_with_its_own_mask_and_heads(family):
     assert engine._heads.mlm is not None  # the head table knows it: MLM runs at mask positions only
 
 
+SIZES = {"bert_dir": (2, 64, 4, 128), "bert_mlm_only_dir": (2, 64, 4, 128), "modernbert_dir": (3, 32, 2, 48)}
+"""(layers, hidden size, heads, feed-forward size) as tests/tiny_*.py build them; the rest: (2, 32, 2, 48)."""
+
+
+def test_the_model_card_gives_the_sizes_each_family_was_built_with(family):
+    """Each family names its sizes its own way (DistilBERT: dim, n_layers, hidden_dim)."""
+    name, folder, engine = family
+    info = engine.info
+    sizes = (info.layers, info.hidden_size, info.heads, info.intermediate_size)
+    assert sizes == SIZES.get(name, (2, 32, 2, 48))
+    assert info.tokenizer_class == type(AutoTokenizer.from_pretrained(folder)).__name__
+
+
 def test_fill_equals_the_pipeline(family):
     _name, folder, engine = family
     text = "the dog likes [MASK] pizza."  # [MASK] is understood whatever the model's spelling

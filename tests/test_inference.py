@@ -248,6 +248,10 @@ def test_an_analysis_that_asks_for_no_view_computes_none(engine, monkeypatch):
                               rank=False)
     assert (analysis.attention, analysis.embeddings, analysis.surprisal) == (None, None, None)
     assert switches == [] and asked == [{}] and engine.passes > 0
+    engine.score("the dog is blue.")  # the masked copies' passes, and the targets' and joint fills'
+    request = AnalysisRequest(request_id=2, text_a="the [MASK] is [MASK].", targets=("dog",), joint=True)
+    engine.analyze(request, rank=False)
+    assert switches == [] and all(options == {} for options in asked)
 
 
 def test_elapsed_time_runs_from_the_request_to_its_answer_in_milliseconds(engine, monkeypatch):
@@ -402,6 +406,7 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
     assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
                                                                                "[MASK]")
+    assert info.load_seconds == pytest.approx(engine._loaded.seconds, abs=5e-4) and info.load_seconds > 0
 
 
 def test_ranking_chunks_never_exceed_the_token_budget(engine, monkeypatch):
