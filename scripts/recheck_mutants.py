@@ -6,7 +6,7 @@ the first test that asked for the fixture, so its mutants survive tests that wou
 checkout where ``mutmut run`` finished (tests/README.md has the recipe):
 
     python scripts/recheck_mutants.py                      # the selection in pyproject's [tool.mutmut]
-    python scripts/recheck_mutants.py --tests tests/test_inference.py --jobs 2 NAME...
+    python scripts/recheck_mutants.py NAME... --tests tests/test_inference.py --jobs 2
 
 Prints each mutant as killed or survived (and the first failing test), then the ones that survived.
 """
@@ -56,7 +56,8 @@ def recheck(name: str, tests: list[str]) -> tuple[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="mutants to recheck (default: every survivor)")
-    parser.add_argument("--tests", nargs="+", help="test files (default: [tool.mutmut]'s selection)")
+    parser.add_argument("--tests", nargs="+",
+                        help="test files, after the names (default: [tool.mutmut]'s selection)")
     parser.add_argument("--jobs", type=int, default=2)
     options = parser.parse_args()
     names, tests = options.names or survivors(), options.tests or configured_tests()
