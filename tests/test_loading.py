@@ -18,6 +18,13 @@ def load(spec, **options):
     return Engine.load(str(spec), device=options.pop("device", "cpu"), **options)
 
 
+def refusal(spec, **options) -> str:
+    """The message of the ModelLoadError that loading ``spec`` ends in."""
+    with pytest.raises(ModelLoadError) as caught:
+        load(spec, **options)
+    return str(caught.value)
+
+
 def test_missing_folder(tmp_path):
     with pytest.raises(ModelLoadError, match="no model folder at .*nope"):
         load(tmp_path / "nope")
@@ -201,29 +208,22 @@ def test_a_spec_that_looks_like_a_hub_id_goes_to_the_hub(spec):
 # -- every message in full: what went wrong and what to do ------------------------------------------
 def test_each_folder_check_says_what_is_wrong_and_what_to_do(tmp_path, bert_dir):
     (tmp_path / "model.txt").write_text("hi")
-    with pytest.raises(ModelLoadError) as caught:
-        load(tmp_path / "model.txt")
-    assert str(caught.value) == (f"{tmp_path / 'model.txt'} is a file, not a model folder: "
-                                 "pass the folder that holds config.json")
+    assert refusal(tmp_path / "model.txt") == (
+        f"{tmp_path / 'model.txt'} is a file, not a model folder: pass the folder that holds config.json")
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "model.safetensors").write_text(LFS_TEXT)  # the config is checked first
-    with pytest.raises(ModelLoadError) as caught:
-        load(empty)
-    assert str(caught.value) == (f"{empty} has no config.json, so it is not a Hugging Face model "
-                                 "folder: save one with save_pretrained(), "
-                                 "or pass a hub id such as bert-base-uncased")
+    assert refusal(empty) == (
+        f"{empty} has no config.json, so it is not a Hugging Face model folder: save one with "
+        "save_pretrained(), or pass a hub id such as bert-base-uncased")
     (empty / "model.safetensors").unlink()
     shutil.copy(bert_dir / "config.json", empty)
-    with pytest.raises(ModelLoadError) as caught:
-        load(empty)
-    assert str(caught.value) == (f"{empty} has a config.json but no weights (model.safetensors or "
-                                 "pytorch_model.bin): copy the weights in, "
-                                 "or save the model with save_pretrained()")
-    with pytest.raises(ModelLoadError) as caught:
-        load(tmp_path / "nope")
-    assert str(caught.value) == (f"no model folder at {tmp_path / 'nope'}: check the path, or pass a hub id "
-                                 "such as bert-base-uncased, or --model demo")
+    assert refusal(empty) == (
+        f"{empty} has a config.json but no weights (model.safetensors or pytorch_model.bin): copy the "
+        "weights in, or save the model with save_pretrained()")
+    assert refusal(tmp_path / "nope") == (
+        f"no model folder at {tmp_path / 'nope'}: check the path, or pass a hub id such as "
+        "bert-base-uncased, or --model demo")
 
 
 LFS_TEXT = ("version https://git-lfs.github.com/spec/v1\n"
@@ -235,9 +235,7 @@ def test_two_lfs_pointers_are_named_together(tmp_path, bert_dir):
     shutil.copytree(bert_dir, folder)
     (folder / "model.safetensors").write_text(LFS_TEXT)
     (folder / "pytorch_model.bin").write_text(LFS_TEXT)
-    with pytest.raises(ModelLoadError) as caught:
-        load(folder)
-    assert str(caught.value) == (
+    assert refusal(folder) == (
         f"{folder} was cloned without git-lfs: model.safetensors, pytorch_model.bin are Git LFS pointer "
         "files (a few lines of text naming the real file, not its contents). "
         "Run `git lfs install && git lfs pull` in that folder, or download the files again")
@@ -293,9 +291,7 @@ def test_an_empty_spec(bert_dir):
 
 def test_encoder_without_mlm_head_names_the_spec_and_a_missing_weight(tmp_path):
     folder = tiny_models.build_bert_encoder_only(tmp_path / "enc")
-    with pytest.raises(ModelLoadError) as caught:
-        load(folder)
-    assert str(caught.value) == (
+    assert refusal(folder) == (
         f"{str(folder)!r} has no masked-LM head (missing weights such as cls.predictions.bias): it looks "
         "like a bare encoder or a fine-tuned classifier. bertui needs a masked-LM checkpoint, e.g. "
         "bert-base-uncased, distilbert-base-uncased or roberta-base")
@@ -766,9 +762,7 @@ def test_a_causal_lm_checkpoint_is_not_a_masked_lm(tmp_path, bert_dir):
     shutil.copytree(bert_dir, folder)
     (folder / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layer": 1, "n_embd": 8,
                                                     "n_head": 2, "vocab_size": 30522}))
-    with pytest.raises(ModelLoadError) as caught:
-        load(folder)
-    assert str(caught.value) == (
+    assert refusal(folder) == (
         f"{str(folder)!r} is not a masked-language model transformers can load for fill-mask: Unrecognized "
         "configuration class <class 'transformers.models.gpt2.configuration_gpt2.GPT2Config'> for this kind "
         "of AutoModel: AutoModelForMaskedLM.")
