@@ -21,6 +21,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m ruff check bertui tests benchmarks scripts
+	$(BIN)/lint-imports  # the layers and the forbidden imports of pyproject's [tool.importlinter]
 	$(BIN)/python -m pytest  # the header names the random seed; -ra (pyproject) lists skip reasons
 
 bench: $(VENV)/.installed

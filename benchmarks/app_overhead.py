@@ -96,7 +96,7 @@ class Answers:
 
 
 async def _type(folder: str, in_child: bool) -> dict[str, dict]:
-    from bertui.serving import load_engine
+    from bertui.model.loop import load_engine
     from bertui.ui.app import EXAMPLE_CANDIDATES, EXAMPLE_TEXT, BertuiApp
     from bertui.ui.options import Options
     from bertui.ui.widgets.mask_panel import MaskPanel

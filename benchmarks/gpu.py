@@ -12,7 +12,8 @@ runs (``benchmarks.measure.side_by_side``). The plain side runs the same weights
   BertForNextSentencePrediction forward per candidate (``benchmarks.nsp.seed_loop``);
 - score: ``Engine.score`` (PLL + word-l2r) vs one BertForMaskedLM forward per masked copy
   (``benchmarks.scoring.plain_pll``);
-- fill over 1,000 short lines: ``bertui.stream.run`` (what ``bertui fill --file`` runs: analyze_many over
+- fill over 1,000 short lines: ``bertui.headless.stream.run`` (what ``bertui fill --file`` runs:
+  analyze_many over
   256-line windows, JSONL written) vs a per-line loop (``benchmarks.streams.plain_fill``);
 - load: ``Engine.load`` (its warm-up pass included) vs ``from_pretrained`` + ``.to("cuda")`` + tokenizer.
 """
@@ -69,9 +70,9 @@ def plain_masks(model, tokenizer, text: str):
 def measure_dtype(folder: Path, device: str, dtype: str, repeat: int, scratch: Path) -> list[str]:
     from transformers import AutoTokenizer, BertForMaskedLM, BertForNextSentencePrediction
 
-    from bertui import stream
     from bertui.engine import AnalysisRequest
     from bertui.engine.inference import Engine
+    from bertui.headless import stream
 
     engine = Engine.load(str(folder), device=device, dtype=dtype)
     tokenizer = AutoTokenizer.from_pretrained(folder)

@@ -45,8 +45,8 @@ class Answers:
 def run(bench: Bench) -> list[Row]:
     from transformers import BertForMaskedLM
 
-    from bertui.serving import load_engine
-    from bertui.ui.client import ModelClient
+    from bertui.model.loop import load_engine
+    from bertui.ui.backends.process import ModelClient
 
     engine, tokenizer = bench.engine, bench.tokenizer
     model = BertForMaskedLM.from_pretrained(bench.model.folder).eval()

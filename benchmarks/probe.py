@@ -31,7 +31,7 @@ def bare_load(folder: str) -> None:
 def first_paint(folder: str) -> None:
     """The app's loader is called only after the first refresh: what is imported then was imported
     for the first paint."""
-    from bertui.serving import load_engine
+    from bertui.model.loop import load_engine
     from bertui.ui.app import BertuiApp
     from bertui.ui.options import Options
 
@@ -81,7 +81,7 @@ def attention_ui(where: str, folder: str) -> None:
     """The real app on a 512-token text with the attention view open, the model in its own process or in
     a thread of the app's: the app process's peak resident memory, and the model process's if it has one."""
     from benchmarks.memory import LONG
-    from bertui.serving import load_engine
+    from bertui.model.loop import load_engine
     from bertui.ui.app import BertuiApp
     from bertui.ui.options import Options
 

@@ -11,13 +11,14 @@ import os
 import sys
 from pathlib import Path
 
-from bertui import __version__, stream
+from bertui import __version__
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import without_surrogates
-from bertui.engine.errors import BertuiError, InputError
-from bertui.export import dumps
-from bertui.headless import compare_pair, fill_one, nsp_json, score_one
-from bertui.provenance import provenance
+from bertui.errors import BertuiError, InputError
+from bertui.headless import stream
+from bertui.headless.documents import compare_pair, fill_one, nsp_json, score_one
+from bertui.headless.export import dumps
+from bertui.headless.provenance import provenance
 
 EXIT_MODEL, EXIT_INPUT = 1, 2
 REMOTE_CODE_WARNING = ("bertui: warning: --trust-remote-code lets the model's own Python code run on this "
@@ -209,7 +210,7 @@ def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | No
 
 
 def _stream(args: argparse.Namespace) -> int:
-    """``--file``: every line answered, as a JSONL stream (bertui/stream.py)."""
+    """``--file``: every line answered, as a JSONL stream (bertui/headless/stream.py)."""
     if getattr(args, "texts", None) or getattr(args, "text", None) is not None:
         raise InputError("give the input either as an argument or with --file, not both")
     if getattr(args, "compare_pairs", False):
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                        trust_remote_code=args.trust_remote_code, compare=args.compare)
     try:
         if args.command == "serve":
-            from bertui.serve import serve
+            from bertui.web.entry import serve
 
             return serve(args.model or DEFAULT_MODEL, args.device, args.dtype, args.top_k or DEFAULT_TOP_K,
                          args.host,
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "file", None) is not None:
             return _stream(args)
         if args.command == "replay":
-            from bertui.replay import replay
+            from bertui.headless.replay import replay
 
             return replay(args.path, lambda spec, dtype: _load(args, spec=spec, dtype=dtype), args.model)
         result = _headless(args)

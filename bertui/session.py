@@ -19,7 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from bertui.defaults import DEFAULT_TOP_K
-from bertui.engine.errors import first_line
+from bertui.errors import first_line
 
 VERSION = 1
 FILE_NAME = "session.json"

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from bertui.engine.demo import build_demo_model
-from bertui.engine.errors import ModelLoadError
-from bertui.serving import load_engine
+from bertui.errors import ModelLoadError
+from bertui.model.loop import load_engine
 from bertui.ui.app import EXAMPLE_CANDIDATES, BertuiApp
 from bertui.ui.options import Options
 

@@ -116,7 +116,7 @@ def test_compare_option_reaches_the_app_and_serve(monkeypatch):
 
     import bertui.ui.app as app_module
     from bertui.cli import main
-    from bertui.serve import app_command
+    from bertui.web.entry import app_command
 
     seen = {}
     monkeypatch.setattr(app_module, "run_app", lambda **options: seen.update(options) or 0)

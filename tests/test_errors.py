@@ -1,6 +1,6 @@
 """What a person reads of an error: its first line, or its type's name when it says nothing."""
 
-from bertui.engine.errors import first_line
+from bertui.errors import first_line
 
 
 def test_an_errors_first_line_is_what_a_person_reads_of_it():

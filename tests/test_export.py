@@ -12,7 +12,16 @@ import pytest
 
 from bertui.cli import main as cli_main
 from bertui.engine import AnalysisRequest
-from bertui.export import FORMATS, dumps, format_for, grid_csv, markdown_report, ranking_csv, render, to_json
+from bertui.headless.export import (
+    FORMATS,
+    dumps,
+    format_for,
+    grid_csv,
+    markdown_report,
+    ranking_csv,
+    render,
+    to_json,
+)
 
 HOSTILE = "[bold]x[/] | `y` *z* \x1b[31m"
 

@@ -19,7 +19,7 @@ from transformers import AutoTokenizer
 
 from bertui.cli import main as cli_main
 from bertui.engine import AnalysisRequest, InputError
-from bertui.export import to_json
+from bertui.headless.export import to_json
 from tests.hostile_cases import CASES, ESC_CODES, MARKUP, Case
 from tests.in_process import bertui as in_process
 

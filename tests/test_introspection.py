@@ -10,7 +10,7 @@ import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
 from bertui.engine import AnalysisRequest
-from bertui.engine.errors import InputError
+from bertui.errors import InputError
 
 TEXT = "the dog is playing outside"
 

@@ -11,7 +11,7 @@ from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertTokeniz
 
 from bertui.engine import AnalysisRequest
 from bertui.engine.inference import Engine
-from bertui.headless import compare_pair, fill_one, score_one
+from bertui.headless.documents import compare_pair, fill_one, score_one
 
 SENTENCE = "the unbelievable dog ate my zzyzx pizza ."
 

@@ -16,8 +16,8 @@ import pytest
 
 from bertui.cli import main
 from bertui.engine.results import AnalysisRequest
-from bertui.headless import fill_one, score_one
-from bertui.provenance import provenance, weights_sha256
+from bertui.headless.documents import fill_one, score_one
+from bertui.headless.provenance import provenance, weights_sha256
 from tests.in_process import bertui as in_process
 
 BERTUI = Path(sys.executable).parent / "bertui"
@@ -153,7 +153,7 @@ def test_provenance_names_the_hub_revision_of_a_cached_snapshot(engine, bert_dir
 
 
 def test_weight_digests_are_computed_once_and_again_when_the_file_changes(bert_dir, tmp_path, monkeypatch):
-    from bertui import provenance as module
+    from bertui.headless import provenance as module
 
     folder = tmp_path / "model"
     shutil.copytree(bert_dir, folder)
@@ -198,7 +198,7 @@ def test_replay_passes_on_an_untouched_stream_and_fails_when_a_weight_file_chang
 def test_replay_passes_on_an_untouched_export_and_fails_when_a_weight_file_changes(bert_dir, tmp_path,
                                                                                   capsys):
     from bertui.engine.inference import Engine
-    from bertui.export import to_json
+    from bertui.headless.export import to_json
 
     folder = tmp_path / "model"
     shutil.copytree(bert_dir, folder)

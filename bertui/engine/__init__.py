@@ -1,11 +1,11 @@
 """The model side of bertui: no Textual here, and no torch at import time.
 
-Importing this package (and ``results``/``errors``) is cheap: torch and transformers are imported
-only by ``bertui.engine.inference`` and ``bertui.engine.loading``, which a caller imports when it
-actually wants a model (the app does so inside its worker thread).
+Importing this package (and ``results``) is cheap: torch and transformers are imported only by the
+modules that run a model (``inference``, ``loading`` and the passes), which a caller imports when it
+actually wants one (the app does so in the model's process). May import ``bertui.errors`` and
+``bertui.defaults``; never the app, the web server, the model process or the headless formats.
 """
 
-from bertui.engine.errors import BertuiError, InputError, ModelLoadError
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
@@ -16,6 +16,7 @@ from bertui.engine.results import (
     Prediction,
     RankedCandidate,
 )
+from bertui.errors import BertuiError, InputError, ModelLoadError
 
 __all__ = [
     "Analysis",

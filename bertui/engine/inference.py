@@ -13,7 +13,6 @@ import torch
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
-from bertui.engine.errors import InputError
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
@@ -34,6 +33,7 @@ from bertui.engine.results import (
 )
 from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
+from bertui.errors import InputError
 
 # Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words,
 # joint fills, stream windows): bounds memory for any list or text length. Per device: an accelerator wants

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from bertui.engine.errors import InputError
 from bertui.engine.loading import OFFSET_POSITIONS
 from bertui.engine.results import (
     AttentionMaps,
@@ -16,6 +15,7 @@ from bertui.engine.results import (
     Encoding,
     WordPrediction,
 )
+from bertui.errors import InputError
 
 
 def attention_maps(attentions: Sequence[torch.Tensor], layer: int) -> AttentionMaps:

@@ -1,1 +1,2 @@
-"""The Textual app. Nothing here imports torch: the model lives in the service's worker thread."""
+"""The Textual app. Nothing here imports torch or transformers: each model lives in its own process
+(``bertui.model``), and the app sees only the engine's result dataclasses (``bertui.engine.results``)."""

@@ -23,11 +23,12 @@ from textual.timer import Timer
 from bertui import session
 from bertui.defaults import DEFAULT_MODEL
 from bertui.ui import actions
-from bertui.ui.client import ModelClient
+from bertui.ui.backends.process import ModelClient
+from bertui.ui.backends.protocol import ModelBackend, Target
+from bertui.ui.backends.thread import ModelService
 from bertui.ui.options import Options
 from bertui.ui.screens.main import MainScreen
-from bertui.ui.service import ModelBackend, ModelService, Target
-from bertui.ui.visible import visible
+from bertui.ui.text import visible
 
 SESSION_SAVE_SECONDS = 0.5  # typing saves at most twice a second; quitting saves at once
 EXAMPLE_TEXT = "The capital of France is [MASK]."
@@ -61,7 +62,7 @@ class BertuiApp(App[int]):
 
     def connect(self, target: Target, staged: bool) -> ModelBackend:
         """A model backend answering to ``target``: a child process (``client.ModelClient``), or a
-        worker thread (``service.ModelService``) as ``Options.model_process`` says.
+        worker thread (``backends.thread.ModelService``) as ``Options.model_process`` says.
 
         ``staged``: the ranking comes apart, after the masks.
         """

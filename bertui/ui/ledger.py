@@ -58,8 +58,8 @@ class RequestLedger:
     def take_analysis(self, analysis: Analysis, ranked_later: bool) -> Shown | None:
         """The answer to show for ``analysis``, or None if it is stale.
 
-        ``ranked_later``: its ranking comes apart (see ``serving.ranked_later``); the ranking on screen is
-        kept instead when it ranks the same sentence A and candidates.
+        ``ranked_later``: its ranking comes apart (see ``bertui.model.loop.ranked_later``); the ranking on
+        screen is kept instead when it ranks the same sentence A and candidates.
         """
         if not self.is_latest(analysis.request_id):
             return None

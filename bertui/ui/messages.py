@@ -78,7 +78,7 @@ class ModelCrashed(Message):
 
 ANSWERS: dict[str, type[Message]] = {kind.__name__: kind for kind in (
     ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed)}
-"""What a model's request loop (``bertui.serving.Server``) emits, by name."""
+"""What a model's request loop (``bertui.model.loop.RequestLoop``) emits, by name."""
 
 
 def answer(kind: str, args: tuple) -> Message:

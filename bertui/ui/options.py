@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
-from bertui.serving import EngineLoader, load_engine
+from bertui.model.loop import EngineLoader, load_engine
 
 
 @dataclass(frozen=True)

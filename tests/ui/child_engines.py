@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 
-from bertui.engine.errors import InputError, ModelLoadError
+from bertui.errors import InputError, ModelLoadError
 
 SEGFAULT = "segfault"
 EXIT = "exit now"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from bertui.engine.demo import build_demo_model
-from bertui.engine.errors import ModelLoadError
+from bertui.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
 from tests import tiny_families

@@ -9,7 +9,7 @@ import sys
 from textual.widgets import OptionList
 
 from bertui.engine.results import RankedCandidate
-from bertui.ui.screens.help import HelpScreen
+from bertui.ui.screens.dialogs.help import HelpScreen
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.sentences import Sentences

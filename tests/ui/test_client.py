@@ -15,7 +15,7 @@ import pytest
 
 from bertui.engine.demo import build_demo_model
 from bertui.engine.results import AnalysisRequest
-from bertui.ui.client import ModelClient
+from bertui.ui.backends.process import ModelClient
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,

@@ -7,7 +7,7 @@ import pytest
 from bertui.engine.results import Analysis, AnalysisRequest
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
-from bertui.ui.visible import visible
+from bertui.ui.text import visible
 from bertui.ui.widgets.compare_panel import NO_NSP_HEAD
 from bertui.ui.widgets.mask_panel import MaskPanel
 from tests import tiny_models

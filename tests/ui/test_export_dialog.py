@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from bertui.ui.screens.export import ExportScreen
+from bertui.ui.screens.dialogs.export_file import ExportScreen
 from tests.ui.conftest import TINY_MLM_ONLY, calls_to, settle, until
 
 CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .")

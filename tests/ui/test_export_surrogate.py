@@ -8,7 +8,7 @@ import json
 
 from textual.widgets import Input, Select
 
-from bertui.ui.screens.export import ExportScreen
+from bertui.ui.screens.dialogs.export_file import ExportScreen
 from tests.ui.conftest import calls_to, settle, until
 from tests.ui.test_export_dialog import name_file
 

@@ -16,7 +16,7 @@ from textual.widgets import OptionList
 from bertui.engine.results import AnalysisRequest
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
-from bertui.ui.visible import visible
+from bertui.ui.text import visible
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner

@@ -8,7 +8,7 @@ import json
 import pytest
 from textual import events
 
-from bertui.ui.cells import DOTTED_CIRCLE, drawn, fit, width
+from bertui.ui.text import DOTTED_CIRCLE, drawn, fit, width
 from bertui.ui.widgets.token_grid import NO_SEGMENTS, TokenGrid
 from tests.ui.conftest import TINY_MODERNBERT, TINY_MULTILINGUAL, settle, shown, type_text, until
 

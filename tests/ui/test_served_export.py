@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bertui.ui.app import BertuiApp
-from bertui.ui.screens.export import ExportScreen
+from bertui.ui.screens.dialogs.export_file import ExportScreen
 from tests.ui.conftest import settle, until
 from tests.ui.test_export_dialog import export, message, name_file
 

@@ -1,14 +1,16 @@
 """The in-process model service on its own: one worker thread, latest request wins, errors never kill it.
 
-The same request loop (``bertui.serving.Server``) runs in the model process: tests/ui/test_client.py."""
+The same request loop (``bertui.model.loop.RequestLoop``) runs in the model process:
+tests/ui/test_client.py."""
 
 from __future__ import annotations
 
 import threading
 from types import SimpleNamespace
 
-from bertui.engine.errors import InputError, ModelLoadError
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, RankedCandidate
+from bertui.errors import InputError, ModelLoadError
+from bertui.ui.backends.thread import ModelService
 from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
@@ -18,7 +20,6 @@ from bertui.ui.messages import (
     RankingDone,
     RankingFailed,
 )
-from bertui.ui.service import ModelService
 from tests.ui.conftest import Gate, Inbox
 
 EMPTY = Encoding(tokens=(), input_ids=(), token_type_ids=(), attention_mask=(), offsets=(), sequence_ids=(),

@@ -6,7 +6,7 @@ look at the pictures (snapshot_report.html shows any difference).
 
 from __future__ import annotations
 
-from bertui.engine.errors import ModelLoadError
+from bertui.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
 from tests.ui.conftest import TINY, Gate, settle, type_text, until

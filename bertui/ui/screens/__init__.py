@@ -1,1 +1,1 @@
-"""Modal screens: help, model switch, model card."""
+"""The app's screens: the main screen, and the dialogs over it (``dialogs``)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.widgets import Input
 
-from bertui import export
+from bertui.headless import export
 from bertui.ui import actions
 from bertui.ui.ledger import Shown
 from bertui.ui.widgets.leaderboard import Leaderboard
@@ -53,7 +53,7 @@ class Commands:
         self.set_focus(sentences.field_a)
 
     def action_switch_model(self) -> None:
-        from bertui.ui.screens.model_switch import ModelSwitchScreen
+        from bertui.ui.screens.dialogs.model_switch import ModelSwitchScreen
 
         def chosen(spec: str | None) -> None:
             if spec:
@@ -62,7 +62,7 @@ class Commands:
         self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
 
     def action_jump_token(self) -> None:
-        from bertui.ui.screens.token_jump import TokenJumpScreen
+        from bertui.ui.screens.dialogs.token_jump import TokenJumpScreen
 
         grid = self.query_one(TokenGrid)
         if grid.encoding is None or not grid.encoding.tokens:
@@ -79,12 +79,12 @@ class Commands:
         self.load("demo")
 
     def action_model_card(self) -> None:
-        from bertui.ui.screens.model_card import ModelCardScreen
+        from bertui.ui.screens.dialogs.card import ModelCardScreen
 
         self.app.push_screen(ModelCardScreen(self._describe_model))
 
     def action_help(self) -> None:
-        from bertui.ui.screens.help import HelpScreen
+        from bertui.ui.screens.dialogs.help import HelpScreen
         from bertui.ui.widgets.attention_view import AttentionView
 
         everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
@@ -108,10 +108,10 @@ class Commands:
             return
         text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
         if self.app.is_web:  # a served app's clipboard would be the server's
-            from bertui.ui import served
-            from bertui.ui.screens.export import DEFAULT_NAME as DEFAULT_EXPORT_NAME
+            from bertui.ui import downloads
+            from bertui.ui.screens.dialogs.export_file import DEFAULT_NAME as DEFAULT_EXPORT_NAME
 
-            served.deliver(self.app, text, DEFAULT_EXPORT_NAME, "json")
+            downloads.deliver(self.app, text, DEFAULT_EXPORT_NAME, "json")
             return
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied the results as JSON ({len(text):,} characters).")
@@ -121,7 +121,7 @@ class Commands:
         if shown is None:
             return
 
-        from bertui.ui.screens.export import ExportScreen
+        from bertui.ui.screens.dialogs.export_file import ExportScreen
 
         def written(path: Path | None) -> None:
             if path is not None:

@@ -36,8 +36,9 @@ from textual.widgets import Button, Footer, Input
 
 from bertui import session
 from bertui.engine.results import AnalysisRequest, ModelInfo
-from bertui.serving import ranked_later
+from bertui.model.loop import ranked_later
 from bertui.ui import actions
+from bertui.ui.backends.protocol import Connect, ModelBackend
 from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.messages import (
@@ -52,8 +53,7 @@ from bertui.ui.messages import (
 )
 from bertui.ui.options import Options
 from bertui.ui.screens.commands import Commands
-from bertui.ui.service import Connect, ModelBackend
-from bertui.ui.visible import outside, visible
+from bertui.ui.text import outside, visible
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner

@@ -21,10 +21,9 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
-from bertui.ui.cells import drawn
+from bertui.ui.backends.protocol import Connect
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
-from bertui.ui.service import Connect
-from bertui.ui.visible import outside
+from bertui.ui.text import drawn, outside
 from bertui.ui.widgets.mask_panel import MaskPanel
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 

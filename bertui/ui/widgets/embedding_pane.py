@@ -15,7 +15,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import EmbeddingBreakdown, Encoding
-from bertui.ui.visible import outside
+from bertui.ui.text import outside
 from bertui.ui.widgets.score_bar import score_bar
 
 PARTS = ("token", "segment", "position")

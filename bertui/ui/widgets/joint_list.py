@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill
-from bertui.ui.visible import outside
+from bertui.ui.text import outside
 
 
 class JointList(Static):

@@ -19,8 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
-from bertui.ui.cells import drawn
-from bertui.ui.visible import outside
+from bertui.ui.text import drawn, outside
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).

@@ -15,8 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPrediction
-from bertui.ui.cells import drawn
-from bertui.ui.visible import outside
+from bertui.ui.text import drawn, outside
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import rank_lead, scored_row

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, LoadingIndicator, Static
 
-from bertui.ui.visible import outside
+from bertui.ui.text import outside
 
 
 class ModelBanner(Vertical):

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import ModelInfo
-from bertui.ui.visible import outside
+from bertui.ui.text import outside
 
 DEMO_LABEL = "demo model — random predictions"
 

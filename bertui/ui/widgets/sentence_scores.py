@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import Surprisal
-from bertui.headless import PLL_VARIANTS, compare_pair
+from bertui.headless.documents import PLL_VARIANTS, compare_pair
 
 VARIANT_NAMES = {"pll": "PLL", "pll_word_l2r": "PLL word-l2r"}
 

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Label
 
-from bertui.ui.visible import show_controls
+from bertui.ui.text import show_controls
 
 # Every spelling the engine accepts for a mask, plus the model's own token (added once it is known).
 MASK_SPELLINGS = (r"\[mask\]", r"<mask>")

@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label
 
-from bertui.ui.visible import outside
+from bertui.ui.text import outside
 
 
 class StatusLine(Horizontal):

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from bertui.engine.results import MaskTargets, TargetScore
-from bertui.ui.visible import ShowControls, outside
+from bertui.ui.text import ShowControls, outside
 
 MAX_TARGETS = 32
 """Words scored at most (a word of several pieces costs a pass per mask): a pasted list is cut here."""

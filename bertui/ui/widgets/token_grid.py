@@ -31,7 +31,7 @@ from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.cells import drawn, fit, width
+from bertui.ui.text import drawn, fit, width
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")

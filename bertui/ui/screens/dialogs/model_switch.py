@@ -10,8 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from bertui.ui.screens.dialog import Dialog
-from bertui.ui.visible import ShowControls
+from bertui.ui.screens.dialogs.dialog import Dialog
+from bertui.ui.text import ShowControls
 
 
 class ModelSwitchScreen(Dialog[str | None]):

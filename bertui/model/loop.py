@@ -1,15 +1,15 @@
 """The model's request loop, wherever it runs: load (or reload) a model, then answer the latest request.
 
-No Textual and no torch at import: the app's worker thread (``bertui.ui.service``) and the model process
-(``bertui.model_process``) both run a ``Server``, and only its answers' way out differs. Answers leave
-through ``emit(kind, *args)``, where ``kind`` names a message of ``bertui.ui.messages`` and ``args`` are
-its fields (frozen result dataclasses, plain values): the thread posts them as messages, the process
-sends them down its pipe.
+No Textual and no torch at import: the app's worker thread (``bertui.ui.backends.thread``) and the model
+process (``bertui.model.process``) both run a ``RequestLoop``, and only its answers' way out differs.
+Answers leave through ``emit(kind, *args)``, where ``kind`` names a message of ``bertui.ui.messages`` and
+``args`` are its fields (frozen result dataclasses, plain values): the thread posts them as messages, the
+process sends them down its pipe.
 
-Requests are not queued: there is one pending slot, and a newer request replaces one that has not
-started, so a burst of typing costs at most one pass beyond the one already running. A staged server
-answers in two stages: the masks (one encoder pass) first, then the next-sentence ranking (a second,
-batched pass) only if no newer request is waiting by then.
+Requests are not queued: there is one pending slot, and a newer request replaces one that has not started,
+so a burst of typing costs at most one pass beyond the one already running. A staged server answers in two
+stages: the masks (one encoder pass) first, then the next-sentence ranking (a second, batched pass) only
+if no newer request is waiting by then.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from bertui.engine.errors import BertuiError, first_line
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.errors import BertuiError, first_line
 
 EngineLoader = Callable[..., Any]
 """``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature."""
@@ -91,7 +91,7 @@ def short_error(error: Exception) -> str:
     return f"{name}: {first_line(error)[:160]}" if str(error).strip() else name
 
 
-class Server:
+class RequestLoop:
     def __init__(self, emit: Emit, *, loader: EngineLoader = load_engine, device: str = "auto",
                  dtype: str = "float32", staged: bool = False) -> None:
         """``staged``: answer the ranking apart, after the masks (see ``ranked_later``)."""

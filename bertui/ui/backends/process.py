@@ -1,7 +1,7 @@
 """The model in a child process, seen from the app: start, send, receive, restart, stop. No torch here.
 
 ``ModelClient`` is a ``ModelBackend``: ``load`` and ``submit`` send down a pipe to the model process
-(``bertui.model_process``) and return at once; a reader thread posts each answer to the target as the
+(``bertui.model.process``) and return at once; a reader thread posts each answer to the target as the
 same messages the in-process worker posts. When the pipe ends without the app having closed it, the
 process died (a segfault in torch, an out-of-memory kill, ``kill -9``): the reader says so at once with
 ``ModelCrashed`` and how it ended, and ``restart`` starts a fresh process on the same model.
@@ -18,11 +18,11 @@ import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from bertui import model_process
 from bertui.engine.results import AnalysisRequest
-from bertui.serving import EngineLoader, load_engine
+from bertui.model import process as model_process
+from bertui.model.loop import EngineLoader, load_engine
+from bertui.ui.backends.protocol import Target
 from bertui.ui.messages import ModelCrashed, answer
-from bertui.ui.service import Target
 
 CLOSE_SECONDS = 1.0
 """How long ``close`` lets the process finish its job before ending it."""

@@ -5,7 +5,7 @@ Each tab's app runs in a process group of its own (its session), so ending the t
 whatever the app started, in one ``killpg``: when the websocket closes the app is asked to quit, and
 the group is killed a second later whether or not it did. When the server stops (SIGTERM, SIGINT)
 it kills every tab's group before it closes the websockets; when it is killed outright, the apps'
-parent-death signal (``bertui.lifeline``) ends them.
+parent-death signal (``bertui.model.lifeline``) ends them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from bertui.serve_access import cookie_name, token_gate
+from bertui.web.access import cookie_name, token_gate
 
-log = logging.getLogger("bertui.serve")
+log = logging.getLogger("bertui.web")
 QUIT_GRACE_S = 1.0  # a tab's app has this long to quit by itself before its group is killed
 # A connection that vanishes without closing (a laptop's lid shut) is found dead by the pings: within
 # 1.5 × this. A closed tab or a dropped TCP connection ends its app at once, pings or not.

@@ -1,4 +1,4 @@
-"""``bertui replay FILE``: recompute a stream (bertui/stream.py) or an app export (bertui/export.py) and say,
+"""``bertui replay FILE``: recompute a stream (``stream.py``) or an app export (``export.py``) and say,
 record by record, whether every number still matches within 1e-4; when one does not, which provenance
 fields (versions, weights' sha256, revision, device, dtype) differ from the run that wrote the file.
 
@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from itertools import groupby
 from pathlib import Path
 
-from bertui.engine.errors import InputError
 from bertui.engine.results import AnalysisRequest
-from bertui.export import dumps, to_json
-from bertui.provenance import differing, provenance
-from bertui.stream import Line, Options, answer
+from bertui.errors import InputError
+from bertui.headless.export import dumps, to_json
+from bertui.headless.provenance import differing, provenance
+from bertui.headless.stream import Line, Options, answer
 
 TOLERANCE = 1e-4
 SHOWN = 5  # differences listed per record

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from bertui.ui.screens.dialog import Dialog
+from bertui.ui.screens.dialogs.dialog import Dialog
 from bertui.ui.widgets.model_card import ModelCard
 
 

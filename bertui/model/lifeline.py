@@ -1,7 +1,7 @@
 """A process that ends when its parent does, however the parent ends (SIGKILL included).
 
 On Linux the kernel does it: ``PR_SET_PDEATHSIG`` asks for SIGKILL the moment the parent exits, and
-it survives ``exec``. ``python -m bertui.lifeline PID COMMAND…`` sets it, checks the parent is still
+it survives ``exec``. ``python -m bertui.model.lifeline PID COMMAND…`` sets it, checks the parent is still
 PID (it may have died before the request), then becomes COMMAND: ``bertui serve`` starts each tab's
 app through it. A process the app starts (a model worker) calls :func:`tie_to_parent` itself, so
 the chain server → app → worker unwinds from any link. Elsewhere a daemon thread watches the parent

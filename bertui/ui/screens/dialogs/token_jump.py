@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from bertui.ui.screens.dialog import Dialog
+from bertui.ui.screens.dialogs.dialog import Dialog
 
 
 class TokenJumpScreen(Dialog[int | None]):

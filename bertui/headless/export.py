@@ -15,8 +15,8 @@ import json
 import re
 
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
-from bertui.headless import PLL_VARIANTS, compare_pair
-from bertui.provenance import provenance
+from bertui.headless.documents import PLL_VARIANTS, compare_pair
+from bertui.headless.provenance import provenance
 
 # json.dumps(ensure_ascii=False) escapes C0 controls only: DEL and the C1 range (0x9b is a one-byte CSI)
 # would reach a terminal that prints the JSON, and a lone surrogate cannot be encoded at all.

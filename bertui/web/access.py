@@ -15,7 +15,7 @@ import secrets
 
 from aiohttp import web
 
-from bertui.engine.errors import InputError
+from bertui.errors import InputError
 
 MIN_TOKEN_LENGTH = 16
 OPEN_PREFIX = "/static/"

@@ -1,7 +1,7 @@
 """The Export dialog: a file name and a format, then the current view written there.
 
 The format follows the file name's ending as it is typed (and can be chosen by hand). In a served
-app (``bertui serve``) the file goes to the browser as a download instead (``bertui.ui.served``).
+app (``bertui serve``) the file goes to the browser as a download instead (``bertui.ui.downloads``).
 Writing happens here, so that a path that cannot be written says why and stays open for the person
 to fix it; the files are a few kilobytes, so the write is inline.
 """
@@ -19,9 +19,9 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Label, Select
 
-from bertui.export import FORMATS, format_for
-from bertui.ui.screens.dialog import Dialog
-from bertui.ui.served import deliver, download_name
+from bertui.headless.export import FORMATS, format_for
+from bertui.ui.downloads import deliver, download_name
+from bertui.ui.screens.dialogs.dialog import Dialog
 
 DEFAULT_NAME = "bertui-results.json"
 

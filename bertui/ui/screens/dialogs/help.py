@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from bertui.ui.screens.dialog import Dialog
+from bertui.ui.screens.dialogs.dialog import Dialog
 
 TEXT_KEYS = (
     ("← → home end", "Move in the sentence (ctrl+← → by word)"),

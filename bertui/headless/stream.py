@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bertui.engine.encoding import without_surrogates
-from bertui.engine.errors import InputError
-from bertui.export import dumps
-from bertui.headless import fill_json, fill_request, nsp_json, score_json
-from bertui.provenance import provenance
+from bertui.errors import InputError
+from bertui.headless.documents import fill_json, fill_request, nsp_json, score_json
+from bertui.headless.export import dumps
+from bertui.headless.provenance import provenance
 
 STREAM_VERSION = 1
 MAX_LINE_BYTES = 1 << 20

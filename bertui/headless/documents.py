@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bertui.defaults import DEFAULT_TOP_K
-from bertui.engine.errors import InputError
 from bertui.engine.results import Analysis, AnalysisRequest, Encoding, RankedCandidate, Surprisal
+from bertui.errors import InputError
 
 PLL_VARIANTS = ("pll", "pll_word_l2r")
 

@@ -1,9 +1,9 @@
 """``bertui serve``: the same app in a browser, through textual-serve.
 
 Each browser tab starts its own ``python -m bertui`` process with the options given here, so the
-model loads once per tab. Only a holder of the server's token gets in (``bertui.serve_access``), at
+model loads once per tab. Only a holder of the server's token gets in (``bertui.web.access``), at
 most ``max_sessions`` tabs run at once, and every tab's processes end with the tab or the server
-(``bertui.serve_tabs``, ``bertui.lifeline``). The server listens on loopback unless told otherwise:
+(``bertui.web.server``, ``bertui.model.lifeline``). The server listens on loopback unless told otherwise:
 forward the port over SSH (``ssh -L 8000:localhost:8000 gpu-box``) rather than exposing it. Tabs
 keep no session: many tabs writing one session file would overwrite each other.
 """
@@ -14,7 +14,7 @@ import os
 import shlex
 import sys
 
-from bertui.engine.errors import InputError
+from bertui.errors import InputError
 
 DEFAULT_MAX_SESSIONS = 4
 REMOTE_CODE_REFUSED = (
@@ -26,7 +26,7 @@ REMOTE_CODE_REFUSED = (
 def app_command(model: str, device: str, dtype: str, top_k: int, trust_remote_code: bool = False,
                 compare: str | None = None) -> str:
     """A tab's app, tied to this process (the server): it dies when the server does."""
-    return shlex.join([sys.executable, "-m", "bertui.lifeline", str(os.getpid()),
+    return shlex.join([sys.executable, "-m", "bertui.model.lifeline", str(os.getpid()),
                        sys.executable, "-m", "bertui", "--model", model, "--device", device, "--dtype", dtype,
                        "--top-k", str(top_k), "--no-session",
                        *(["--trust-remote-code"] if trust_remote_code else []),
@@ -39,8 +39,8 @@ def serve(model: str, device: str, dtype: str, top_k: int, host: str, port: int,
     if trust_remote_code and not allow_remote_code_in_browser:
         raise InputError(REMOTE_CODE_REFUSED)
     try:
-        from bertui.serve_access import checked_token, new_token
-        from bertui.serve_tabs import BertuiServer
+        from bertui.web.access import checked_token, new_token
+        from bertui.web.server import BertuiServer
     except ImportError:
         raise InputError("bertui serve needs textual-serve: pip install 'bertui[serve]'") from None
     BertuiServer(app_command(model, device, dtype, top_k, trust_remote_code, compare), host=host, port=port,

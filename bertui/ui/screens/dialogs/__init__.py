@@ -1,0 +1,1 @@
+"""Modal dialogs over the main screen: help, export, model card, model switch, token jump."""
