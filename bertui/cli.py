@@ -210,7 +210,7 @@ def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | No
 
 
 def _stream(args: argparse.Namespace) -> int:
-    """``--file``: every line answered, as a JSONL stream (bertui/headless/stream.py)."""
+    """``--file``: every line answered, as a JSONL stream (bertui/headless/stream/)."""
     if getattr(args, "texts", None) or getattr(args, "text", None) is not None:
         raise InputError("give the input either as an argument or with --file, not both")
     if getattr(args, "compare_pairs", False):
@@ -220,10 +220,13 @@ def _stream(args: argparse.Namespace) -> int:
     if args.command == "nsp":
         candidates = tuple(without_surrogates(c) for c in [args.first] * (args.first is not None) +
                            list(args.candidates) + _read_lines(args.candidates_file, "candidates"))
-    options = stream.options_from(args, candidates)
+    options = stream.StreamOptions(
+        command=args.command, window=args.window, top_k=getattr(args, "top_k", None) or DEFAULT_TOP_K,
+        targets=tuple(getattr(args, "targets", ())), beam=getattr(args, "beam", 0),
+        joint=not getattr(args, "no_joint", False), pair=getattr(args, "pair", None), candidates=candidates)
     ranks = stream.Ranks.from_env()
     engine = _load(args, ranks.device(args.device))
-    if args.command == "nsp" and not engine.has_nsp:
+    if args.command == "nsp" and not engine.info.has_nsp_head:
         raise InputError(engine.info.no_nsp_reason)
     return stream.run(engine, options, args.file, args.out, resume=args.resume, ranks=ranks)
 

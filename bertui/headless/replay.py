@@ -19,7 +19,8 @@ from bertui.engine.results import AnalysisRequest
 from bertui.errors import InputError
 from bertui.headless.export import dumps, to_json
 from bertui.headless.provenance import differing, provenance
-from bertui.headless.stream import Line, Options, answer
+from bertui.headless.stream.answers import answer_lines
+from bertui.headless.stream.records import Line, StreamOptions
 
 TOLERANCE = 1e-4
 SHOWN = 5  # differences listed per record
@@ -98,9 +99,7 @@ def _report(record: dict, found: list[str]) -> dict:
 
 def _replay_stream(path: Path, head: dict, load: Load, model: str | None) -> Iterator[tuple[dict, dict]]:
     engine, fields = _engine(head.get("provenance"), load, model)
-    known = {key: value for key, value in head["options"].items() if key in Options.__dataclass_fields__}
-    options = Options(command=head["command"], **{key: tuple(value) if isinstance(value, list) else value
-                                                  for key, value in known.items()})
+    options = StreamOptions.from_json(head["command"], head["options"])
     with path.open("rb") as handle:
         handle.readline()
         records = (json.loads(raw) for raw in handle if raw.strip())
@@ -109,7 +108,7 @@ def _replay_stream(path: Path, head: dict, load: Load, model: str | None) -> Ite
             lines = [Line(r["line"], r["id"], r["input"]["text"], r["input"].get("pair"),
                           tuple(r["input"].get("targets", ())), tuple(r["input"].get("candidates", ())))
                      for r in window if "input" in r]
-            now = iter(answer(engine, options, lines))
+            now = iter(answer_lines(engine, options, lines))
             for record in window:
                 if "input" not in record:  # an error record keeps no input: nothing to recompute
                     yield {"line": record["line"], "id": record.get("id"), "match": True,
