@@ -11,6 +11,7 @@ import pytest
 
 from bertui.engine import ModelLoadError
 from bertui.engine.inference import Engine
+from bertui.headless.documents import fill_request
 from tests import tiny_models
 
 
@@ -85,7 +86,7 @@ def test_pickled_bin_checkpoint_loads_without_running_code(tmp_path, bert_dir):
     shutil.copytree(bert_dir, good)
     (good / "model.safetensors").unlink()
     torch.save(BertForPreTraining.from_pretrained(bert_dir).state_dict(), good / "pytorch_model.bin")
-    assert load(good).fill("the [MASK] dog", top_k=2)
+    assert load(good).analyze(fill_request("the [MASK] dog", top_k=2)).masks
 
     evil = tmp_path / "evil"
     shutil.copytree(good, evil)
@@ -138,7 +139,7 @@ def test_unknown_dtype(bert_dir):
 def test_bfloat16_on_request(bert_dir):
     engine = load(bert_dir, dtype="bfloat16")
     assert engine.info.dtype == "bfloat16"
-    assert len(engine.fill("the [MASK] dog", top_k=3)[0].predictions) == 3
+    assert len(engine.analyze(fill_request("the [MASK] dog", top_k=3)).masks[0].predictions) == 3
 
 
 def test_progress_is_reported_while_loading(bert_dir):
@@ -164,7 +165,8 @@ def test_demo_model_loads_offline_and_says_it_is_random():
     assert engine.info.has_nsp_head
     again = Engine.load("demo", device="cpu")  # the cached copy
     text = "soccer is a really fun [MASK]."
-    assert engine.fill(text)[0].predictions == again.fill(text)[0].predictions
+    request = fill_request(text)
+    assert engine.analyze(request).masks[0].predictions == again.analyze(request).masks[0].predictions
 
 
 DEMO_TEXTS = ["Here is the sentence I want embedding for.", "good afternoon, the cat sat on the mat",

@@ -49,7 +49,7 @@ def _with_word_embeddings(head: nn.Module, word_embeddings: nn.Module) -> Head:
     return lambda hidden: head(hidden, word_embeddings)
 
 
-def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
+def split_heads(model: nn.Module, *, has_nsp_head: bool) -> ModelHeads:
     """The encoder, MLM head and (when its weights were in the checkpoint) NSP head of ``model``."""
     encoder = model.base_model
     name = type(model).__name__
@@ -57,7 +57,7 @@ def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
     nsp: Head | None = None
     if name.endswith("ForPreTraining") and hasattr(model, "cls"):  # BERT-style pretraining heads
         mlm = model.cls.predictions
-        nsp = model.cls.seq_relationship if nsp_loaded else None
+        nsp = model.cls.seq_relationship if has_nsp_head else None
     elif hasattr(model, "cls"):  # BertForMaskedLM and kin: RoFormer, legacy DeBERTa-v2/v3
         mlm = model.cls.predictions
     elif hasattr(model, "lm_predictions"):  # DeBERTa-v2/v3 with legacy=False: reads the word embeddings

@@ -48,7 +48,7 @@ class Loaded:
     config: PretrainedConfig
     source: str
     is_demo: bool
-    nsp_loaded: bool
+    has_nsp_head: bool
     nsp_missing: tuple[str, ...]
     """Next-sentence weights the model has modules for but the checkpoint lacked (empty when loaded)."""
     device: torch.device
@@ -254,7 +254,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     _check_tokenizer(spec, tokenizer, model)
     nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
     _tie_word_embeddings(model)
-    nsp_loaded = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
+    has_nsp_head = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
     say(f"moving to {target_device.type} ({dtype})")
     try:
         model = model.to(device=target_device, dtype=target_dtype).eval()
@@ -262,7 +262,7 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
         raise ModelLoadError(f"cannot place {spec!r} on {target_device} as {dtype}: "
                              f"{first_line(error)}") from None
     return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
-                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
+                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), has_nsp_head=has_nsp_head,
                   nsp_missing=nsp_missing, device=target_device, dtype=target_dtype,
                   max_length=_max_length(model.config, tokenizer),
                   seconds=time.perf_counter() - started)

@@ -1,13 +1,14 @@
 """The boundary between the engine and its callers: requests in, results out.
 
 Everything here is a frozen dataclass of plain Python values (no tensors), safe to hand from the
-worker thread to the UI and to serialise as JSON. ``to_json`` gives the shapes the headless
+model's process to the UI and to serialise as JSON. ``to_json`` gives the shapes the headless
 commands print; fill-mask keys follow transformers' fill-mask pipeline.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -273,6 +274,15 @@ class RankedCandidate:
                 "not_next": self.not_next}
 
 
+def ranked(candidates: Sequence[str],
+           probabilities: Sequence[tuple[float, float]]) -> tuple[RankedCandidate, ...]:
+    """The candidates with their (IsNext, NotNext), ranked by IsNext, most likely first."""
+    order = sorted(range(len(candidates)), key=lambda i: -probabilities[i][0])
+    return tuple(RankedCandidate(rank=rank, candidate=candidates[i], is_next=probabilities[i][0],
+                                 not_next=probabilities[i][1], index=i)
+                 for rank, i in enumerate(order, start=1))
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     spec: str
@@ -290,7 +300,6 @@ class ModelInfo:
     parameters: int
     device: str
     dtype: str
-    has_mlm_head: bool
     has_nsp_head: bool
     tokenizer_class: str
     tokenizer_fast: bool
