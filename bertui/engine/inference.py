@@ -8,12 +8,15 @@ within a token budget (``batching``); what the model is comes from ``model_info`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
+from transformers import BatchEncoding
 
 from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.batching import in_chunks, pad_rows, token_budget
+from bertui.engine.decoding import Decoder
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
@@ -28,7 +31,6 @@ from bertui.engine.results import (
     MaskPrediction,
     MaskTargets,
     NextSentence,
-    Prediction,
     RankedCandidate,
     Surprisal,
     WordPrediction,
@@ -38,6 +40,12 @@ from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
 from bertui.errors import InputError
 
+MaskAnswers = tuple[tuple[MaskPrediction, ...], tuple[WordPrediction, ...], tuple[MaskTargets, ...],
+                    JointFill | None]
+Output = Any
+"""What a forward returns: last_hidden_state, pooler_output and attentions (or, for a family run whole,
+logits): transformers' ModelOutput classes, one per family."""
+
 
 class Engine:
     def __init__(self, loaded: Loaded, spec: str) -> None:
@@ -45,6 +53,7 @@ class Engine:
         self._model = loaded.model
         self._tokenizer = loaded.tokenizer
         self._pad_id = loaded.tokenizer.pad_token_id
+        self._decoder = Decoder(loaded.tokenizer)
         self._device = loaded.device
         self._heads = split_heads(loaded.model, has_nsp_head=loaded.has_nsp_head)
         self.token_budget = token_budget(loaded.device)
@@ -87,8 +96,9 @@ class Engine:
         from transformers.utils import logging
 
         configure_threads(leave_core_for_ui=leave_core_for_ui)
-        logging.set_verbosity_error()  # no stderr chatter under a full-screen app or JSON output
-        logging.disable_progress_bar()
+        # no stderr chatter under a full-screen app or JSON output (transformers leaves these untyped)
+        logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         engine = cls(load_model(spec, device=device, dtype=dtype, progress=progress,
                                 trust_remote_code=trust_remote_code), spec)
         if progress:
@@ -97,7 +107,8 @@ class Engine:
         return engine
 
     # -- preprocess -------------------------------------------------------------------------------
-    def _tokenize(self, text_a: str, text_b: str | None, masked: tuple[int, ...] = ()):
+    def _tokenize(self, text_a: str, text_b: str | None,
+                  masked: tuple[int, ...] = ()) -> tuple[BatchEncoding, Encoding]:
         text_a = normalize_masks(text_a, self.mask_token)
         text_b = None if text_b is None else normalize_masks(text_b, self.mask_token)
         batch, truncated = tokenize(self._tokenizer, text_a, text_b, self._loaded.max_length)
@@ -107,9 +118,9 @@ class Engine:
     def encode(self, text_a: str, text_b: str | None = None) -> Encoding:
         return self._tokenize(text_a, text_b)[1]
 
-    def _model_inputs(self, batch) -> dict[str, torch.Tensor]:
+    def _model_inputs(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """The inputs this model takes, as [batch, length] tensors on its device."""
-        inputs = {}
+        inputs: dict[str, torch.Tensor] = {}
         for name in ("input_ids", "token_type_ids", "attention_mask"):
             if name in self._input_names:
                 tensor = torch.as_tensor(batch[name], device=self._device)
@@ -117,7 +128,7 @@ class Engine:
         return inputs
 
     # -- forward ----------------------------------------------------------------------------------
-    def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False):
+    def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False) -> Output:
         """One pass of the encoder (or of the whole model, for a family outside the head table).
 
         Attention weights need the eager attention kernel; it is switched on for this pass only.
@@ -132,29 +143,12 @@ class Engine:
         finally:
             self._model.set_attn_implementation(self._attention_kernel)
 
-    def _vocab_logits(self, out, rows, positions) -> torch.Tensor:
+    def _vocab_logits(self, out: Output, rows: int | torch.Tensor,
+                      positions: list[int] | torch.Tensor) -> torch.Tensor:
         """Vocabulary logits at (rows, positions) of a pass: the MLM head runs on those positions only."""
-        if self._heads.mlm is None:
-            return out.logits[rows, positions]
-        return self._heads.mlm(out.last_hidden_state[rows, positions])
-
-    # -- postprocess ------------------------------------------------------------------------------
-    def _predictions(self, encoding: Encoding, probs: torch.Tensor, top_k: int) -> tuple[MaskPrediction, ...]:
-        scores, token_ids = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
-        ids = list(encoding.input_ids)
-        kept = [i for i, special in enumerate(encoding.special) if not special]
-        decode = self._tokenizer.decode
-        masks = []
-        for position, row_scores, row_ids in zip(encoding.mask_positions, scores.tolist(),
-                                                 token_ids.tolist()):
-            predictions = []
-            for score, token_id in zip(row_scores, row_ids):
-                filled = ids.copy()
-                filled[position] = token_id
-                predictions.append(Prediction(score=score, token=token_id, token_str=decode([token_id]),
-                                              sequence=decode([filled[i] for i in kept])))
-            masks.append(MaskPrediction(position=position, predictions=tuple(predictions)))
-        return tuple(masks)
+        logits: torch.Tensor = out.logits[rows, positions] if self._heads.mlm is None else \
+            self._heads.mlm(out.last_hidden_state[rows, positions])
+        return logits
 
     def _check_top_k(self, top_k: int) -> int:
         if top_k < 1:
@@ -179,7 +173,7 @@ class Engine:
         started = time.perf_counter()
         tops = [self._check_top_k(request.top_k) for request in requests]
         prepared = [self._tokenize(r.text_a, r.text_b, r.masked) for r in requests]
-        answers: list[Analysis | None] = [None] * len(requests)
+        answers: dict[int, Analysis] = {}
 
         def run(chunk: list[int]) -> None:
             inputs = self._model_inputs(pad_rows(self._pad_id, [prepared[i][0] for i in chunk]))
@@ -191,40 +185,24 @@ class Engine:
                   or (r.text_b is not None and self.info.has_nsp_head)]
         alone = any(requests[i].attention for i in passed)
         self._in_chunks([len(prepared[i][1].input_ids) for i in passed],
-                       lambda chunk: run([passed[c] for c in chunk]), "analysing even one text",
-                       most_rows=1 if alone else None)
+                        lambda chunk: run([passed[c] for c in chunk]), "analysing even one text",
+                        most_rows=1 if alone else None)
         for i, request in enumerate(requests):
-            if answers[i] is None:
+            if i not in answers:
                 answers[i] = self._answer(request, *prepared[i], tops[i], None, 0, started, rank=rank)
-        return answers
+        return [answers[i] for i in range(len(requests))]
 
-    def _answer(self, request: AnalysisRequest, batch, encoding: Encoding, top_k: int, out, row: int,
-                started: float, *, rank: bool) -> Analysis:
+    def _answer(self, request: AnalysisRequest, batch: BatchEncoding, encoding: Encoding, top_k: int,
+                out: Output, row: int, started: float, *, rank: bool) -> Analysis:
         """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none)."""
         inputs = self._model_inputs(batch)
-        positions = list(encoding.mask_positions)
-        masks: tuple[MaskPrediction, ...] = ()
-        words: tuple[WordPrediction, ...] = ()
-        targets: tuple[MaskTargets, ...] = ()
-        next_sentence = attention = joint = None
-        if positions:
-            logits = self._vocab_logits(out, row, positions).float()
-            probs = logits.softmax(dim=-1)
-            masks = self._predictions(encoding, probs, top_k)
-            words = whole_words(encoding, probs, self._continuation, self._tokenizer.convert_ids_to_tokens,
-                                self._tokenizer.convert_tokens_to_string, top_k)
-            log_probs = logits.log_softmax(-1) if request.targets or request.joint else None
-            if request.targets:
-                targets = target_scores(self._scorer(), encoding, inputs, log_probs, request.targets,
-                                        self._tokenizer, self.info.max_length)
-            if request.joint and len(positions) > 1:
-                joint = self._joint(encoding, inputs, log_probs, max(request.beam, top_k), top_k)
-        if request.text_b is not None and self.info.has_nsp_head:
+        masks, words, targets, joint = self._mask_answers(request, encoding, inputs, out, row, top_k)
+        next_sentence = None
+        if request.text_b is not None and self._heads.nsp is not None:
             pooled = out.pooler_output[row:row + 1]
             is_next, not_next = self._heads.nsp(pooled).float().softmax(-1)[0].tolist()
             next_sentence = NextSentence(is_next=is_next, not_next=not_next)
-        if request.attention:
-            attention = attention_maps(out.attentions, request.attention_layer)
+        attention = attention_maps(out.attentions, request.attention_layer) if request.attention else None
         ranking = self.rank(request.text_a, request.candidates) if rank and self.info.has_nsp_head else None
         notes = []
         if encoding.truncated:
@@ -232,41 +210,57 @@ class Engine:
         if top_k < request.top_k:
             notes.append(f"top-k lowered to the vocabulary size, {top_k}")
         return Analysis(
-            request_id=request.request_id, encoding=encoding, masks=masks, next_sentence=next_sentence,
-            ranking=ranking, elapsed_ms=(time.perf_counter() - started) * 1000, notes=tuple(notes),
-            words=words, attention=attention,
+            request_id=request.request_id, encoding=encoding, next_sentence=next_sentence, ranking=ranking,
+            elapsed_ms=(time.perf_counter() - started) * 1000, notes=tuple(notes), attention=attention,
+            masks=masks, words=words, targets=targets, joint=joint,
             embeddings=(embedding_breakdown(self._heads.encoder, inputs, self.info.model_type)
                         if request.embeddings else None),
             surprisal=self._surprisal(encoding, inputs) if request.surprisal else None,
-            targets=targets, joint=joint,
             alone=self._alone(request.text_a, request.text_b) if request.alone and request.text_b is not None
             else None,
         )
+
+    def _mask_answers(self, request: AnalysisRequest, encoding: Encoding, inputs: dict[str, torch.Tensor],
+                      out: Output, row: int, top_k: int) -> MaskAnswers:
+        """What is read at the masks (masks, words, targets, joint fills): nothing without a mask."""
+        positions = list(encoding.mask_positions)
+        if not positions:
+            return (), (), (), None
+        logits = self._vocab_logits(out, row, positions).float()
+        probs = logits.softmax(dim=-1)
+        masks = self._decoder.predictions(encoding, probs, top_k)
+        words = whole_words(encoding, probs, self._continuation, self._decoder.pieces,
+                            self._tokenizer.convert_tokens_to_string, top_k)
+        targets: tuple[MaskTargets, ...] = ()
+        joint = None
+        if request.targets or request.joint:
+            log_probs = logits.log_softmax(-1)
+            if request.targets:
+                targets = target_scores(self._scorer(), encoding, inputs, log_probs, request.targets,
+                                        self._tokenizer, self.info.max_length)
+            if request.joint and len(positions) > 1:
+                joint = self._joint(encoding, inputs, log_probs, max(request.beam, top_k), top_k)
+        return masks, words, targets, joint
 
     def _in_chunks(self, lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *,
                    most_rows: int | None = None) -> None:
         in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows)
 
     def _scorer(self) -> Scorer:
-        def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor, positions: torch.Tensor):
+        def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor,
+                      positions: torch.Tensor) -> torch.Tensor:
             return self._vocab_logits(self._forward(rows), row_index, positions)
 
         return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id,
                       token_budget=self.token_budget)
 
     def _surprisal(self, encoding: Encoding, inputs: dict[str, torch.Tensor]) -> Surprisal:
-        return surprisal(self._scorer(), encoding, inputs, self._tokenizer.convert_ids_to_tokens)
+        return surprisal(self._scorer(), encoding, inputs, self._decoder.piece)
 
     def _joint(self, encoding: Encoding, inputs: dict[str, torch.Tensor], first: torch.Tensor, width: int,
                top_k: int) -> JointFill:
-        positions = encoding.mask_positions
-        kept = [i for i, special in enumerate(encoding.special) if not special]
-        decode = self._tokenizer.decode
-
-        def describe(ids: list[int]) -> tuple[tuple[str, ...], str]:
-            return tuple(decode([ids[p]]) for p in positions), decode([ids[i] for i in kept])
-
-        return joint_fill(self._scorer(), inputs, positions, width, top_k, describe, first=first)
+        return joint_fill(self._scorer(), inputs, encoding.mask_positions, width, top_k,
+                          self._decoder.speller(encoding), first=first)
 
     def _alone(self, text_a: str, text_b: str) -> tuple[Surprisal, Surprisal] | None:
         """Each sentence scored on its own (not as a pair); None when either has no token to score."""
@@ -288,18 +282,17 @@ class Engine:
         for _, encoding in prepared:
             if not any(not special for special in encoding.special):
                 raise InputError("nothing to score: the text has no tokens")
-        found: list[tuple[Encoding, Surprisal] | None] = [None] * len(pairs)
+        found: dict[int, tuple[Encoding, Surprisal]] = {}
 
         def run(chunk: list[int]) -> None:
             inputs = self._model_inputs(pad_rows(self._pad_id, [prepared[i][0] for i in chunk]))
-            scored = surprisals(self._scorer(), [prepared[i][1] for i in chunk], inputs,
-                                self._tokenizer.convert_ids_to_tokens)
+            scored = surprisals(self._scorer(), [prepared[i][1] for i in chunk], inputs, self._decoder.piece)
             for i, surprisal_of_i in zip(chunk, scored):
                 found[i] = (prepared[i][1], surprisal_of_i)
 
         self._in_chunks([len(encoding.input_ids) for _, encoding in prepared], run,
-                       "scoring even one sentence")
-        return found
+                        "scoring even one sentence")
+        return [found[i] for i in range(len(pairs))]
 
     @torch.inference_mode()
     def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
@@ -345,4 +338,7 @@ class Engine:
         """[IsNext, NotNext] of each (already tokenized) pair, from one padded forward."""
         padded = self._tokenizer.pad(rows, return_tensors="pt")
         out = self._heads.encoder(**self._model_inputs(padded))
-        return self._heads.nsp(out.pooler_output).float().softmax(-1).tolist()
+        nsp = self._heads.nsp
+        assert nsp is not None  # rank and rank_many refuse a model without one
+        probabilities: list[list[float]] = nsp(out.pooler_output).float().softmax(-1).tolist()
+        return probabilities

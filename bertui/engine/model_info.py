@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from transformers import PretrainedConfig
+
 from bertui.engine.loading import NSP_PRETRAINING_CLASSES, Loaded
 from bertui.engine.results import ModelInfo
 
@@ -17,7 +19,7 @@ def model_info(loaded: Loaded, spec: str, *, has_nsp_head: bool, has_segments: b
         layers=int(config.num_hidden_layers),
         hidden_size=int(config.hidden_size),
         heads=int(config.num_attention_heads),
-        intermediate_size=int(getattr(config, "intermediate_size", None) or getattr(config, "hidden_dim", 0)),
+        intermediate_size=_intermediate_size(config),
         vocab_size=int(config.vocab_size),
         max_length=loaded.max_length,
         parameters=sum(p.numel() for p in model.parameters()),
@@ -32,6 +34,12 @@ def model_info(loaded: Loaded, spec: str, *, has_nsp_head: bool, has_segments: b
         has_segments=has_segments,
         no_nsp_reason="" if has_nsp_head else no_nsp_reason(loaded, spec),
     )
+
+
+def _intermediate_size(config: PretrainedConfig) -> int:
+    """The feed-forward width: ``intermediate_size``, or DistilBERT's ``hidden_dim``."""
+    size = getattr(config, "intermediate_size", None) or getattr(config, "hidden_dim", None)
+    return int(size or 0)
 
 
 def no_nsp_reason(loaded: Loaded, spec: str) -> str:
