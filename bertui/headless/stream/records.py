@@ -42,8 +42,8 @@ class StreamOptions:
     @classmethod
     def from_json(cls, command: str, document: dict[str, Any]) -> StreamOptions:
         """The options a stream's header records (``to_json``); lists become tuples, unknown keys are left."""
-        known = {key: tuple(value) if isinstance(value, list) else value
-                 for key, value in document.items() if key in cls.__dataclass_fields__}
+        known: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value
+                                 for key, value in document.items() if key in cls.__dataclass_fields__}
         return cls(command=command, **known)
 
     def to_json(self) -> dict[str, Any]:
