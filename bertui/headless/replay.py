@@ -1,4 +1,4 @@
-"""``bertui replay FILE``: recompute a stream (``stream.py``) or an app export (``export.py``) and say,
+"""``bertui replay FILE``: recompute a stream (``stream``) or an app export (``export.py``) and say,
 record by record, whether every number still matches within 1e-4; when one does not, which provenance
 fields (versions, weights' sha256, revision, device, dtype) differ from the run that wrote the file.
 
