@@ -110,7 +110,7 @@ def measure_dtype(folder: Path, device: str, dtype: str, repeat: int, scratch: P
     source = scratch / "lines.txt"
     source.write_text("\n".join(lines) + "\n")
     average = sum(len(tokenizer(line)["input_ids"]) for line in lines) / len(lines)
-    options = stream.Options(command="fill")
+    options = stream.StreamOptions(command="fill")
 
     def ours():
         return stream.run(engine, options, str(source), scratch / "fill.jsonl", resume=False,

@@ -48,7 +48,7 @@ def short_lines(n: int, mask: bool = True) -> list[str]:
 def _stream(bench: Bench, command: str, source: Path, out: Path, *extra: str) -> float:
     from bertui.headless import stream
 
-    options = stream.Options(command=command, candidates=tuple(extra))
+    options = stream.StreamOptions(command=command, candidates=tuple(extra))
     return timed(lambda: stream.run(bench.engine, options, str(source), out, resume=False,
                                      ranks=stream.Ranks()))
 

@@ -1,7 +1,9 @@
 """Command line: no subcommand runs the app; subcommands answer headless, as JSON on stdout.
 
 Errors a person can fix are one line on stderr and a non-zero exit: 1 when the model cannot be
-loaded, 2 when the input or the options are wrong.
+loaded, 2 when the input or the options are wrong; 3 when a stream has lines it could not answer
+(``stream.EXIT_LINES_FAILED``), 4 when ``replay`` finds a number that no longer matches
+(``replay.EXIT_MISMATCH``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bertui import __version__
@@ -44,7 +47,8 @@ def _model_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
                              "by default because that code runs with your permissions")
 
 
-def _top_k(value: str) -> int:
+def positive_int(value: str) -> int:
+    """An option's whole number of at least 1 (--top-k, --window, --beam, --max-sessions)."""
     try:
         k = int(value)
     except ValueError:
@@ -70,14 +74,14 @@ def _stream_options(sub: argparse.ArgumentParser) -> None:
                          help="write the stream to FILE, not standard output (FILE.part until it ends)")
     streams.add_argument("--resume", action="store_true",
                          help="continue the FILE.part an interrupted --out run left")
-    streams.add_argument("--window", type=_top_k, default=stream.DEFAULT_WINDOW, metavar="N",
+    streams.add_argument("--window", type=positive_int, default=stream.DEFAULT_WINDOW, metavar="N",
                          help=f"lines sorted by length and batched together; default {stream.DEFAULT_WINDOW}")
 
 
 
 def _app_options(parser: argparse.ArgumentParser) -> None:
     """The options of the app itself (no command): k, the session file, a model to compare."""
-    parser.add_argument("--top-k", "-k", type=_top_k, default=None,
+    parser.add_argument("--top-k", "-k", type=positive_int, default=None,
                         help=f"predictions per mask (app); default: the last session's, else {DEFAULT_TOP_K}")
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument("--no-session", action="store_true",
@@ -107,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         _model_options(sub, defaults=False)
         return sub
 
+    _headless_commands(command)
+    replay = command("replay", "recompute a stream or an app export: does every number still match (1e-4)?")
+    replay.add_argument("path", type=Path, metavar="FILE", help="a --out stream or a JSON export of the app")
+    command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
+    serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
+    _serve_options(serve)
+    return parser
+
+
+def _headless_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """tokenize, fill, score and nsp: one input as arguments, or a stream with --file."""
     text_help = "the text; '-' reads it from standard input (or --file: one text per line)"
     tokenize = command("tokenize", "WordPiece tokens, ids, segments, attention mask and offsets")
     tokenize.add_argument("text", nargs="?", help=text_help)
@@ -114,11 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     fill = command("fill", "top-k predictions for every [MASK] in the text")
     fill.add_argument("text", nargs="?", help=text_help)
     fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
-    fill.add_argument("--top-k", "-k", type=_top_k, default=argparse.SUPPRESS,
+    fill.add_argument("--top-k", "-k", type=positive_int, default=argparse.SUPPRESS,
                       help=f"default {DEFAULT_TOP_K}")
     fill.add_argument("--targets", type=_targets, default=(), metavar="WORD,WORD",
                       help="score these words at every mask: probability, log-probability, rank")
-    fill.add_argument("--beam", type=_top_k, default=0, metavar="N",
+    fill.add_argument("--beam", type=positive_int, default=0, metavar="N",
                       help="width of the joint-fill beam for two or more masks (never below top-k; "
                            "default top-k)")
     fill.add_argument("--no-joint", action="store_true", help="leave the joint fillings of several masks out")
@@ -137,12 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="more candidates, one per line ('-' for standard input)")
     for sub in (tokenize, fill, score, nsp):
         _stream_options(sub)
-    replay = command("replay", "recompute a stream or an app export: does every number still match (1e-4)?")
-    replay.add_argument("path", type=Path, metavar="FILE", help="a --out stream or a JSON export of the app")
-    command("info", "what the model is: architecture, sizes, parameters, heads, device, dtype")
-    serve = command("serve", "the app in a web browser (textual-serve); each tab runs its own app")
-    _serve_options(serve)
-    return parser
 
 
 def _serve_options(serve: argparse.ArgumentParser) -> None:
@@ -154,7 +163,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--token", default=os.environ.get("BERTUI_TOKEN"),
                        help="the secret the URL must carry (default: $BERTUI_TOKEN, else a new random "
                             "one); on a shared machine prefer $BERTUI_TOKEN: others can read command lines")
-    serve.add_argument("--max-sessions", type=_top_k, default=4, metavar="N",
+    serve.add_argument("--max-sessions", type=positive_int, default=4, metavar="N",
                        help="tabs (apps, models) at once; past it the page says the server is full; "
                             "default 4")
     serve.add_argument("--allow-remote-code-in-browser", action="store_true",
@@ -210,7 +219,7 @@ def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | No
 
 
 def _stream(args: argparse.Namespace) -> int:
-    """``--file``: every line answered, as a JSONL stream (bertui/headless/stream.py)."""
+    """``--file``: every line answered, as a JSONL stream (bertui/headless/stream/)."""
     if getattr(args, "texts", None) or getattr(args, "text", None) is not None:
         raise InputError("give the input either as an argument or with --file, not both")
     if getattr(args, "compare_pairs", False):
@@ -220,10 +229,13 @@ def _stream(args: argparse.Namespace) -> int:
     if args.command == "nsp":
         candidates = tuple(without_surrogates(c) for c in [args.first] * (args.first is not None) +
                            list(args.candidates) + _read_lines(args.candidates_file, "candidates"))
-    options = stream.options_from(args, candidates)
+    options = stream.StreamOptions(
+        command=args.command, window=args.window, top_k=getattr(args, "top_k", None) or DEFAULT_TOP_K,
+        targets=tuple(getattr(args, "targets", ())), beam=getattr(args, "beam", 0),
+        joint=not getattr(args, "no_joint", False), pair=getattr(args, "pair", None), candidates=candidates)
     ranks = stream.Ranks.from_env()
     engine = _load(args, ranks.device(args.device))
-    if args.command == "nsp" and not engine.has_nsp:
+    if args.command == "nsp" and not engine.info.has_nsp_head:
         raise InputError(engine.info.no_nsp_reason)
     return stream.run(engine, options, args.file, args.out, resume=args.resume, ranks=ranks)
 

@@ -50,8 +50,9 @@ class Session:
             raise ValueError("not a JSON object")
         if data.get("version") != VERSION:
             raise ValueError(f"unknown version {data.get('version')!r} (this bertui writes {VERSION})")
-        expected = {"text_a": str, "text_b": str, "pair_mode": bool, "candidates": list, "top_k": int,
-                    "model": (str, type(None))}
+        expected: dict[str, type | tuple[type, ...]] = {
+            "text_a": str, "text_b": str, "pair_mode": bool, "candidates": list, "top_k": int,
+            "model": (str, type(None))}
         for name, kind in expected.items():
             value = data.get(name)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

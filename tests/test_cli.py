@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bertui.headless.documents import fill_request
 from tests.in_process import bertui as run
 
 BERTUI = Path(sys.executable).parent / "bertui"
@@ -36,7 +37,7 @@ def test_tokenize_prints_the_encoding(bert_dir, engine):
 
 def test_fill_prints_the_pipeline_keys(bert_dir, engine):
     out = ok_json("--model", str(bert_dir), "fill", "the [MASK] ate my [MASK].", "--top-k", "3")
-    expected = engine.fill("the [MASK] ate my [MASK].", top_k=3)
+    expected = engine.analyze(fill_request("the [MASK] ate my [MASK].", top_k=3)).masks
     assert [m["position"] for m in out["masks"]] == [m.position for m in expected]
     first = out["masks"][0]["predictions"][0]
     assert set(first) == {"score", "token", "token_str", "sequence"}

@@ -9,6 +9,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
 from bertui.engine import AnalysisRequest
 from bertui.engine.inference import Engine
+from bertui.headless.documents import fill_request
 from tests import tiny_families
 
 FAMILIES = {  # fixture → (architecture, mask token, has NSP head, has segments)
@@ -70,7 +71,7 @@ def test_the_model_card_gives_the_sizes_each_family_was_built_with(family):
 def test_fill_equals_the_pipeline(family):
     _name, folder, engine = family
     text = "the dog likes [MASK] pizza."  # [MASK] is understood whatever the model's spelling
-    (mask,) = engine.fill(text, top_k=4)
+    (mask,) = engine.analyze(fill_request(text, top_k=4)).masks
     reference = pipeline("fill-mask", model=str(folder), device="cpu")(
         text.replace("[MASK]", engine.mask_token), top_k=4)
     assert [p.token for p in mask.predictions] == [r["token"] for r in reference]
@@ -90,7 +91,7 @@ def test_fill_of_a_pair_equals_the_model_given_the_tokenizers_pair(family):
     at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
     with torch.no_grad():
         top = model(**inputs).logits[0, at].softmax(-1).topk(4)
-    (mask,) = engine.fill(text, pair, top_k=4)
+    (mask,) = engine.analyze(fill_request(text, pair, top_k=4)).masks
     assert [p.token for p in mask.predictions] == top.indices.tolist()
     assert [p.score for p in mask.predictions] == pytest.approx(top.values.tolist(), abs=1e-4)
 
@@ -139,10 +140,10 @@ def test_a_model_outside_the_head_table_takes_the_full_forward():
     electra = ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=1,
                             num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
     for model in (BertModel(bert), ElectraForPreTraining(electra)):
-        heads = split_heads(model, nsp_loaded=True)
+        heads = split_heads(model, has_nsp_head=True)
         assert (heads.encoder, heads.mlm, heads.nsp) == (model.base_model, None, None)
     masked_lm = BertForMaskedLM(bert)
-    heads = split_heads(masked_lm, nsp_loaded=True)
+    heads = split_heads(masked_lm, has_nsp_head=True)
     assert (heads.mlm, heads.nsp) == (masked_lm.cls.predictions, None)
 
 
@@ -152,12 +153,12 @@ def test_a_family_outside_the_head_table_is_served_by_its_full_forward(roberta_d
     from bertui.engine.heads import ModelHeads
 
     monkeypatch.setattr(inference, "split_heads",
-                        lambda model, nsp_loaded: ModelHeads(encoder=model.base_model, mlm=None, nsp=None))
+                        lambda model, has_nsp_head: ModelHeads(encoder=model.base_model, mlm=None, nsp=None))
     engine = Engine.load(str(roberta_dir), device="cpu")
     calls: list[str] = []
     forward = engine._model.forward
     monkeypatch.setattr(engine._model, "forward", lambda **inputs: calls.append("model") or forward(**inputs))
-    (mask,) = engine.fill("the dog likes [MASK] pizza.", top_k=4)
+    (mask,) = engine.analyze(fill_request("the dog likes [MASK] pizza.", top_k=4)).masks
     fill_mask = pipeline("fill-mask", model=str(roberta_dir), device="cpu")
     reference = fill_mask("the dog likes <mask> pizza.", top_k=4)
     assert [p.token for p in mask.predictions] == [r["token"] for r in reference]

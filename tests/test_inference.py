@@ -9,7 +9,9 @@ import torch
 from transformers import AutoTokenizer, BertForNextSentencePrediction, pipeline
 
 from bertui.engine import AnalysisRequest, InputError
-from bertui.engine.inference import Engine, token_budget
+from bertui.engine.batching import release_cached_memory, token_budget
+from bertui.engine.inference import Engine
+from bertui.headless.documents import fill_one, fill_request
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +32,13 @@ def _assert_same_predictions(ours, theirs, *, check_sequence: bool = True):
 @pytest.mark.parametrize("text", ["soccer is a really fun [MASK].", "[MASK]",
                                   "the capital of france is [MASK] ."])
 def test_fill_equals_the_fill_mask_pipeline(engine, fill_mask, text):
-    (mask,) = engine.fill(text, top_k=7)
+    (mask,) = engine.analyze(fill_request(text, top_k=7)).masks
     _assert_same_predictions(mask, fill_mask(text, top_k=7))
 
 
 def test_every_mask_gets_the_pipelines_predictions(engine, fill_mask):
     text = "the [MASK] ate my [MASK] ."
-    masks = engine.fill(text, top_k=5)
+    masks = engine.analyze(fill_request(text, top_k=5)).masks
     reference = fill_mask(text, top_k=5)
     assert len(masks) == 2
     for ours, theirs in zip(masks, reference):
@@ -59,7 +61,6 @@ def test_next_sentence_equals_bert_for_next_sentence_prediction(engine, bert_dir
     analysis = engine.analyze(AnalysisRequest(request_id=3, text_a=first, text_b=second))
     assert analysis.next_sentence.is_next == pytest.approx(is_next, abs=1e-4)
     assert analysis.next_sentence.not_next == pytest.approx(not_next, abs=1e-4)
-    assert engine.next_sentence(first, second).is_next == pytest.approx(is_next, abs=1e-4)
 
 
 CANDIDATES = [
@@ -149,16 +150,16 @@ def test_a_tokenizer_that_does_not_know_the_models_length_is_cut_at_the_models_p
     with torch.no_grad():
         expected = BertForNextSentencePrediction.from_pretrained(bert_dir).eval()(**inputs).logits.softmax(-1)
     assert [ranked.is_next, ranked.not_next] == pytest.approx(expected[0].tolist(), abs=1e-4)
-    assert engine.fill(first, long)[0].predictions and len(engine.score(long * 2)[0].tokens) == positions
+    assert engine.analyze(fill_request(first, long)).masks[0].predictions
+    assert len(engine.score(long * 2)[0].tokens) == positions
 
 
 @pytest.mark.parametrize("device, released", [("cuda", ["cuda"]), ("mps", ["mps"]), ("cpu", [])])
-def test_out_of_memory_gives_back_that_accelerators_cached_blocks(engine, monkeypatch, device, released):
+def test_out_of_memory_gives_back_that_accelerators_cached_blocks(monkeypatch, device, released):
     calls: list[str] = []
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: calls.append("cuda"))
     monkeypatch.setattr(torch.mps, "empty_cache", lambda: calls.append("mps"))
-    monkeypatch.setattr(engine, "_device", torch.device(device))
-    engine._release_cached_memory()
+    release_cached_memory(torch.device(device))
     assert calls == released
 
 
@@ -359,7 +360,7 @@ def test_a_family_without_nsp_says_it_is_the_family(roberta_dir):
 
 def test_top_k_below_one_is_refused_and_above_the_vocabulary_is_clamped(engine):
     with pytest.raises(InputError, match="at least 1"):
-        engine.fill("the [MASK]", top_k=0)
+        engine.analyze(fill_request("the [MASK]", top_k=0))
     analysis = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK]", top_k=10**6))
     assert len(analysis.masks[0].predictions) == engine.info.vocab_size
     assert any("top-k lowered" in note for note in analysis.notes)
@@ -374,7 +375,7 @@ def test_fill_of_a_pair_reads_the_mask_in_the_pairs_context(engine, bert_dir):
     at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
     with torch.no_grad():
         top = BertForMaskedLM.from_pretrained(bert_dir).eval()(**inputs).logits[0, at].softmax(-1).topk(3)
-    (mask,) = engine.fill(text, pair, top_k=3)
+    (mask,) = engine.analyze(fill_request(text, pair, top_k=3)).masks
     assert [p.token for p in mask.predictions] == top.indices.tolist()
     assert [p.score for p in mask.predictions] == pytest.approx(top.values.tolist(), abs=1e-4)
 
@@ -384,13 +385,13 @@ def test_a_mask_in_sentence_b_is_read_whatever_its_spelling(engine, bert_dir):
     for spelling in ("[MASK]", "[mask]", "<mask>", "<MASK>"):
         encoding = engine.encode("the dog .", f"it ate my {spelling} .")
         assert list(encoding.input_ids) == expected, spelling
-        (mask,) = engine.fill("the dog .", f"it ate my {spelling} .")
+        (mask,) = engine.analyze(fill_request("the dog .", f"it ate my {spelling} .")).masks
         assert encoding.sequence_ids[mask.position] == 1, spelling
 
 
 def test_fill_without_a_mask_explains(engine):
     with pytest.raises(InputError, match=r"write \[MASK\]"):
-        engine.fill("no mask here")
+        fill_one(engine, "no mask here")
 
 
 def test_model_info_describes_the_loaded_model(engine, bert_dir):
@@ -401,7 +402,7 @@ def test_model_info_describes_the_loaded_model(engine, bert_dir):
     assert (info.layers, info.hidden_size, info.heads, info.intermediate_size, info.vocab_size) == (
         config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size,
         config.vocab_size)
-    assert info.architecture == "BertForPreTraining" and info.has_mlm_head and info.has_nsp_head
+    assert info.architecture == "BertForPreTraining" and info.has_nsp_head
     assert info.no_nsp_reason == ""
     assert info.parameters == sum(p.numel() for p in engine._model.parameters())
     assert (info.device, info.dtype, info.tokenizer_fast, info.mask_token) == ("cpu", "float32", True,
@@ -467,5 +468,5 @@ def test_is_next_and_not_next_are_in_the_references_logits_order(sure_bert_dir):
     engine = Engine.load(str(sure_bert_dir), device="cpu")
     paired = engine.analyze(AnalysisRequest(request_id=1, text_a=first, text_b=second, candidates=(second,)))
     (ranked,) = paired.ranking
-    for ours in (paired.next_sentence, ranked, engine.next_sentence(first, second)):
+    for ours in (paired.next_sentence, ranked):
         assert (ours.is_next, ours.not_next) == pytest.approx((is_next, not_next), abs=1e-4)

@@ -38,11 +38,15 @@ def test_attention_equals_output_attentions_of_the_eager_model_one_layer_at_a_ti
         engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT, attention=True, attention_layer=9))
 
 
-def test_attention_pass_leaves_the_fast_kernel_and_the_numbers_alone(engine):
+def test_attention_pass_leaves_the_fast_kernel_and_the_numbers_alone(engine, monkeypatch):
     plain = engine.analyze(AnalysisRequest(request_id=1, text_a="the [MASK] dog"))
     engine.analyze(AnalysisRequest(request_id=2, text_a="the [MASK] dog", attention=True))
+    fast = torch.nn.functional.scaled_dot_product_attention
+    calls: list[int] = []
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention",
+                        lambda *args, **kwargs: calls.append(1) or fast(*args, **kwargs))
     again = engine.analyze(AnalysisRequest(request_id=3, text_a="the [MASK] dog"))
-    assert engine._model.config._attn_implementation == engine._attn_implementation
+    assert calls  # the plain pass runs on sdpa again, not on the eager kernel the attention pass needed
     assert plain.attention is None
     assert [p.score for p in plain.masks[0].predictions] == pytest.approx(
         [p.score for p in again.masks[0].predictions], abs=1e-6)

@@ -11,6 +11,7 @@ import pytest
 
 from bertui.engine import ModelLoadError
 from bertui.engine.inference import Engine
+from bertui.headless.documents import fill_request
 from tests import tiny_models
 
 
@@ -85,7 +86,7 @@ def test_pickled_bin_checkpoint_loads_without_running_code(tmp_path, bert_dir):
     shutil.copytree(bert_dir, good)
     (good / "model.safetensors").unlink()
     torch.save(BertForPreTraining.from_pretrained(bert_dir).state_dict(), good / "pytorch_model.bin")
-    assert load(good).fill("the [MASK] dog", top_k=2)
+    assert load(good).analyze(fill_request("the [MASK] dog", top_k=2)).masks
 
     evil = tmp_path / "evil"
     shutil.copytree(good, evil)
@@ -138,7 +139,7 @@ def test_unknown_dtype(bert_dir):
 def test_bfloat16_on_request(bert_dir):
     engine = load(bert_dir, dtype="bfloat16")
     assert engine.info.dtype == "bfloat16"
-    assert len(engine.fill("the [MASK] dog", top_k=3)[0].predictions) == 3
+    assert len(engine.analyze(fill_request("the [MASK] dog", top_k=3)).masks[0].predictions) == 3
 
 
 def test_progress_is_reported_while_loading(bert_dir):
@@ -149,7 +150,7 @@ def test_progress_is_reported_while_loading(bert_dir):
 
 def test_load_picks_the_device_itself_by_default_and_hands_its_core_option_on(bert_dir, monkeypatch):
     from bertui.engine import inference
-    from bertui.engine.loading import resolve_device
+    from bertui.engine.devices import resolve_device
 
     asked: list[dict] = []  # recorded, not applied: the test process keeps its threads
     monkeypatch.setattr(inference, "configure_threads", lambda **options: asked.append(options))
@@ -164,7 +165,8 @@ def test_demo_model_loads_offline_and_says_it_is_random():
     assert engine.info.has_nsp_head
     again = Engine.load("demo", device="cpu")  # the cached copy
     text = "soccer is a really fun [MASK]."
-    assert engine.fill(text)[0].predictions == again.fill(text)[0].predictions
+    request = fill_request(text)
+    assert engine.analyze(request).masks[0].predictions == again.analyze(request).masks[0].predictions
 
 
 DEMO_TEXTS = ["Here is the sentence I want embedding for.", "good afternoon, the cat sat on the mat",
@@ -321,17 +323,17 @@ def test_missing_weights_are_sorted_into_head_encoder_and_next_sentence():
 def test_tokenizers_that_cannot_serve_fill_mask():
     from types import SimpleNamespace
 
-    from bertui.engine.loading import _check_tokenizer
+    from bertui.engine.loading import _fast_tokenizer
 
     model = SimpleNamespace(config=SimpleNamespace(vocab_size=10))
     slow = ("'m' has only a slow (Python) tokenizer; bertui needs a fast one for character offsets: "
             "add a tokenizer.json (tokenizer.save_pretrained does)")
     for tokenizer in (SimpleNamespace(is_fast=False, mask_token_id=4), SimpleNamespace(mask_token_id=4)):
         with pytest.raises(ModelLoadError) as caught:
-            _check_tokenizer("m", tokenizer, model)
+            _fast_tokenizer("m", tokenizer, model)
         assert str(caught.value) == slow
     with pytest.raises(ModelLoadError) as caught:
-        _check_tokenizer("m", SimpleNamespace(is_fast=True, mask_token_id=None), model)
+        _fast_tokenizer("m", SimpleNamespace(is_fast=True, mask_token_id=None), model)
     assert str(caught.value) == "'m''s tokenizer has no mask token, so nothing can be predicted"
 
 
@@ -339,7 +341,7 @@ def test_tokenizers_that_cannot_serve_fill_mask():
 def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
     import torch
 
-    from bertui.engine.loading import resolve_device
+    from bertui.engine.devices import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
@@ -353,7 +355,7 @@ def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
 def test_explicit_devices_are_checked_against_what_this_machine_has(monkeypatch):
     import torch
 
-    from bertui.engine.loading import resolve_device
+    from bertui.engine.devices import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
@@ -377,7 +379,7 @@ def test_explicit_devices_are_checked_against_what_this_machine_has(monkeypatch)
 
 
 def test_unknown_dtype_lists_the_known_ones():
-    from bertui.engine.loading import resolve_dtype
+    from bertui.engine.devices import resolve_dtype
 
     with pytest.raises(ModelLoadError) as caught:
         resolve_dtype("float8")
@@ -389,7 +391,8 @@ def test_load_model_defaults_to_the_best_device_in_float32(bert_dir, roberta_dir
 
     import torch
 
-    from bertui.engine.loading import load_model, resolve_device
+    from bertui.engine.devices import resolve_device
+    from bertui.engine.loading import load_model
 
     before = time.perf_counter()
     loaded = load_model(str(bert_dir))

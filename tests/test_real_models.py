@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bertui.headless.documents import fill_request
 from tests.conftest import SHARED_MODELS
 
 REAL = [SHARED_MODELS / name for name in ("bert-base-uncased", "bert-medium", "bert-small", "bert-mini",
@@ -22,7 +23,7 @@ def real_engine(request):
 
 
 def test_capital_of_france_is_paris(real_engine):
-    (mask,) = real_engine.fill("The capital of France is [MASK].", top_k=5)
+    (mask,) = real_engine.analyze(fill_request("The capital of France is [MASK].", top_k=5)).masks
     assert mask.predictions[0].token_str == "paris"
 
 

@@ -14,6 +14,7 @@ from bertui.cli import REMOTE_CODE_WARNING
 from bertui.cli import main as cli_main
 from bertui.engine import ModelLoadError
 from bertui.engine.inference import Engine
+from bertui.headless.documents import fill_request
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def test_safetensors_are_used_and_a_pickle_beside_them_is_never_opened(tmp_path,
     engine = Engine.load(str(folder), device="cpu")
     reference = Engine.load(str(bert_dir), device="cpu")
     text = "the [MASK] ate my pizza ."
-    assert engine.fill(text)[0].predictions == reference.fill(text)[0].predictions
+    request = fill_request(text)
+    assert engine.analyze(request).masks[0].predictions == reference.analyze(request).masks[0].predictions
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def no_network(monkeypatch):
 
 def test_demo_and_a_local_folder_make_no_network_call(no_network, bert_dir, capsys):
     for spec in ("demo", str(bert_dir)):
-        Engine.load(spec, device="cpu").fill("the [MASK] .")
+        Engine.load(spec, device="cpu")
         assert cli_main(["fill", "the [MASK] .", "-m", spec]) == 0
         assert cli_main(["nsp", "the dog .", "it was good .", "-m", spec]) == 0
     capsys.readouterr()

@@ -189,10 +189,11 @@ def test_replay_passes_on_an_untouched_stream_and_fails_when_a_weight_file_chang
     reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(r["match"] for r in reports[:-1]) and reports[-1]["summary"]["records"] == 13
     _perturb(folder)
-    assert main(["replay", str(out)]) == 1
+    assert main(["replay", str(out)]) == 4  # a mismatch: its own code (README), not 1
     reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert reports[-1]["summary"]["mismatched"] == 12
     assert "weights" in reports[-1]["summary"]["provenance_differs"] and reports[0]["differences"]
+    assert main(["replay", str(out), "--model", str(tmp_path / "gone")]) == 1  # the model can't load
 
 
 def test_replay_passes_on_an_untouched_export_and_fails_when_a_weight_file_changes(bert_dir, tmp_path,
@@ -211,6 +212,6 @@ def test_replay_passes_on_an_untouched_export_and_fails_when_a_weight_file_chang
     assert main(["replay", str(export)]) == 0
     _perturb(folder)
     capsys.readouterr()
-    assert main(["replay", str(export)]) == 1
+    assert main(["replay", str(export)]) == 4
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
     assert summary["mismatched"] == 1 and "weights" in summary["provenance_differs"]

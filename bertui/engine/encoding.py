@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from bertui.engine.results import Encoding
+
+if TYPE_CHECKING:
+    from transformers import BatchEncoding, PreTrainedTokenizerFast
 
 # People write masks as [MASK], [mask] or <mask> whatever the model's own spelling; both spellings
 # are six characters, so rewriting one into the other keeps every character offset in place.
@@ -27,7 +31,8 @@ def normalize_masks(text: str, mask_token: str) -> str:
     return _MASK_SPELLINGS.sub(mask_token, text) if mask_token in _ALIASABLE else text
 
 
-def tokenize(tokenizer, text_a: str, text_b: str | None, max_length: int):
+def tokenize(tokenizer: PreTrainedTokenizerFast, text_a: str, text_b: str | None,
+             max_length: int) -> tuple[BatchEncoding, int]:
     """Tokenize a text or pair, truncating past ``max_length``; returns (BatchEncoding, tokens dropped).
 
     Only the kept tokens become Python objects. A pasted megabyte is 200,000 tokens: turning them all
@@ -42,14 +47,14 @@ def tokenize(tokenizer, text_a: str, text_b: str | None, max_length: int):
     return batch, count_tokens(tokenizer, text_a, text_b) - kept
 
 
-def count_tokens(tokenizer, text_a: str, text_b: str | None) -> int:
+def count_tokens(tokenizer: PreTrainedTokenizerFast, text_a: str, text_b: str | None) -> int:
     """Tokens of the whole text or pair, special tokens included, without truncation."""
     backend = tokenizer.backend_tokenizer
     backend.no_truncation()  # transformers leaves the last call's truncation set, and sets it per call
     return len(backend.encode(text_a, text_b))
 
 
-def to_encoding(tokenizer, batch, truncated: int) -> Encoding:
+def to_encoding(tokenizer: PreTrainedTokenizerFast, batch: BatchEncoding, truncated: int) -> Encoding:
     ids = batch["input_ids"]
     sequence_ids = tuple(batch.sequence_ids())
     mask_id = tokenizer.mask_token_id
@@ -67,7 +72,7 @@ def to_encoding(tokenizer, batch, truncated: int) -> Encoding:
     )
 
 
-def mask_tokens(tokenizer, batch, positions: tuple[int, ...]) -> None:
+def mask_tokens(tokenizer: PreTrainedTokenizerFast, batch: BatchEncoding, positions: tuple[int, ...]) -> None:
     """Replace the tokens at ``positions`` by the mask, in place (special tokens and strays are ignored)."""
     ids = batch["input_ids"]
     sequence_ids = batch.sequence_ids()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from transformers import PreTrainedModel
 
 Head = Callable[[torch.Tensor], torch.Tensor]
 
@@ -46,31 +47,35 @@ def _chain(*modules: Callable[[torch.Tensor], torch.Tensor]) -> Head:
 
 
 def _with_word_embeddings(head: nn.Module, word_embeddings: nn.Module) -> Head:
-    return lambda hidden: head(hidden, word_embeddings)
+    def run(hidden: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = head(hidden, word_embeddings)
+        return logits
+
+    return run
 
 
-def split_heads(model: nn.Module, *, nsp_loaded: bool) -> ModelHeads:
+def split_heads(model: PreTrainedModel, *, has_nsp_head: bool) -> ModelHeads:
     """The encoder, MLM head and (when its weights were in the checkpoint) NSP head of ``model``."""
-    encoder = model.base_model
+    part = model.get_submodule
     name = type(model).__name__
     mlm: Head | None = None
     nsp: Head | None = None
     if name.endswith("ForPreTraining") and hasattr(model, "cls"):  # BERT-style pretraining heads
-        mlm = model.cls.predictions
-        nsp = model.cls.seq_relationship if nsp_loaded else None
+        mlm = part("cls.predictions")
+        nsp = part("cls.seq_relationship") if has_nsp_head else None
     elif hasattr(model, "cls"):  # BertForMaskedLM and kin: RoFormer, legacy DeBERTa-v2/v3
-        mlm = model.cls.predictions
+        mlm = part("cls.predictions")
     elif hasattr(model, "lm_predictions"):  # DeBERTa-v2/v3 with legacy=False: reads the word embeddings
-        mlm = _with_word_embeddings(model.lm_predictions, model.get_input_embeddings())
+        mlm = _with_word_embeddings(part("lm_predictions"), model.get_input_embeddings())
     elif hasattr(model, "head") and hasattr(model, "decoder"):  # ModernBERT
-        mlm = _chain(model.head, model.decoder)
+        mlm = _chain(part("head"), part("decoder"))
     elif hasattr(model, "lm_head"):  # RoBERTa, XLM-R, CamemBERT, MPNet
-        mlm = model.lm_head
+        mlm = part("lm_head")
     elif hasattr(model, "vocab_projector"):  # DistilBERT
-        mlm = _chain(model.vocab_transform, model.activation, model.vocab_layer_norm, model.vocab_projector)
+        mlm = _chain(part("vocab_transform"), part("activation"), part("vocab_layer_norm"),
+                     part("vocab_projector"))
     elif hasattr(model, "generator_lm_head"):  # ELECTRA generator
-        mlm = _chain(model.generator_predictions, model.generator_lm_head)
+        mlm = _chain(part("generator_predictions"), part("generator_lm_head"))
     elif hasattr(model, "predictions"):  # ALBERT
-        mlm = model.predictions
-    return ModelHeads(encoder=encoder, mlm=mlm, nsp=nsp)
-
+        mlm = part("predictions")
+    return ModelHeads(encoder=model.base_model, mlm=mlm, nsp=nsp)

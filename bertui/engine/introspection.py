@@ -33,7 +33,7 @@ def embedding_breakdown(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor
     None for a family whose embedding module has no separate word and position tables.
     """
     embeddings = getattr(encoder, "embeddings", None)
-    if getattr(embeddings, "word_embeddings", None) is None or \
+    if embeddings is None or getattr(embeddings, "word_embeddings", None) is None or \
             getattr(embeddings, "position_embeddings", None) is None:  # rotary or relative positions
         return None
     ids = inputs["input_ids"][0]

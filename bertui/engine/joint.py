@@ -21,12 +21,12 @@ Fills = tuple[tuple[int, int], ...]
 
 
 def joint_fill(scorer: Scorer, inputs: dict[str, torch.Tensor], positions: Sequence[int], width: int,
-               top_k: int, describe: Callable[[list[int]], tuple[tuple[str, ...], str]],
+               top_k: int, spell: Callable[[list[int]], tuple[tuple[str, ...], str]],
                first: torch.Tensor | None = None) -> JointFill:
     """Top ``top_k`` fillings of the masks at ``positions`` in ``inputs`` (one row), from a beam of ``width``.
 
     ``first``: log-probabilities [masks, V] at ``positions`` from a pass already run on ``inputs``,
-    which the first step then reuses. ``describe(filled ids)`` gives the tokens' text and the sequence.
+    which the first step then reuses. ``spell(filled ids)`` gives the tokens' text and the sequence.
     """
     passes = 0
     beam: list[tuple[float, Fills]] = [(0.0, ())]
@@ -46,7 +46,7 @@ def joint_fill(scorer: Scorer, inputs: dict[str, torch.Tensor], positions: Seque
             grown += [(score + log_p, tuple(sorted((*fills, (position, token_id)))))
                       for log_p, token_id in zip(log_probs, ids)]
         beam = sorted(grown, key=lambda item: -item[0])[:width]
-    fillings = _rank(scorer, inputs, [fills for _, fills in beam], positions, describe)
+    fillings = _rank(scorer, inputs, [fills for _, fills in beam], positions, spell)
     return JointFill(positions=tuple(positions), beam=width, fillings=tuple(fillings[:top_k]),
                      passes=passes + 1)
 
@@ -77,7 +77,7 @@ def _options(scorer: Scorer, inputs: dict[str, torch.Tensor], beam: list[tuple[f
 
 
 def _rank(scorer: Scorer, inputs: dict[str, torch.Tensor], every: list[Fills], positions: Sequence[int],
-          describe: Callable[[list[int]], tuple[tuple[str, ...], str]]) -> list[JointFilling]:
+          spell: Callable[[list[int]], tuple[tuple[str, ...], str]]) -> list[JointFilling]:
     """Every complete filling scored by its masked positions' PLL (one batched pass), best first."""
     rows = _filled(inputs, every)
     jobs = [(row, (position,), position) for row in range(len(every)) for position in positions]
@@ -86,7 +86,7 @@ def _rank(scorer: Scorer, inputs: dict[str, torch.Tensor], every: list[Fills], p
     for row, fills in enumerate(every):
         terms = tuple(log_probs[row * len(positions):(row + 1) * len(positions)])
         ids = [token_id for _, token_id in fills]
-        tokens, sequence = describe(rows["input_ids"][row].tolist())
+        tokens, sequence = spell(rows["input_ids"][row].tolist())
         fillings.append(JointFilling(token_ids=tuple(ids), tokens=tokens, sequence=sequence, score=sum(terms),
                                      log_probs=terms))
     return sorted(fillings, key=lambda filling: -filling.score)

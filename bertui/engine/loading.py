@@ -15,17 +15,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import torch
-from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PretrainedConfig
+from transformers import (
+    AutoConfig,
+    AutoModelForMaskedLM,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
 from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING_NAMES
 
 from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
+from bertui.engine.devices import resolve_device, resolve_dtype
 from bertui.errors import ModelLoadError, first_line
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
 NSP_PRETRAINING_CLASSES = {"BertForPreTraining", "ErnieForPreTraining", "MegatronBertForPreTraining"}
 SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -43,49 +52,18 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Loaded:
-    model: torch.nn.Module
-    tokenizer: object
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerFast
     config: PretrainedConfig
     source: str
     is_demo: bool
-    nsp_loaded: bool
+    has_nsp_head: bool
     nsp_missing: tuple[str, ...]
     """Next-sentence weights the model has modules for but the checkpoint lacked (empty when loaded)."""
     device: torch.device
     dtype: torch.dtype
     max_length: int
     seconds: float
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ModelLoadError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device {name!r} asked for, but this torch sees no CUDA GPU "
-                             f"(torch {torch.__version__}): use --device cpu or auto")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ModelLoadError(f"device {name!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ModelLoadError(f"device {name!r} asked for, but MPS is not available: use --device cpu or auto")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ModelLoadError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
-    return device
-
-
-def resolve_dtype(name: str) -> torch.dtype:
-    try:
-        return DTYPES[name]
-    except KeyError:
-        raise ModelLoadError(f"unknown dtype {name!r}: use one of {', '.join(DTYPES)}") from None
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -161,7 +139,8 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _model_class(config: PretrainedConfig):
+def _model_class(config: PretrainedConfig) -> Any:
+    """BERT's pretraining class (MLM + NSP heads) for its families, else AutoModelForMaskedLM."""
     pretraining = MODEL_FOR_PRETRAINING_MAPPING_NAMES.get(config.model_type)
     if pretraining in NSP_PRETRAINING_CLASSES:
         import transformers
@@ -170,7 +149,7 @@ def _model_class(config: PretrainedConfig):
     return AutoModelForMaskedLM
 
 
-def _classify_missing(model: torch.nn.Module, missing: set[str], spec: str) -> tuple[str, ...]:
+def _classify_missing(model: PreTrainedModel, missing: set[str], spec: str) -> tuple[str, ...]:
     """Raise if the MLM head or encoder weights are missing; return the missing NSP weights."""
     prefix = model.base_model_prefix + "."
     nsp_missing = {k for k in missing if k.startswith("cls.seq_relationship.") or ".pooler." in k}
@@ -211,7 +190,7 @@ def _tie_word_embeddings(model: torch.nn.Module) -> None:
             setattr(model.get_submodule(module), name, kept)
 
 
-def _max_length(config: PretrainedConfig, tokenizer) -> int:
+def _max_length(config: PretrainedConfig, tokenizer: PreTrainedTokenizerFast) -> int:
     positions = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
     if config.model_type in OFFSET_POSITIONS:
         positions -= (config.pad_token_id or 0) + 1
@@ -226,8 +205,8 @@ def _safetensors_only(source: str, local: bool) -> bool | None:
     return None
 
 
-def _read(spec_or_folder: str, model_class, local_only: bool, trust_remote_code: bool,
-          use_safetensors: bool | None):
+def _read(spec_or_folder: str, model_class: Any, local_only: bool, trust_remote_code: bool,
+          use_safetensors: bool | None) -> tuple[PreTrainedTokenizerBase, PreTrainedModel, dict[str, Any]]:
     common = dict(trust_remote_code=trust_remote_code, local_files_only=local_only)
     tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
     model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True,
@@ -250,19 +229,20 @@ def load_model(spec: str = DEFAULT_MODEL, device: str = "auto", dtype: str = "fl
     if not spec:
         raise ModelLoadError("no model given: pass a hub id (bert-base-uncased), a folder, or demo")
     source, local = _locate(spec, say)
-    tokenizer, model, info, source = _read_checkpoint(spec, source, local, say, trust_remote_code)
-    _check_tokenizer(spec, tokenizer, model)
+    read, model, info, source = _read_checkpoint(spec, source, local, say, trust_remote_code)
+    tokenizer = _fast_tokenizer(spec, read, model)
     nsp_missing = _classify_missing(model, set(info.get("missing_keys", ())), spec)
     _tie_word_embeddings(model)
-    nsp_loaded = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
+    has_nsp_head = hasattr(model, "cls") and hasattr(model.cls, "seq_relationship") and not nsp_missing
     say(f"moving to {target_device.type} ({dtype})")
     try:
-        model = model.to(device=target_device, dtype=target_dtype).eval()
+        # transformers wraps .to with functools.wraps(nn.Module.to), which mypy reads as unbound
+        model = model.to(device=target_device, dtype=target_dtype).eval()  # type: ignore[call-arg]
     except RuntimeError as error:  # out of memory, unsupported dtype on this device
         raise ModelLoadError(f"cannot place {spec!r} on {target_device} as {dtype}: "
                              f"{first_line(error)}") from None
     return Loaded(model=model, tokenizer=tokenizer, config=model.config, source=source,
-                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), nsp_loaded=nsp_loaded,
+                  is_demo=spec == DEMO_SPEC or is_demo_folder(Path(source)), has_nsp_head=has_nsp_head,
                   nsp_missing=nsp_missing, device=target_device, dtype=target_dtype,
                   max_length=_max_length(model.config, tokenizer),
                   seconds=time.perf_counter() - started)
@@ -285,7 +265,8 @@ def _locate(spec: str, say: Progress) -> tuple[str, bool]:
     return source, local
 
 
-def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_remote_code: bool):
+def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_remote_code: bool,
+                     ) -> tuple[PreTrainedTokenizerBase, PreTrainedModel, dict[str, Any], str]:
     """(tokenizer, model, loading info, where it was read: the hub's new name when only that is cached):
     from the cache when it is there, else from the hub if it can be reached; any failure becomes a
     ModelLoadError that says what went wrong."""
@@ -312,14 +293,14 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
                 config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
         model_class = _model_class(config)
         say("loading the tokenizer and weights")
-        read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
+        safetensors = _safetensors_only(source, local)
         try:
-            return (*_read(source, model_class, local_only=cached, **read), source)
+            return (*_read(source, model_class, cached, trust_remote_code, safetensors), source)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            return (*_read(source, model_class, local_only=False, **read), source)
+            return (*_read(source, model_class, False, trust_remote_code, safetensors), source)
     except ModelLoadError:
         raise
     except ValueError as error:
@@ -331,8 +312,10 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
         raise ModelLoadError(f"cannot load {spec!r}: {type(error).__name__}: {first_line(error)}") from None
 
 
-def _check_tokenizer(spec: str, tokenizer, model) -> None:
-    """A fast tokenizer (for character offsets) with a mask token, made for this model's vocabulary."""
+def _fast_tokenizer(spec: str, tokenizer: PreTrainedTokenizerBase,
+                    model: PreTrainedModel) -> PreTrainedTokenizerFast:
+    """``tokenizer`` if it is fast (for character offsets), has a mask token and fits this model's
+    vocabulary; else ModelLoadError."""
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"{spec!r} has only a slow (Python) tokenizer; bertui needs a fast one for "
                              "character offsets: add a tokenizer.json (tokenizer.save_pretrained does)")
@@ -341,3 +324,4 @@ def _check_tokenizer(spec: str, tokenizer, model) -> None:
     if len(tokenizer) > model.config.vocab_size:
         raise ModelLoadError(f"{spec!r}: the tokenizer has {len(tokenizer)} tokens but the model only "
                              f"{model.config.vocab_size}: the tokenizer belongs to another model")
+    return cast(PreTrainedTokenizerFast, tokenizer)  # is_fast: a tokenizers backend, whatever its class

@@ -1,15 +1,16 @@
 """The boundary between the engine and its callers: requests in, results out.
 
 Everything here is a frozen dataclass of plain Python values (no tensors), safe to hand from the
-worker thread to the UI and to serialise as JSON. ``to_json`` gives the shapes the headless
+model's process to the UI and to serialise as JSON. ``to_json`` gives the shapes the headless
 commands print; fill-mask keys follow transformers' fill-mask pipeline.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bertui.defaults import DEFAULT_TOP_K
 
@@ -69,7 +70,7 @@ class Encoding:
     word_ids: tuple[int | None, ...] = ()
     """Index of the word each token belongs to (WordPieces of one word share it); None for specials."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "tokens": list(self.tokens),
             "input_ids": list(self.input_ids),
@@ -95,7 +96,7 @@ class MaskPrediction:
     """Index of the mask in ``Encoding.tokens``."""
     predictions: tuple[Prediction, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"position": self.position, "predictions": [asdict(p) for p in self.predictions]}
 
 
@@ -108,7 +109,7 @@ class WordPrediction:
     scores: tuple[float, ...]
     """Product of the pieces' probabilities (each piece predicted in the same pass)."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"positions": list(self.positions),
                 "predictions": [{"word": w, "score": s} for w, s in zip(self.words, self.scores)]}
 
@@ -132,7 +133,8 @@ class AttentionMaps:
 
     def matrix(self, head: int | None = None) -> np.ndarray:
         """[from, to] weights of one head, or their mean over heads when ``head`` is None."""
-        return self.weights.mean(axis=0) if head is None else self.weights[head]
+        matrix: np.ndarray = self.weights.mean(axis=0) if head is None else self.weights[head]
+        return matrix
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ class TargetScore:
     def probability(self) -> float | None:
         return None if self.log_prob is None else math.exp(self.log_prob)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "pieces": list(self.pieces), "n_pieces": len(self.pieces),
                 "in_vocabulary": bool(self.pieces), "probability": self.probability,
                 "log_prob": self.log_prob, "rank": self.rank, "note": self.note}
@@ -180,7 +182,7 @@ class MaskTargets:
     """Index of the mask in ``Encoding.tokens``."""
     scores: tuple[TargetScore, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"position": self.position, "targets": [score.to_json() for score in self.scores]}
 
 
@@ -196,7 +198,7 @@ class JointFilling:
     log_probs: tuple[float, ...]
     """Each mask's term of ``score``."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"tokens": list(self.tokens), "token_ids": list(self.token_ids), "sequence": self.sequence,
                 "score": self.score, "log_probs": list(self.log_probs)}
 
@@ -211,7 +213,7 @@ class JointFill:
     passes: int
     """Encoder passes the search took beyond the plain analysis (batched: many rows per pass)."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"positions": list(self.positions), "beam": self.beam, "passes": self.passes,
                 "fillings": [filling.to_json() for filling in self.fillings]}
 
@@ -232,7 +234,7 @@ class TokenSurprisal:
     """Its term of the word-l2r PLL: the pieces of its word to its right masked too (equal to
     ``log_prob`` for the last piece of a word and for one-piece words)."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"token": self.token, "position": self.position, "log_prob": self.log_prob,
                 "surprisal_bits": self.surprisal, "rank": self.rank,
                 "log_prob_word_l2r": self.log_prob_word_l2r}
@@ -247,7 +249,7 @@ class Surprisal:
     """The same sum with the pieces of a word to the right of the scored one masked too (Kauf & Ivanova
     2023), which removes PLL's bias towards words split into many pieces."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The shape ``bertui score`` prints for each sentence (and the export's ``surprisal``)."""
         return {"tokens": [t.to_json() for t in self.tokens], "pll": self.pseudo_log_likelihood,
                 "pll_word_l2r": self.pll_word_l2r}
@@ -268,9 +270,18 @@ class RankedCandidate:
     index: int = 0
     """Position of the candidate in the list as given."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "candidate": self.candidate, "is_next": self.is_next,
                 "not_next": self.not_next}
+
+
+def ranked(candidates: Sequence[str],
+           probabilities: Sequence[tuple[float, float]]) -> tuple[RankedCandidate, ...]:
+    """The candidates with their (IsNext, NotNext), ranked by IsNext, most likely first."""
+    order = sorted(range(len(candidates)), key=lambda i: -probabilities[i][0])
+    return tuple(RankedCandidate(rank=rank, candidate=candidates[i], is_next=probabilities[i][0],
+                                 not_next=probabilities[i][1], index=i)
+                 for rank, i in enumerate(order, start=1))
 
 
 @dataclass(frozen=True)
@@ -290,7 +301,6 @@ class ModelInfo:
     parameters: int
     device: str
     dtype: str
-    has_mlm_head: bool
     has_nsp_head: bool
     tokenizer_class: str
     tokenizer_fast: bool
@@ -304,7 +314,7 @@ class ModelInfo:
     no_nsp_reason: str = ""
     """Why there is no next-sentence head, in words for a person; empty when there is one."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 
 from bertui.engine.introspection import word_groups
 from bertui.engine.results import Encoding, MaskTargets, Surprisal, TargetScore, TokenSurprisal
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
+
+T = TypeVar("T")
 LogitsAt = Callable[[dict[str, torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor]
 """(inputs of n rows, row of each pair [m], position of each pair [m]) → vocabulary logits [m, V]."""
 Job = tuple[int, tuple[int, ...], int]
@@ -32,13 +37,13 @@ class Scorer:
 
 
 def batched_log_probs(scorer: Scorer, inputs: dict[str, torch.Tensor], pairs: Sequence[tuple[int, int]],
-                      reduce: Callable[[torch.Tensor, Sequence[tuple[int, int]]], list]) -> list:
+                      reduce: Callable[[torch.Tensor, Sequence[tuple[int, int]]], list[T]]) -> list[T]:
     """Vocabulary log-probabilities at each (row, position) of ``inputs`` (rows as given, masks and all),
     in chunks of rows that fit the token budget; ``reduce(log_probs [m, V], pairs of the chunk)`` turns
     each chunk into a list (so no [all pairs, V] array is ever held). ``pairs`` must be sorted by row."""
     rows, length = inputs["input_ids"].shape
     per_chunk = max(1, scorer.token_budget // max(1, length))
-    found: list = []
+    found: list[T] = []
     at = 0
     for start in range(0, rows, per_chunk):
         end = min(rows, start + per_chunk)
@@ -118,7 +123,7 @@ def surprisals(scorer: Scorer, encodings: Sequence[Encoding], inputs: dict[str, 
     return found
 
 
-def target_pieces(tokenizer, target: str) -> tuple[int, ...]:
+def target_pieces(tokenizer: PreTrainedTokenizerFast, target: str) -> tuple[int, ...]:
     """The vocabulary ids of a target word, as the fill-mask pipeline finds them: the word itself if it
     is a vocabulary entry (so RoBERTa's ``he`` is the piece without the leading-space mark, `` he`` the
     one with it), else its tokenization. Empty when it has no pieces or any piece is the unknown token."""
@@ -130,7 +135,7 @@ def target_pieces(tokenizer, target: str) -> tuple[int, ...]:
 
 
 def target_scores(scorer: Scorer, encoding: Encoding, inputs: dict[str, torch.Tensor],
-                  log_probs: torch.Tensor, targets: Sequence[str], tokenizer,
+                  log_probs: torch.Tensor, targets: Sequence[str], tokenizer: PreTrainedTokenizerFast,
                   max_length: int) -> tuple[MaskTargets, ...]:
     """Each target at each mask: one-piece targets from ``log_probs`` (the plain pass's [masks, V]),
     longer ones by widening the mask to one mask per piece and scoring the pieces as joint fillings are."""
@@ -144,9 +149,9 @@ def target_scores(scorer: Scorer, encoding: Encoding, inputs: dict[str, torch.Te
             if not ids:
                 scores.append(TargetScore(target, (), None, None, "not in the model's vocabulary"))
             elif len(ids) == 1:
-                log_p = log_probs[row, ids[0]]
-                rank = int((log_probs[row] > log_p).sum()) + 1
-                scores.append(TargetScore(target, names[target], float(log_p), rank))
+                row_log_p = log_probs[row, ids[0]]
+                rank = int((log_probs[row] > row_log_p).sum()) + 1
+                scores.append(TargetScore(target, names[target], float(row_log_p), rank))
             elif len(encoding.input_ids) - 1 + len(ids) > max_length:
                 scores.append(TargetScore(target, names[target], None, None,
                                           f"{len(ids)} pieces do not fit the model's maximum length"))

@@ -14,7 +14,7 @@ import io
 import json
 import re
 
-from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate, Surprisal
 from bertui.headless.documents import PLL_VARIANTS, compare_pair
 from bertui.headless.provenance import provenance
 
@@ -51,18 +51,18 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
     if analysis.surprisal is not None:
         document["surprisal"] = analysis.surprisal.to_json()
     if analysis.alone is not None:
-        document["score"] = _each_alone(request, analysis)
+        document["score"] = _each_alone(request, analysis.alone)
     if info is not None:
         document["info"] = info.to_json()
         document["provenance"] = provenance(info)
     return dumps(document)
 
 
-def _each_alone(request: AnalysisRequest, analysis: Analysis) -> dict:
+def _each_alone(request: AnalysisRequest, alone: tuple[Surprisal, Surprisal]) -> dict:
     """Sentences A and B each scored alone, and which the model prefers: ``bertui score A B
     --compare-pairs``'s document."""
     sentences = [{"text": text, "pair": None, **surprisal.to_json()}
-                 for text, surprisal in zip((request.text_a, request.text_b), analysis.alone)]
+                 for text, surprisal in zip((request.text_a, request.text_b), alone)]
     return {"sentences": sentences, "pairs": [compare_pair(*sentences)]}
 
 
@@ -153,7 +153,7 @@ def _measures_report(request: AnalysisRequest, analysis: Analysis) -> list[str]:
                   f"PLL {analysis.surprisal.pseudo_log_likelihood:.4f}, "
                   f"PLL word-l2r {analysis.surprisal.pll_word_l2r:.4f} (natural logs)"]
     if analysis.alone is not None:
-        verdict = _each_alone(request, analysis)["pairs"][0]
+        verdict = _each_alone(request, analysis.alone)["pairs"][0]
         lines += ["", "## Which sentence the model prefers (each scored alone)", "",
                   "| variant | A | B | prefers | margin |", "|---|---|---|---|---|"]
         for variant, a, b in zip(PLL_VARIANTS, *((s.pseudo_log_likelihood, s.pll_word_l2r)

@@ -1,10 +1,11 @@
-"""``bertui replay FILE``: recompute a stream (``stream.py``) or an app export (``export.py``) and say,
+"""``bertui replay FILE``: recompute a stream (``stream``) or an app export (``export.py``) and say,
 record by record, whether every number still matches within 1e-4; when one does not, which provenance
 fields (versions, weights' sha256, revision, device, dtype) differ from the run that wrote the file.
 
 The report is JSONL on stdout: one ``{"line", "id", "match"}`` per record (``"differences"`` when it does
-not match), then ``{"summary": {"records", "mismatched", "provenance_differs"}}``. Exit status 1 when any
-record does not match.
+not match), then ``{"summary": {"records", "mismatched", "provenance_differs"}}``. Exit status
+EXIT_MISMATCH (4) when any record does not match: a code of its own, apart from 1 (the model cannot be
+loaded) and 2 (the file or the options are wrong).
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import sys
 from collections.abc import Callable, Iterator
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bertui.engine.results import AnalysisRequest
 from bertui.errors import InputError
 from bertui.headless.export import dumps, to_json
 from bertui.headless.provenance import differing, provenance
-from bertui.headless.stream import Line, Options, answer
+from bertui.headless.stream.answers import answer_lines
+from bertui.headless.stream.records import Line, StreamOptions
 
+if TYPE_CHECKING:
+    from bertui.engine.inference import Engine
+
+EXIT_MISMATCH = 4
 TOLERANCE = 1e-4
 SHOWN = 5  # differences listed per record
 NOT_COMPARED = ("info", "provenance")  # an export's load time and the provenance itself
@@ -50,7 +57,7 @@ def differences(recorded: object, current: object, where: str = "") -> list[str]
     return [] if recorded == current else [f"{where or '.'}: {recorded!r} then, {current!r} now"]
 
 
-Load = Callable[[str, str], object]
+Load = Callable[[str, str], "Engine"]
 """(model spec, dtype) → Engine."""
 
 
@@ -78,10 +85,10 @@ def replay(path: Path, load: Load, model: str | None = None) -> int:
         sys.stdout.write(dumps(report, indent=None) + "\n")
     summary = {"records": records, "mismatched": mismatched, "provenance_differs": fields}
     sys.stdout.write(dumps({"summary": summary}, indent=None) + "\n")
-    return 1 if mismatched else 0
+    return EXIT_MISMATCH if mismatched else 0
 
 
-def _engine(recorded: dict, load: Load, model: str | None):
+def _engine(recorded: object, load: Load, model: str | None) -> tuple[Engine, dict]:
     if not isinstance(recorded, dict) or not recorded.get("model"):
         raise InputError("no provenance in the file: nothing says which model made it (use --model)")
     engine = load(model or recorded["model"], recorded.get("dtype") or "float32")
@@ -98,18 +105,16 @@ def _report(record: dict, found: list[str]) -> dict:
 
 def _replay_stream(path: Path, head: dict, load: Load, model: str | None) -> Iterator[tuple[dict, dict]]:
     engine, fields = _engine(head.get("provenance"), load, model)
-    known = {key: value for key, value in head["options"].items() if key in Options.__dataclass_fields__}
-    options = Options(command=head["command"], **{key: tuple(value) if isinstance(value, list) else value
-                                                  for key, value in known.items()})
+    options = StreamOptions.from_json(head["command"], head["options"])
     with path.open("rb") as handle:
         handle.readline()
         records = (json.loads(raw) for raw in handle if raw.strip())
-        for _, window in groupby(records, key=lambda record: (record["line"] - 1) // options.window):
-            window = list(window)
+        for _, grouped in groupby(records, key=lambda record: (record["line"] - 1) // options.window):
+            window = list(grouped)
             lines = [Line(r["line"], r["id"], r["input"]["text"], r["input"].get("pair"),
                           tuple(r["input"].get("targets", ())), tuple(r["input"].get("candidates", ())))
                      for r in window if "input" in r]
-            now = iter(answer(engine, options, lines))
+            now = iter(answer_lines(engine, options, lines))
             for record in window:
                 if "input" not in record:  # an error record keeps no input: nothing to recompute
                     yield {"line": record["line"], "id": record.get("id"), "match": True,

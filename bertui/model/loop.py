@@ -51,7 +51,7 @@ def ranked_later(request: AnalysisRequest, info: ModelInfo) -> bool:
 
 
 def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None],
-                trust_remote_code: bool = False):
+                trust_remote_code: bool = False) -> Answerer:
     """The real loader: importing the engine imports torch, so it runs where the model lives only.
 
     The app passes ``trust_remote_code`` with functools.partial, so loaders keep one signature (and a
@@ -80,13 +80,10 @@ def keep_collector_off_long_lived_objects(*, free_replaced: bool) -> None:
     gc.freeze()
 
 
-def describe(error: Exception) -> str:
+def error_text(error: Exception) -> str:
     """bertui's own errors are written for a person already; any other is shortened to a line."""
-    return str(error) if isinstance(error, BertuiError) else short_error(error)
-
-
-def short_error(error: Exception) -> str:
-    """A person-sized line for an error that is not one of bertui's own."""
+    if isinstance(error, BertuiError):
+        return str(error)
     name = type(error).__name__
     return f"{name}: {first_line(error)[:160]}" if str(error).strip() else name
 
@@ -148,7 +145,7 @@ class RequestLoop:
                     request, self._request = self._request, None
             if spec is not None:
                 self._load(spec)
-            else:
+            elif request is not None:
                 self._analyze(request)
 
     def _load(self, spec: str) -> None:
@@ -162,7 +159,7 @@ class RequestLoop:
         except BertuiError as error:
             self._emit("ModelFailed", spec, str(error))
         except Exception as error:  # noqa: BLE001 — a broken loader must not take the server down
-            self._emit("ModelFailed", spec, f"cannot load {spec!r}: {short_error(error)}")
+            self._emit("ModelFailed", spec, f"cannot load {spec!r}: {error_text(error)}")
         else:
             switched = self.engine is not None
             self.engine = engine
@@ -170,18 +167,20 @@ class RequestLoop:
             self._emit("ModelReady", spec, engine.info)
 
     def _analyze(self, request: AnalysisRequest) -> None:
-        staged = self._staged and ranked_later(request, self.engine.info)
+        engine = self.engine
+        assert engine is not None  # serve takes a request only once an engine is ready
+        staged = self._staged and ranked_later(request, engine.info)
         try:
-            analysis = self.engine.analyze(request, rank=False) if staged else self.engine.analyze(request)
+            analysis = engine.analyze(request, rank=False) if staged else engine.analyze(request)
         except Exception as error:  # noqa: BLE001 — reported; the server answers the next request
-            self._emit("AnalysisFailed", request.request_id, describe(error))
+            self._emit("AnalysisFailed", request.request_id, error_text(error))
             return
         self._emit("AnalysisDone", analysis)
         if not staged or self.pending is not None:
             return  # a newer request is waiting: its answer will carry the ranking of the text on screen
         try:
-            ranking = self.engine.rank(request.text_a, request.candidates)
+            ranking = engine.rank(request.text_a, request.candidates)
         except Exception as error:  # noqa: BLE001 — as above
-            self._emit("RankingFailed", request.request_id, describe(error))
+            self._emit("RankingFailed", request.request_id, error_text(error))
         else:
             self._emit("RankingDone", request.request_id, ranking)

@@ -66,7 +66,8 @@ class TabApp(AppService):
         try:
             await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
             await self.send_meta({"type": "quit"})
-            await asyncio.wait_for(self._process.wait(), QUIT_GRACE_S)
+            if self._process is not None:
+                await asyncio.wait_for(self._process.wait(), QUIT_GRACE_S)
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:
@@ -120,8 +121,11 @@ class BertuiServer(Server):
             await websocket.send_bytes(full_message(self._max_sessions).encode("utf-8"))
             await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"bertui serve is full")
             return websocket
+        async def close() -> None:
+            await websocket.close()
+
         tab = TabApp(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                     close=websocket.close, download_manager=self.download_manager, debug=self.debug)
+                     close=close, download_manager=self.download_manager, debug=self.debug)
         self._tabs[tab] = websocket
         try:
             await tab.start(to_int(request.query.get("width", "80"), 80),

@@ -19,8 +19,8 @@ def parameters(count: int) -> str:
 
 
 def heads(info: ModelInfo) -> str:
-    present = [name for name, has in (("masked LM", info.has_mlm_head), ("NSP", info.has_nsp_head)) if has]
-    return " + ".join(present) or "none"
+    """Every model bertui loads has a masked-LM head (loading refuses one without)."""
+    return "masked LM + NSP" if info.has_nsp_head else "masked LM"
 
 
 class ModelCard(Static):
