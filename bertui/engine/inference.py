@@ -14,6 +14,7 @@ import torch
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
+from bertui.engine.inside import InsideViews
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
 from bertui.engine.loading import NSP_PRETRAINING_CLASSES, Loaded, Progress, load_model
@@ -67,7 +68,7 @@ def no_nsp_reason(loaded: Loaded, spec: str) -> str:
             "MPNet dropped it; ALBERT's sentence-order head is not used here)")
 
 
-class Engine:
+class Engine(InsideViews):
     def __init__(self, loaded: Loaded, spec: str) -> None:
         self._loaded = loaded
         self._model = loaded.model
