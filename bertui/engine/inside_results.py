@@ -73,8 +73,8 @@ class Lens:
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"tokens": list(self.encoding.tokens), "layers": self.layers,
-                "masks": [mask.to_json() for mask in self.masks], "notes": list(self.notes)}
+        return plain({"tokens": self.encoding.tokens, "layers": self.layers,
+                      "masks": [mask.to_json() for mask in self.masks], "notes": self.notes})
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,10 @@ class Explanation:
     steps: int | None = None
 
     def to_json(self, *, words: bool = False) -> dict[str, Any]:
-        document: dict[str, Any] = {"position": self.position, "method": self.method, "target": asdict(self.target),
-                    "contrast": None if self.contrast is None else asdict(self.contrast),
-                    "value": self.value, "scores": list(self.scores)}
+        document: dict[str, Any] = {
+            "position": self.position, "method": self.method, "target": asdict(self.target),
+            "contrast": None if self.contrast is None else asdict(self.contrast), "value": self.value,
+            "scores": list(self.scores)}
         if self.method == "ig":
             document.update(baseline_value=self.baseline_value, delta=self.delta, steps=self.steps)
         if words:
@@ -125,9 +126,9 @@ class Explained:
     notes: tuple[str, ...] = ()
 
     def to_json(self, *, words: bool = False) -> dict[str, Any]:
-        return {"tokens": list(self.encoding.tokens),
-                "masks": [explanation.to_json(words=words) for explanation in self.explanations],
-                "notes": list(self.notes)}
+        return plain({"tokens": self.encoding.tokens,
+                      "masks": [explanation.to_json(words=words) for explanation in self.explanations],
+                      "notes": self.notes})
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,15 @@ class Near:
     tokens: tuple[TokenNear, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"tokens": list(self.encoding.tokens), "layer": self.layer,
-                "near": [token.to_json() for token in self.tokens]}
+        return plain({"tokens": self.encoding.tokens, "layer": self.layer,
+                      "near": [token.to_json() for token in self.tokens]})
 
+
+
+def plain(value: Any) -> Any:
+    """JSON's own shapes: tuples (``asdict`` keeps them) become lists, which compare equal when read back."""
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value

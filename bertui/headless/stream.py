@@ -34,6 +34,8 @@ from bertui.engine.encoding import without_surrogates
 from bertui.errors import InputError
 from bertui.headless.documents import fill_json, fill_request, nsp_json, score_json
 from bertui.headless.export import dumps
+from bertui.headless.inside import COMMANDS as INSIDE_COMMANDS
+from bertui.headless.inside import inside_json, options_json
 from bertui.headless.provenance import provenance
 
 STREAM_VERSION = 1
@@ -55,9 +57,19 @@ class Options:
     joint: bool = True
     pair: str | None = None
     candidates: tuple[str, ...] = field(default=())
+    method: str = "grad-input"
+    """explain: grad-input, grad-norm, ig or rollout; ``target``/``contrast``: one-piece words or None."""
+    target: str | None = None
+    contrast: str | None = None
+    steps: int = 50
+    words: bool = False
+    layer: int | None = None
+    """near: the layer whose hidden state is read (None: the last)."""
 
     def to_json(self) -> dict:
         document: dict = {"window": self.window, "pair": self.pair}
+        if self.command in INSIDE_COMMANDS:
+            document.update(options_json(self))
         if self.command == "fill":
             document.update(top_k=self.top_k, targets=list(self.targets), beam=self.beam, joint=self.joint)
         if self.command == "nsp":
@@ -154,9 +166,9 @@ def check(engine, command: str, line: Line) -> None:
     if encoding.truncated:
         raise InputError(f"too long: {len(encoding.input_ids) + encoding.truncated} tokens, over the model's "
                          f"maximum of {engine.info.max_length}")
-    if command == "fill" and not encoding.mask_positions:
+    if command in ("fill", "lens", "explain") and not encoding.mask_positions:
         raise InputError(f"no mask in the text: write {engine.mask_token} where a word should be predicted")
-    if command == "score" and all(encoding.special):
+    if command in ("score", "near") and all(encoding.special):
         raise InputError("nothing to score: the text has no tokens")
     if command == "nsp" and not line.candidates:
         raise InputError('no candidates: give "candidates" in the line, or candidates on the command line')
@@ -166,6 +178,8 @@ def compute(engine, options: Options, lines: list[Line]) -> list[dict]:
     """The command's JSON for each (checked) line, batched across the lines."""
     if options.command == "tokenize":
         return [engine.encode(line.text, line.pair).to_json() for line in lines]
+    if options.command in INSIDE_COMMANDS:
+        return [inside_json(engine, options, line.text, line.pair, line.targets) for line in lines]
     if options.command == "fill":
         requests = [fill_request(line.text, line.pair, top_k=options.top_k, targets=line.targets,
                                  beam=options.beam, joint=options.joint) for line in lines]
@@ -314,7 +328,10 @@ def options_from(args: argparse.Namespace, candidates: tuple[str, ...] = ()) -> 
                    top_k=getattr(args, "top_k", None) or DEFAULT_TOP_K,
                    targets=tuple(getattr(args, "targets", ())), beam=getattr(args, "beam", 0),
                    joint=not getattr(args, "no_joint", False), pair=getattr(args, "pair", None),
-                   candidates=candidates)
+                   candidates=candidates, method=getattr(args, "method", "grad-input"),
+                   target=getattr(args, "target", None), contrast=getattr(args, "contrast", None),
+                   steps=getattr(args, "steps", 50), words=getattr(args, "words", False),
+                   layer=getattr(args, "layer", None))
 
 
 def _open(source: str) -> tuple[BinaryIO, int | None]:
