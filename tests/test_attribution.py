@@ -133,6 +133,22 @@ def test_a_contrast_explains_the_difference_of_log_probabilities(bert_dir, engin
     assert explained.contrast.probability == pytest.approx(lens.masks[0].layers[-1].top[1].probability)
 
 
+def test_several_masks_are_explained_together_each_as_alone(bert_dir, engine):
+    """One row per mask in one forward and one backward: each mask's scores are its own question's."""
+    text = "the [MASK] likes [MASK] pizza ."
+    reference = Reference(bert_dir, engine, text)
+    explained = engine.explain(text, method="grad-input", contrast="cat")
+    ids = reference.ids[0].tolist()
+    masks = [i for i, token in enumerate(ids) if token == reference.tokenizer.mask_token_id]
+    assert [e.position for e in explained.explanations] == masks
+    for explanation, position in zip(explained.explanations, masks):
+        reference.position = position
+        value = reference.value(explanation.target.token, explanation.contrast.token)
+        assert explanation.target.token == int(reference.log_probs(reference.embeds).argmax())
+        expected = InputXGradient(value).attribute(reference.embeds.clone().requires_grad_()).sum(-1)[0]
+        np.testing.assert_allclose(explanation.scores, expected.detach().numpy(), atol=1e-5)
+
+
 def test_the_word_view_sums_each_words_pieces(engine):
     explained = engine.explain("the skyscraperish [MASK] is blue .", method="grad-input")
     (explanation,) = explained.explanations

@@ -28,8 +28,8 @@ import torch
 
 ValueOf = Callable[[torch.Tensor], torch.Tensor]
 """Word embeddings [b, L, E] → the explained quantity of each row [b]."""
-LogProbsAt = Callable[[torch.Tensor, int], torch.Tensor]
-"""(word embeddings [b, L, E], position) → vocabulary log-probabilities there [b, V]."""
+LogProbsAt = Callable[[torch.Tensor, Sequence[int]], torch.Tensor]
+"""(word embeddings [b, L, E], a position per row) → vocabulary log-probabilities there [b, V]."""
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,28 @@ class Question:
 
     def value_of(self, log_probs_at: LogProbsAt) -> ValueOf:
         def value(embeds: torch.Tensor) -> torch.Tensor:
-            log_probs = log_probs_at(embeds, self.position)
-            found = log_probs[:, self.target]
-            return found if self.contrast is None else found - log_probs[:, self.contrast]
+            log_probs = log_probs_at(embeds, [self.position] * embeds.shape[0])
+            return difference(log_probs, torch.full_like(log_probs[:, 0], self.target, dtype=torch.long),
+                              self.contrast)
 
         return value
 
 
+def difference(log_probs: torch.Tensor, targets: torch.Tensor, contrast: int | None) -> torch.Tensor:
+    """Each row's log p(target) − log p(contrast) (log p(target) alone without a contrast)."""
+    found = log_probs.gather(1, targets[:, None])[:, 0]
+    return found if contrast is None else found - log_probs[:, contrast]
+
+
 @dataclass(frozen=True)
 class Gradients:
-    value: float
-    grad_input: list[float]
-    grad_norm: list[float]
+    """One row per mask: its vocabulary log-probabilities, explained token, value and per-token scores."""
+
+    log_probs: torch.Tensor
+    targets: list[int]
+    values: list[float]
+    grad_input: list[list[float]]
+    grad_norm: list[list[float]]
 
 
 @dataclass(frozen=True)
@@ -64,15 +74,20 @@ class Integrated:
     delta: float
 
 
-def gradients(value_of: ValueOf, embeds: torch.Tensor) -> Gradients:
-    """Gradient × input (summed over the embedding) and gradient norm of each token, one backward."""
+def gradients(log_probs_at: LogProbsAt, embeds: torch.Tensor, positions: Sequence[int], target: int | None,
+              contrast: int | None) -> Gradients:
+    """Gradient × input (summed over the embedding) and gradient norm of each token, for every mask at
+    once: one row per mask in one forward and one backward (rows do not interact, so the gradient of the
+    rows' sum is each row's own). ``target`` None: each mask's top-1, read from that same forward."""
     with torch.inference_mode(False), torch.enable_grad():
-        embeds = embeds.detach().clone().requires_grad_(True)
-        value = value_of(embeds)
-        (grad,) = torch.autograd.grad(value.sum(), embeds)
-    embeds = embeds.detach()
-    return Gradients(value=float(value.detach()[0]), grad_input=(grad * embeds)[0].sum(-1).tolist(),
-                     grad_norm=grad[0].norm(dim=-1).tolist())
+        rows = embeds.detach().expand(len(positions), -1, -1).clone().requires_grad_(True)
+        log_probs = log_probs_at(rows, positions)
+        chosen = log_probs.detach().argmax(-1) if target is None else \
+            torch.full((len(positions),), target, device=rows.device)
+        values = difference(log_probs, chosen, contrast)
+        (grad,) = torch.autograd.grad(values.sum(), rows)
+    return Gradients(log_probs=log_probs.detach(), targets=chosen.tolist(), values=values.detach().tolist(),
+                     grad_input=(grad * rows.detach()).sum(-1).tolist(), grad_norm=grad.norm(dim=-1).tolist())
 
 
 def integrated_gradients(value_of: ValueOf, embeds: torch.Tensor, baseline: torch.Tensor, steps: int,

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from bertui.engine.results import ModelInfo
 
 DEFAULT_STEPS = 50
+Answer = tuple[int, float, list[float], dict[str, Any]]
+"""One mask's explained token, value, per-token scores and (integrated gradients) baseline value, delta
+and steps."""
 DEFAULT_NEAR = 10
 
 
@@ -149,13 +152,15 @@ class InsideViews:
 
     def _log_probs_at(self, inputs: dict[str, torch.Tensor]) -> LogProbsAt:
         """(word embeddings [b, L, E], position) → log-probabilities there [b, V]; other inputs as given."""
-        def log_probs_at(embeds: torch.Tensor, position: int) -> torch.Tensor:
+        def log_probs_at(embeds: torch.Tensor, positions: Sequence[int]) -> torch.Tensor:
             rows = {name: tensor.expand(embeds.shape[0], -1) for name, tensor in inputs.items()}
+            device = embeds.device
+            at = (torch.arange(embeds.shape[0], device=device), torch.tensor(positions, device=device))
             self.passes += 1
             if self._heads.mlm is None:
-                logits: torch.Tensor = self._model(inputs_embeds=embeds, **rows).logits[:, position]
+                logits: torch.Tensor = self._model(inputs_embeds=embeds, **rows).logits[at]
             else:
-                hidden = self._heads.encoder(inputs_embeds=embeds, **rows).last_hidden_state[:, position]
+                hidden = self._heads.encoder(inputs_embeds=embeds, **rows).last_hidden_state[at]
                 logits = self._heads.mlm(hidden)
             return logits.float().log_softmax(-1)
 
@@ -176,42 +181,48 @@ class InsideViews:
                              "nothing there (use grad-input, grad-norm or ig)")
         batch, encoding = self._tokenize(text_a, text_b)
         positions = self._masks(encoding)
+        target_id = None if target is None else self._one_piece(target, "target")
+        contrast_id = None if contrast is None else self._one_piece(contrast, "contrast")
+        plain, answers = self._answers(method, batch, encoding, positions, target_id, contrast_id, steps)
+        return Explained(encoding=encoding, explanations=tuple(
+            Explanation(position=position, method=method, target=self._candidate(chosen, plain[row]),
+                        contrast=None if contrast_id is None else self._candidate(contrast_id, plain[row]),
+                        value=value, scores=tuple(scores), words=self._words(encoding, scores), **extra)
+            for row, (position, (chosen, value, scores, extra)) in enumerate(zip(positions, answers))))
+
+    def _answers(self, method: str, batch: Any, encoding: Encoding, positions: list[int], target: int | None,
+                 contrast: int | None, steps: int) -> tuple[torch.Tensor, list[Answer]]:
+        """The masks' log-probabilities [masks, V] and each mask's (token, value, scores, IG fields)."""
         inputs = self._model_inputs(batch)
         ids = inputs.pop("input_ids")
+        log_probs_at = self._log_probs_at(inputs)
+        with torch.no_grad():
+            embeds = self._model.get_input_embeddings()(ids)
+        if method in ("grad-input", "grad-norm"):  # the top-1 is read from the gradient pass itself
+            found = gradients(log_probs_at, embeds, positions, target, contrast)
+            scores = found.grad_input if method == "grad-input" else found.grad_norm
+            return found.log_probs, [(token, value, row, {}) for token, value, row in
+                                     zip(found.targets, found.values, scores)]
         with torch.no_grad():
             out = self._forward({**inputs, "input_ids": ids}, attention=method == "rollout")
             plain = self._log_probs_of(out, positions)
-            embeds = self._model.get_input_embeddings()(ids)
-        target_id = None if target is None else self._one_piece(target, "target")
-        contrast_id = None if contrast is None else self._one_piece(contrast, "contrast")
-        log_probs_at = self._log_probs_at(inputs)
-        rolled = rollout(out.attentions) if method == "rollout" else None
-        explanations = []
-        no_extra: dict[str, Any] = {}
-        for row, position in enumerate(positions):
-            chosen = int(plain[row].argmax()) if target_id is None else target_id
-            if rolled is not None:
-                value, scores, extra = float(plain[row, chosen]), rolled[position].tolist(), no_extra
-            else:
-                value_of = Question(position, chosen, contrast_id).value_of(log_probs_at)
-                value, scores, extra = self._attribute(method, value_of, embeds, encoding, steps)
-            explanations.append(Explanation(
-                position=position, method=method, target=self._candidate(chosen, plain[row]),
-                contrast=None if contrast_id is None else self._candidate(contrast_id, plain[row]),
-                value=value, scores=tuple(scores), words=self._words(encoding, scores), **extra))
-        return Explained(encoding=encoding, explanations=tuple(explanations))
+        chosen = [int(row.argmax()) if target is None else target for row in plain]
+        if method == "rollout":
+            rolled = rollout(out.attentions)
+            return plain, [(token, float(plain[row, token]), rolled[position].tolist(), {})
+                           for row, (position, token) in enumerate(zip(positions, chosen))]
+        return plain, [(token, *self._integrated(Question(position, token, contrast).value_of(log_probs_at),
+                                                 embeds, encoding, steps))
+                       for position, token in zip(positions, chosen)]
 
     def _log_probs_of(self, out: Any, positions: list[int]) -> torch.Tensor:
         if self._heads.mlm is None:
             return out.logits[0, positions].float().log_softmax(-1)  # type: ignore[no-any-return]
         return self._heads.mlm(out.last_hidden_state[0, positions]).float().log_softmax(-1)
 
-    def _attribute(self, method: str, value_of: ValueOf, embeds: torch.Tensor, encoding: Encoding,
-                   steps: int) -> tuple[float, list[float], dict[str, Any]]:
-        """(value, scores, the Explanation's IG fields) of one mask by a gradient method."""
-        if method != "ig":
-            found = gradients(value_of, embeds)
-            return found.value, found.grad_input if method == "grad-input" else found.grad_norm, {}
+    def _integrated(self, value_of: ValueOf, embeds: torch.Tensor, encoding: Encoding,
+                    steps: int) -> tuple[float, list[float], dict[str, Any]]:
+        """(value, scores, the Explanation's IG fields) of one mask by integrated gradients."""
         keep = [special or token == self._tokenizer.mask_token_id
                 for special, token in zip(encoding.special, encoding.input_ids)]
         pad = self._tokenizer.pad_token_id

@@ -73,8 +73,10 @@ class Lens:
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return plain({"tokens": self.encoding.tokens, "layers": self.layers,
-                      "masks": [mask.to_json() for mask in self.masks], "notes": self.notes})
+        document: dict[str, Any] = plain({"tokens": self.encoding.tokens, "layers": self.layers,
+                                          "masks": [mask.to_json() for mask in self.masks],
+                                          "notes": self.notes})
+        return document
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,10 @@ class Explained:
     notes: tuple[str, ...] = ()
 
     def to_json(self, *, words: bool = False) -> dict[str, Any]:
-        return plain({"tokens": self.encoding.tokens,
-                      "masks": [explanation.to_json(words=words) for explanation in self.explanations],
-                      "notes": self.notes})
+        masks = [explanation.to_json(words=words) for explanation in self.explanations]
+        document: dict[str, Any] = plain({"tokens": self.encoding.tokens, "masks": masks,
+                                          "notes": self.notes})
+        return document
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,9 @@ class Near:
     tokens: tuple[TokenNear, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return plain({"tokens": self.encoding.tokens, "layer": self.layer,
-                      "near": [token.to_json() for token in self.tokens]})
+        document: dict[str, Any] = plain({"tokens": self.encoding.tokens, "layer": self.layer,
+                                          "near": [token.to_json() for token in self.tokens]})
+        return document
 
 
 
