@@ -5,8 +5,9 @@ Y"), as a function of the word embeddings (``inputs_embeds``: the word table's r
 embedding layer adds positions and segments and normalises). A token's score sums its row over the
 embedding dimension.
 
-- gradient × input and gradient norm come from one forward and one backward (captum's InputXGradient
-  and Saliency would each run their own; the tests hold both to captum, 1e-5);
+- gradient × input and gradient norm come from one forward and one backward for every mask at once, a
+  row per mask (captum's InputXGradient and Saliency would each run their own, per mask; the tests hold
+  both to captum, 1e-5);
 - integrated gradients is captum's (Gauss–Legendre rule), its steps batched ``rows`` at a time;
   the baseline keeps [CLS], [SEP] (every special token) and the masks and puts the [PAD] embedding in
   place of every other token (the mask's embedding where a tokenizer has no pad), positions and
