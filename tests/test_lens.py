@@ -111,3 +111,13 @@ def test_the_lens_needs_a_mask_and_runs_one_forward(engine):
     assert engine.passes == before + 1
     assert lens.layers == engine.info.layers and len(lens.masks) == 2
     assert all(len(mask.layers) == lens.layers + 1 for mask in lens.masks)
+
+
+def test_many_masks_go_through_the_head_in_groups_and_each_matches_fill(engine):
+    text = " ".join(["the [MASK]"] * 11) + " ."
+    lens = engine.lens(text, top_k=3)
+    fill = engine.fill(text, top_k=3)
+    assert len(lens.masks) == len(fill) == 11
+    for mask, filled in zip(lens.masks, fill):
+        assert [c.token for c in mask.layers[-1].top] == [p.token for p in filled.predictions]
+        assert mask.final.probability == pytest.approx(filled.predictions[0].score, abs=1e-5)

@@ -29,6 +29,7 @@ from bertui.engine.inside_results import (
     Explained,
     Explanation,
     Lens,
+    MaskLens,
     Near,
     Neighbour,
     TokenNear,
@@ -51,6 +52,9 @@ Answer = tuple[int, float, list[float], dict[str, Any]]
 """One mask's explained token, value, per-token scores and (integrated gradients) baseline value, delta
 and steps."""
 DEFAULT_NEAR = 10
+LENS_MASKS_A_CALL = 8
+"""Masks whose every layer goes through the head in one call: [layers + 1, 8, V] floats (bert-base: 13 MB),
+so a text of many masks never holds them all."""
 
 
 class InsideViews:
@@ -104,15 +108,18 @@ class InsideViews:
         positions = self._masks(encoding)
         head = self._head_for("the layer lens")
         hidden_states = self._hidden_states(batch)
-        log_probs = lens_log_probs(head, hidden_states, positions)
         pieces = {word: target_pieces(self._tokenizer, word) for word in targets}
         one_piece = [(word, ids[0] if len(ids) == 1 else None) for word, ids in pieces.items()]
         notes = tuple(f"{word!r} is {f'{len(ids)} pieces' if ids else 'not in the vocabulary'}: the lens "
                       "scores only a word that is one vocabulary entry" for word, ids in pieces.items()
                       if len(ids) != 1)
-        masks = tuple(mask_lens(position, log_probs[:, row], max(1, top_k), one_piece, self._decode)
-                      for row, position in enumerate(positions))
-        return Lens(encoding=encoding, layers=len(hidden_states) - 1, masks=masks, notes=notes)
+        masks: list[MaskLens] = []
+        for start in range(0, len(positions), LENS_MASKS_A_CALL):
+            group = positions[start:start + LENS_MASKS_A_CALL]
+            log_probs = lens_log_probs(head, hidden_states, group)
+            masks += [mask_lens(position, log_probs[:, row], max(1, top_k), one_piece, self._decode)
+                      for row, position in enumerate(group)]
+        return Lens(encoding=encoding, layers=len(hidden_states) - 1, masks=tuple(masks), notes=notes)
 
     @torch.inference_mode()
     def near(self, text_a: str, text_b: str | None = None, *, layer: int | None = None,
