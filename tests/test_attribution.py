@@ -209,3 +209,24 @@ def test_korean_on_a_multilingual_model(tmp_path):
     assert [w.word for w in explanation.words][:3] == ["축구는", "정말", "재미있는"]
     near = engine.near(text, layer=1, k=3)
     assert [t.token for t in near.tokens][:2] == ["축구는", "정말"]
+
+
+def test_a_family_outside_the_head_table_is_explained_through_its_full_forward(roberta_dir, monkeypatch):
+    """No separate head: explain runs the whole model (same scores as with the head table); the lens and
+    near, which read the head apart, say why they cannot."""
+    from bertui.engine import inference
+    from bertui.engine.heads import ModelHeads
+
+    text = "the dog likes <mask> pizza ."
+    with_head = Engine.load(str(roberta_dir), device="cpu")
+    monkeypatch.setattr(inference, "split_heads",
+                        lambda model, nsp_loaded: ModelHeads(encoder=model.base_model, mlm=None, nsp=None))
+    whole = Engine.load(str(roberta_dir), device="cpu")
+    for method in ("grad-input", "ig", "rollout"):
+        (expected,) = with_head.explain(text, method=method, steps=8).explanations
+        (found,) = whole.explain(text, method=method, steps=8).explanations
+        assert found.target.token == expected.target.token
+        np.testing.assert_allclose(found.scores, expected.scores, atol=1e-5)
+    for view in (whole.lens, whole.near):
+        with pytest.raises(InputError, match="outside the families"):
+            view(text)
