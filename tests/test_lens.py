@@ -121,3 +121,10 @@ def test_many_masks_go_through_the_head_in_groups_and_each_matches_fill(engine):
     for mask, filled in zip(lens.masks, fill):
         assert [c.token for c in mask.layers[-1].top] == [p.token for p in filled.predictions]
         assert mask.final.probability == pytest.approx(filled.predictions[0].score, abs=1e-5)
+
+
+def test_a_text_cut_at_the_maximum_length_says_so_in_every_view(engine):
+    text = "[MASK] " + "the dog " * 100  # past the tiny model's 128 positions
+    for view in (engine.lens(text), engine.explain(text), engine.near(text, k=1)):
+        assert view.notes and "cut at the model's maximum of 128" in view.notes[0]
+    assert engine.lens("the [MASK] .").notes == ()

@@ -97,6 +97,12 @@ class InsideViews:
         out = self._heads.encoder(**self._model_inputs(batch), output_hidden_states=True)
         return tuple(out.hidden_states)
 
+    def _cut(self, encoding: Encoding) -> tuple[str, ...]:
+        """The analysis's note on a text cut at the model's maximum length, when it was."""
+        if not encoding.truncated:
+            return ()
+        return (f"{encoding.truncated} tokens cut at the model's maximum of {self.info.max_length}",)
+
     def _decode(self, ids: list[int]) -> str:
         return str(self._tokenizer.decode(ids))
 
@@ -110,9 +116,9 @@ class InsideViews:
         hidden_states = self._hidden_states(batch)
         pieces = {word: target_pieces(self._tokenizer, word) for word in targets}
         one_piece = [(word, ids[0] if len(ids) == 1 else None) for word, ids in pieces.items()]
-        notes = tuple(f"{word!r} is {f'{len(ids)} pieces' if ids else 'not in the vocabulary'}: the lens "
-                      "scores only a word that is one vocabulary entry" for word, ids in pieces.items()
-                      if len(ids) != 1)
+        notes = self._cut(encoding) + tuple(
+            f"{word!r} is {f'{len(ids)} pieces' if ids else 'not in the vocabulary'}: the lens scores only a "
+            "word that is one vocabulary entry" for word, ids in pieces.items() if len(ids) != 1)
         masks: list[MaskLens] = []
         for start in range(0, len(positions), LENS_MASKS_A_CALL):
             group = positions[start:start + LENS_MASKS_A_CALL]
@@ -145,7 +151,7 @@ class InsideViews:
         def neighbours(found: list[tuple[int, float]]) -> tuple[Neighbour, ...]:
             return tuple(Neighbour(token, self._decode([token]), cosine) for token, cosine in found)
 
-        return Near(encoding=encoding, layer=layer, tokens=tuple(
+        return Near(encoding=encoding, layer=layer, notes=self._cut(encoding), tokens=tuple(
             TokenNear(position, encoding.tokens[position], neighbours(near_table), neighbours(near_context))
             for position, near_table, near_context in zip(positions, table, context)))
 
@@ -191,7 +197,7 @@ class InsideViews:
         target_id = None if target is None else self._one_piece(target, "target")
         contrast_id = None if contrast is None else self._one_piece(contrast, "contrast")
         plain, answers = self._answers(method, batch, encoding, positions, target_id, contrast_id, steps)
-        return Explained(encoding=encoding, explanations=tuple(
+        return Explained(encoding=encoding, notes=self._cut(encoding), explanations=tuple(
             Explanation(position=position, method=method, target=self._candidate(chosen, plain[row]),
                         contrast=None if contrast_id is None else self._candidate(contrast_id, plain[row]),
                         value=value, scores=tuple(scores), words=self._words(encoding, scores), **extra)

@@ -160,10 +160,12 @@ class Near:
     encoding: Encoding
     layer: int
     tokens: tuple[TokenNear, ...]
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = plain({"tokens": self.encoding.tokens, "layer": self.layer,
-                                          "near": [token.to_json() for token in self.tokens]})
+                                          "near": [token.to_json() for token in self.tokens],
+                                          "notes": self.notes})
         return document
 
 
