@@ -5,7 +5,7 @@ a stream of these commands is not batched across lines as ``fill`` is. Keys (REA
 prediction"): ``lens`` → ``{"tokens", "layers", "masks": [{"position", "final", "formed_at", "layers":
 [{"layer", "top", "final_rank", "final_probability", "kl", "targets"}]}], "notes"}``; ``explain`` →
 ``{"tokens", "masks": [{"position", "method", "target", "contrast", "value", "scores", ...}], "notes"}``;
-``near`` → ``{"tokens", "layer", "near": [{"position", "token", "table", "context"}]}``.
+``near`` → ``{"tokens", "layer", "near": [{"position", "token", "table", "context"}], "notes"}``.
 """
 
 from __future__ import annotations
