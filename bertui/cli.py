@@ -21,6 +21,8 @@ from bertui.errors import BertuiError, InputError
 from bertui.headless import stream
 from bertui.headless.documents import compare_pair, fill_one, nsp_json, score_one
 from bertui.headless.export import dumps
+from bertui.headless.inside import COMMANDS as INSIDE_COMMANDS
+from bertui.headless.inside import inside_json
 from bertui.headless.provenance import provenance
 
 EXIT_MODEL, EXIT_INPUT = 1, 2
@@ -150,8 +152,37 @@ def _headless_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     nsp.add_argument("candidates", nargs="*", metavar="CANDIDATE", help="candidate next sentences")
     nsp.add_argument("--candidates-file", type=Path, metavar="FILE",
                      help="more candidates, one per line ('-' for standard input)")
-    for sub in (tokenize, fill, score, nsp):
+    for sub in (tokenize, fill, score, nsp, *_inside_commands(command, text_help)):
         _stream_options(sub)
+
+
+def _inside_commands(command, text_help: str) -> list[argparse.ArgumentParser]:
+    """``lens``, ``explain`` and ``near`` (README, "Look inside a prediction")."""
+    lens = command("lens", "the model's own masked-LM head read at every layer, at every [MASK]")
+    explain = command("explain", "which input tokens each [MASK]'s prediction rests on (attribution)")
+    near = command("near", "the vocabulary entries nearest to each token (cosine), in the input table and "
+                           "in context at a layer")
+    for sub in (lens, explain, near):
+        sub.add_argument("text", nargs="?", help=text_help)
+        sub.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+    lens.add_argument("--top-k", "-k", type=positive_int, default=argparse.SUPPRESS,
+                      help=f"predictions per layer; default {DEFAULT_TOP_K}")
+    lens.add_argument("--targets", type=_targets, default=(), metavar="WORD,WORD",
+                      help="follow these words through the layers: log-probability and rank at each")
+    explain.add_argument("--method", choices=["ig", "grad-input", "grad-norm", "rollout"],
+                         default="grad-input",
+                         help="integrated gradients, gradient × input, gradient norm or attention rollout; "
+                              "default grad-input")
+    explain.add_argument("--target", metavar="WORD", help="the token to explain (default: each mask's top-1)")
+    explain.add_argument("--contrast", metavar="WORD",
+                         help='explain "target rather than WORD": log p(target) − log p(WORD)')
+    explain.add_argument("--steps", type=positive_int, default=50, metavar="N",
+                         help="integrated gradients' steps (Gauss–Legendre); default 50")
+    explain.add_argument("--words", action="store_true", help="add the word view: each word's pieces summed")
+    near.add_argument("--layer", type=int, default=None, metavar="N",
+                      help="the layer whose hidden state is read, 0 = the embeddings; default the last")
+    near.add_argument("--top-k", "-k", type=positive_int, default=10, help="neighbours per token; default 10")
+    return [lens, explain, near]
 
 
 def _serve_options(serve: argparse.ArgumentParser) -> None:
@@ -218,6 +249,18 @@ def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | No
                        dtype=dtype or args.dtype, trust_remote_code=args.trust_remote_code)
 
 
+def _options(args: argparse.Namespace, candidates: tuple[str, ...] = ()) -> stream.StreamOptions:
+    """What every line is asked, from the command line (a stream's, or one text's for the inside views)."""
+    return stream.StreamOptions(
+        command=args.command, window=getattr(args, "window", stream.DEFAULT_WINDOW),
+        top_k=getattr(args, "top_k", None) or DEFAULT_TOP_K, targets=tuple(getattr(args, "targets", ())),
+        beam=getattr(args, "beam", 0), joint=not getattr(args, "no_joint", False),
+        pair=getattr(args, "pair", None), candidates=candidates,
+        method=getattr(args, "method", "grad-input"), target=getattr(args, "target", None),
+        contrast=getattr(args, "contrast", None), steps=getattr(args, "steps", 50),
+        words=getattr(args, "words", False), layer=getattr(args, "layer", None))
+
+
 def _stream(args: argparse.Namespace) -> int:
     """``--file``: every line answered, as a JSONL stream (bertui/headless/stream/)."""
     if getattr(args, "texts", None) or getattr(args, "text", None) is not None:
@@ -229,10 +272,7 @@ def _stream(args: argparse.Namespace) -> int:
     if args.command == "nsp":
         candidates = tuple(without_surrogates(c) for c in [args.first] * (args.first is not None) +
                            list(args.candidates) + _read_lines(args.candidates_file, "candidates"))
-    options = stream.StreamOptions(
-        command=args.command, window=args.window, top_k=getattr(args, "top_k", None) or DEFAULT_TOP_K,
-        targets=tuple(getattr(args, "targets", ())), beam=getattr(args, "beam", 0),
-        joint=not getattr(args, "no_joint", False), pair=getattr(args, "pair", None), candidates=candidates)
+    options = _options(args, candidates)
     ranks = stream.Ranks.from_env()
     engine = _load(args, ranks.device(args.device))
     if args.command == "nsp" and not engine.info.has_nsp_head:
@@ -264,6 +304,8 @@ def _answer(args: argparse.Namespace, engine, text: str, sentences: list[str],
         return engine.info.to_json()
     if args.command == "tokenize":
         return engine.encode(text, args.pair).to_json()
+    if args.command in INSIDE_COMMANDS:
+        return inside_json(engine, _options(args), text, args.pair, getattr(args, "targets", ()))
     if args.command == "fill":
         return fill_one(engine, text, args.pair, top_k=args.top_k or DEFAULT_TOP_K, targets=args.targets,
                         beam=args.beam, joint=not args.no_joint)

@@ -19,6 +19,7 @@ from bertui.engine.batching import in_chunks, pad_rows, token_budget
 from bertui.engine.decoding import Decoder
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
+from bertui.engine.inside import InsideViews
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
 from bertui.engine.loading import Loaded, Progress, load_model
@@ -47,7 +48,7 @@ Output = Any
 logits): transformers' ModelOutput classes, one per family."""
 
 
-class Engine:
+class Engine(InsideViews):
     def __init__(self, loaded: Loaded, spec: str) -> None:
         self._loaded = loaded
         self._model = loaded.model

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from bertui.errors import InputError
 from bertui.headless.documents import fill_json, fill_request, nsp_json, score_json
+from bertui.headless.inside import COMMANDS as INSIDE_COMMANDS
+from bertui.headless.inside import inside_json
 from bertui.headless.stream.records import Line, Record, StreamOptions, error_record
 
 if TYPE_CHECKING:
@@ -20,9 +22,9 @@ def check(engine: Engine, command: str, line: Line) -> None:
     if encoding.truncated:
         raise InputError(f"too long: {len(encoding.input_ids) + encoding.truncated} tokens, over the model's "
                          f"maximum of {engine.info.max_length}")
-    if command == "fill" and not encoding.mask_positions:
+    if command in ("fill", "lens", "explain") and not encoding.mask_positions:
         raise InputError(f"no mask in the text: write {engine.mask_token} where a word should be predicted")
-    if command == "score" and all(encoding.special):
+    if command in ("score", "near") and all(encoding.special):
         raise InputError("nothing to score: the text has no tokens")
     if command == "nsp" and not line.candidates:
         raise InputError('no candidates: give "candidates" in the line, or candidates on the command line')
@@ -32,6 +34,8 @@ def compute(engine: Engine, options: StreamOptions, lines: list[Line]) -> list[d
     """The command's JSON for each (checked) line, batched across the lines."""
     if options.command == "tokenize":
         return [engine.encode(line.text, line.pair).to_json() for line in lines]
+    if options.command in INSIDE_COMMANDS:
+        return [inside_json(engine, options, line.text, line.pair, line.targets) for line in lines]
     if options.command == "fill":
         requests = [fill_request(line.text, line.pair, top_k=options.top_k, targets=line.targets,
                                  beam=options.beam, joint=options.joint) for line in lines]

@@ -15,6 +15,8 @@ from bertui.engine.encoding import without_surrogates
 from bertui.engine.results import ModelInfo
 from bertui.errors import InputError
 from bertui.headless.export import dumps
+from bertui.headless.inside import COMMANDS as INSIDE_COMMANDS
+from bertui.headless.inside import options_json
 from bertui.headless.provenance import provenance
 
 STREAM_VERSION = 1
@@ -38,6 +40,14 @@ class StreamOptions:
     joint: bool = True
     pair: str | None = None
     candidates: tuple[str, ...] = field(default=())
+    method: str = "grad-input"
+    """explain: grad-input, grad-norm, ig or rollout; ``target``/``contrast``: one-piece words or None."""
+    target: str | None = None
+    contrast: str | None = None
+    steps: int = 50
+    words: bool = False
+    layer: int | None = None
+    """near: the layer whose hidden state is read (None: the last)."""
 
     @classmethod
     def from_json(cls, command: str, document: dict[str, Any]) -> StreamOptions:
@@ -48,6 +58,8 @@ class StreamOptions:
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"window": self.window, "pair": self.pair}
+        if self.command in INSIDE_COMMANDS:
+            document.update(options_json(self))
         if self.command == "fill":
             document.update(top_k=self.top_k, targets=list(self.targets), beam=self.beam, joint=self.joint)
         if self.command == "nsp":
