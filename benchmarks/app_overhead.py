@@ -160,7 +160,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         if in_child:
             banner = app.query_one("#banner")
             killed = time.perf_counter()
-            os.kill(app.main.service.pid, signal.SIGKILL)
+            os.kill(app.main.backend.pid, signal.SIGKILL)
             await _until(lambda: banner.has_class("-crashed"))
             results["crash"] = {"banner": time.perf_counter() - killed}
     return results

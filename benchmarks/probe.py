@@ -100,7 +100,7 @@ def attention_ui(where: str, folder: str) -> None:
             found["tokens"] = len(app.main.shown[1].encoding.input_ids)
             found["app_peak"] = peak_rss_mib()
             if where == "process":
-                found["model_peak"] = peak_rss_mib(app.main.service.pid)
+                found["model_peak"] = peak_rss_mib(app.main.backend.pid)
 
     asyncio.run(run())
     print(json.dumps(found))

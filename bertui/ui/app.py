@@ -61,8 +61,8 @@ class BertuiApp(App[int]):
                                remember=None if options.session_file is None else self.remember)
 
     def connect(self, target: Target, staged: bool) -> ModelBackend:
-        """A model backend answering to ``target``: a child process (``client.ModelClient``), or a
-        worker thread (``backends.thread.ModelService``) as ``Options.model_process`` says.
+        """A model backend answering to ``target``: a child process (``backends.process.ModelClient``),
+        or a thread (``backends.thread.ModelService``) as ``Options.model_process`` says.
 
         ``staged``: the ranking comes apart, after the masks.
         """

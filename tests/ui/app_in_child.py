@@ -22,7 +22,7 @@ async def main(folder: str) -> None:
     async with app.run_test() as pilot:
         while app.main.model_info is None:
             await pilot.pause(0.05)
-        print(json.dumps({"child": app.main.service.pid, "heavy": [m for m in HEAVY if m in sys.modules]}),
+        print(json.dumps({"child": app.main.backend.pid, "heavy": [m for m in HEAVY if m in sys.modules]}),
               flush=True)
         await asyncio.sleep(3600)
 

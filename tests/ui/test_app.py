@@ -49,8 +49,8 @@ async def retype_while_busy(pilot, gate: Gate) -> None:
     await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
     await pilot.press("ctrl+u")
     await type_text(pilot, "second [MASK]")
-    await until(pilot, lambda: app.main.service.pending is not None
-                and app.main.service.pending.text_a == "second [MASK]")
+    await until(pilot, lambda: app.main.backend.pending is not None
+                and app.main.backend.pending.text_a == "second [MASK]")
     gate.open()
 
 

@@ -180,8 +180,8 @@ async def test_an_answer_from_b_to_an_old_request_is_dropped(compare_loader):
         await until(pilot, lambda: app.main.results_current)  # A has answered; B is held
         await pilot.press("ctrl+u")
         await type_text(pilot, "my cat [MASK]")
-        await until(pilot, lambda: app.main.compare.service.pending is not None
-                    and app.main.compare.service.pending.text_a == "my cat [MASK]")
+        await until(pilot, lambda: app.main.compare.backend.pending is not None
+                    and app.main.compare.backend.pending.text_a == "my cat [MASK]")
         gate.open()
         await both_answered(pilot)
         sequences = [p.sequence for found in painted for mask in found for p in mask.predictions]

@@ -70,7 +70,7 @@ async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
 
         await export(pilot, tmp_path / "board.csv", fmt="ranking.csv")
         ranked = list(csv.DictReader(io.StringIO((tmp_path / "board.csv").read_text(encoding="utf-8"))))
-        board = app.query_one("#nsp")._ranking
+        board = app.query_one("#leaderboard")._ranking
         assert [(int(r["rank"]), r["candidate"]) for r in ranked] == \
             sorted((entry.rank, entry.candidate) for entry in board.values())
         assert {r["candidate"]: float(r["is_next"]) for r in ranked} == \

@@ -120,7 +120,7 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
         # nothing: later requests were answered and the status line is back to ready.
         assert engines[-1].failed == 1 and engines[-1].calls > 5
         assert app.query_one("#status-state").content.plain == "ready"
-        thread = app.main.service._thread
+        thread = app.main.backend._thread
     thread.join(timeout=5)
     assert not thread.is_alive()  # the worker stopped with the app
     assert app.return_code in (None, 0)

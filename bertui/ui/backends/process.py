@@ -2,9 +2,10 @@
 
 ``ModelClient`` is a ``ModelBackend``: ``load`` and ``submit`` send down a pipe to the model process
 (``bertui.model.process``) and return at once; a reader thread posts each answer to the target as the
-same messages the in-process worker posts. When the pipe ends without the app having closed it, the
-process died (a segfault in torch, an out-of-memory kill, ``kill -9``): the reader says so at once with
-``ModelCrashed`` and how it ended, and ``restart`` starts a fresh process on the same model.
+same messages the thread backend (``backends.thread``) posts. When the pipe ends without the app having
+closed it, the process died (a segfault in torch, an out-of-memory kill, ``kill -9``): the reader says
+so at once with ``ModelCrashed`` and how it ended, and ``restart`` starts a fresh process on the same
+model.
 """
 
 from __future__ import annotations

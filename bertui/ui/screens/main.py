@@ -32,7 +32,7 @@ from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Footer, Input
 
 from bertui import session
 from bertui.engine.results import AnalysisRequest, ModelInfo
@@ -115,7 +115,7 @@ class MainScreen(Commands, Screen[None]):
         """``connect`` makes the model backends; ``remember`` is given the session as it changes."""
         super().__init__()
         self.options = options
-        self.service: ModelBackend = connect(self, True)
+        self.backend: ModelBackend = connect(self, True)
         self._remember = remember
         self.set_reactive(MainScreen.top_k, self.validate_top_k(options.top_k))
         self.set_reactive(MainScreen.pair_mode, options.pair)
@@ -150,7 +150,7 @@ class MainScreen(Commands, Screen[None]):
                             targets=self.options.targets, id="masks").data_bind(top_k=MainScreen.top_k)
             if self.compare is not None:
                 yield self.compare
-            yield Leaderboard(self.options.candidates, id="nsp")
+            yield Leaderboard(self.options.candidates, id="leaderboard")
             yield ModelCard(id="card")
             yield Vertical(id="inside")  # the views, made on first use (``_view``)
         yield StatusLine(id="status")
@@ -180,7 +180,7 @@ class MainScreen(Commands, Screen[None]):
         self._loading = spec
         self._show_loading(spec, "starting")
         # After the first paint: the worker's torch import competes with the event loop for the GIL.
-        self.call_after_refresh(self.service.load, spec)
+        self.call_after_refresh(self.backend.load, spec)
 
     def _show_loading(self, spec: str, stage: str) -> None:
         self.query_one(ModelBanner).loading(spec, stage)
@@ -234,7 +234,7 @@ class MainScreen(Commands, Screen[None]):
     def _model_crashed(self, message: ModelCrashed) -> None:
         """A model's process died: say how, keep every pane as it is, offer the restart key."""
         key = actions.key_for("restart_model")
-        if message.backend is self.service:
+        if message.backend is self.backend:
             spec = message.spec or self.model_spec
             self._loading = None
             self.query_one(ModelBanner).crashed(spec, message.reason, key)
@@ -252,8 +252,8 @@ class MainScreen(Commands, Screen[None]):
         stopped, self._stopped = self._stopped, {}
         for backend in stopped:
             backend.restart()
-        if self.service in stopped:
-            self._loading = stopped[self.service]
+        if self.backend in stopped:
+            self._loading = stopped[self.backend]
             self._show_loading(self._loading, "starting")
         self._request_changed()
 
@@ -318,10 +318,10 @@ class MainScreen(Commands, Screen[None]):
             return
         request = self.asked()
         self.ledger.send(request, time.perf_counter())
-        self.service.submit(request)
+        self.backend.submit(request)
         if self.compare is not None:
             self.compare.submit(request)
-        if self.model_info is not None and self._loading is None and self.service not in self._stopped:
+        if self.model_info is not None and self._loading is None and self.backend not in self._stopped:
             self.query_one(StatusLine).state("analysing…", "busy")
 
     @on(AnalysisDone)
@@ -443,18 +443,6 @@ class MainScreen(Commands, Screen[None]):
             attention.show(analysis.attention, analysis.encoding, position)
         if self.show_embeddings and shown.request.embeddings and embeddings is not None:
             embeddings.show(analysis.embeddings, analysis.encoding, position)
-
-    @on(Button.Pressed, "#use-demo")
-    def _demo_pressed(self) -> None:
-        self.action_use_demo()
-
-    @on(Button.Pressed, "#restart-model")
-    def _restart_pressed(self) -> None:
-        self.action_restart_model()
-
-    @on(Button.Pressed, "#switch-model")
-    def _switch_pressed(self) -> None:
-        self.action_switch_model()
 
     # -- settings ---------------------------------------------------------------------------------
     def validate_top_k(self, top_k: int) -> int:

@@ -115,16 +115,6 @@ class AttentionView(VerticalScroll, can_focus=True):
         self.maps = maps
         self._render_view()  # a new answer of the same maps object still redraws
 
-    def select(self, position: int) -> None:
-        """Attention from the token at ``position`` (the grid's selection)."""
-        self.position = position
-
-    def selected_row(self) -> np.ndarray | None:
-        """The weights from the selected token to every token, as the heat row shows them."""
-        if self.maps is None or self.maps.layer != self.layer_index:
-            return None
-        return self.maps.matrix(self.head_index)[self._from()]
-
     def _from(self) -> int:
         return max(0, min(self.position, self.maps.weights.shape[-1] - 1))
 

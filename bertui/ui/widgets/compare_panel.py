@@ -62,7 +62,7 @@ class ComparePanel(Vertical):
         """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
-        self.service = connect(self, False)
+        self.backend = connect(self, False)
         self._current = current
         self._failed: int | None = None  # the request B could not answer
         self.border_title = Content.assemble(("B ", "bold"), outside(spec))
@@ -74,7 +74,7 @@ class ComparePanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
-        self.call_after_refresh(self.service.load, self.spec)
+        self.call_after_refresh(self.backend.load, self.spec)
 
     @property
     def answered(self) -> bool:
@@ -86,7 +86,7 @@ class ComparePanel(Vertical):
     def submit(self, request: AnalysisRequest) -> None:
         """Ask B what A is asked. Token positions chosen on A's tokens mean nothing in B's, nor do
         A's views and measures: B gets the text, the pair, k and the candidates."""
-        self.service.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False,
+        self.backend.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False,
                                     targets=(), joint=False, alone=False))
 
     def line_up(self, analysis: Analysis) -> None:

@@ -60,9 +60,6 @@ class EmbeddingPane(VerticalScroll):
         self.set_reactive(EmbeddingPane.position, position)
         self.answer = encoding, breakdown
 
-    def select(self, position: int) -> None:
-        self.position = position
-
     def selected(self) -> EmbeddingBreakdown | None:
         if self.answer is None or not self.answer[1]:
             return None

@@ -37,8 +37,8 @@ class Leaderboard(Vertical):
     DEFAULT_CLASSES = "pane"
     DEFAULT_CSS = """
     Leaderboard {
-        #nsp-first { text-wrap: nowrap; text-overflow: ellipsis; }
-        #nsp-head { height: auto; }
+        #leaderboard-first { text-wrap: nowrap; text-overflow: ellipsis; }
+        #leaderboard-head { height: auto; }
         #candidates { height: 1fr; border: none; padding: 0; background: transparent; }
         #candidate-editor { display: none; margin-top: 1; }
         &.-editing #candidate-editor { display: block; }
@@ -75,8 +75,8 @@ class Leaderboard(Vertical):
         self._before_edit: str | None = None  # None: the candidate being edited is new
 
     def compose(self) -> ComposeResult:
-        yield Static(id="nsp-first")
-        yield Static(id="nsp-head")
+        yield Static(id="leaderboard-first")
+        yield Static(id="leaderboard-head")
         yield OptionList(id="candidates", markup=False)
         yield Input(id="candidate-editor", placeholder="A sentence that might follow A", compact=True,
                     select_on_focus=False)
@@ -149,7 +149,7 @@ class Leaderboard(Vertical):
         return Content("\n" + "\u00a0" * indent).join([prefix + lines[0], *lines[1:]])
 
     def _draw_head(self) -> None:
-        first = self.query_one("#nsp-first", Static)
+        first = self.query_one("#leaderboard-first", Static)
         shown = self._first if len(self._first) <= FIRST_SHOWN else self._first[:FIRST_SHOWN] + "…"
         first.update(Content.assemble(("After A: ", "$text-muted"), outside(shown)))
         first.display = bool(self._first)
@@ -164,7 +164,7 @@ class Leaderboard(Vertical):
                          + Content.styled(" sentence B", "$text-success"))
         if not self.candidates:
             lines.append(Content.styled("No candidates yet: press a to add one.", "$text-muted"))
-        head = self.query_one("#nsp-head", Static)
+        head = self.query_one("#leaderboard-head", Static)
         head.update(Content("\n").join(lines))
         head.display = bool(lines)
 

@@ -42,10 +42,11 @@ class ModelBanner(Vertical):
         yield Static(id="banner-error")
         with Horizontal(id="banner-actions"):
             yield Button("Use the demo model (random predictions)", id="use-demo", variant="warning",
-                         compact=True)
-            yield Button("Switch model…", id="switch-model", compact=True)
+                         compact=True, action="screen.use_demo")
+            yield Button("Switch model…", id="switch-model", compact=True, action="screen.switch_model")
         with Horizontal(id="banner-crashed"):
-            yield Button("Restart model", id="restart-model", variant="warning", compact=True)
+            yield Button("Restart model", id="restart-model", variant="warning", compact=True,
+                         action="screen.restart_model")
 
     def loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(

@@ -24,7 +24,7 @@ def heads(info: ModelInfo) -> str:
 
 
 class ModelCard(Static):
-    DEFAULT_CLASSES = "pane"  # framed beside the results; its dialog (screens/model_card.py) frames it itself
+    DEFAULT_CLASSES = "pane"  # framed beside the results; its dialog (dialogs/card.py) frames it itself
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

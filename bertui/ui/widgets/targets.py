@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from bertui.engine.results import MaskTargets, TargetScore
-from bertui.ui.text import ShowControls, outside
+from bertui.ui.text import ShowControls, outside, probability_text
 
 MAX_TARGETS = 32
 """Words scored at most (a word of several pieces costs a pass per mask): a pasted list is cut here."""
@@ -25,11 +25,6 @@ def parse_targets(text: str) -> tuple[str, ...]:
     """The words of a comma-separated list, stripped, each once, in order; at most ``MAX_TARGETS``."""
     words = dict.fromkeys(word.strip() for word in text.split(","))
     return tuple(word for word in words if word)[:MAX_TARGETS]
-
-
-def probability_text(probability: float) -> str:
-    """A percentage to a tenth; below that the log-probability beside it says how small."""
-    return f"{probability * 100:.1f}%" if probability >= 0.001 else "<0.1%"
 
 
 class TargetsRow(Horizontal):
@@ -69,7 +64,7 @@ class TargetScores(Static):
             lines.append(Content.assemble((f"Targets{where}", "$text-accent bold"),
                                           (f" · token {mask.position}", "$text-muted")))
             width = min(18, max(4, *(outside(score.target).cell_length for score in mask.scores)))
-            lines.append(Content.styled(f"  {'word':<{width}}      p   log p  rank", "$text-muted"))
+            lines.append(Content.styled(f"  {'word':<{width}}       p   log p  rank", "$text-muted"))
             lines += [self._line(score, width) for score in mask.scores]
         self.update(Content("\n").join(lines))
         self.display = bool(lines)
@@ -82,5 +77,5 @@ class TargetScores(Static):
             return Content.assemble("  ", word, "  ", (why, "$text-warning"))
         log_prob = "−∞" if math.isinf(score.log_prob) else f"{score.log_prob:.2f}".replace("-", "−")
         where = str(score.rank) if score.rank is not None else f"{len(score.pieces)} pieces"
-        return Content.assemble("  ", word, f" {probability_text(score.probability):>6}",
+        return Content.assemble("  ", word, f" {probability_text(score.probability):>7}",
                                 f" {log_prob:>7}  ", where)

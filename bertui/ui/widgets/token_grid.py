@@ -13,7 +13,7 @@ on idle): what is on screen after an answer is complete at once, for people and 
 Only the columns in view are drawn, from a first column that follows the cursor (the wheel moves it
 too), so a 5,000-token paste costs what a short one does, and the view always starts on a column's
 first cell: no wide character is ever cut in half, and every row starts at the same cell. Tokens are
-drawn through ``cells.drawn`` and measured by ``cells.width`` (what the terminal counts).
+drawn through ``text.drawn`` and measured by ``text.width`` (what the terminal counts).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.text import drawn, fit, width
+from bertui.ui.text import drawn, fit, probability_text, width
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")
@@ -42,11 +42,6 @@ SEGMENTS = ("$text-primary", "$text-success")
 CURSOR = ("on $primary 30%", "on $accent 45%")  # blurred, focused
 NO_SEGMENTS = "no segments in this model"
 WHEEL = 3  # columns a wheel step moves the view
-
-
-def probability_text(probability: float) -> str:
-    """Percent while it reads as one; a real token can be far less likely than 0.1 %."""
-    return f"{probability * 100:.1f}%" if probability >= 0.001 else f"{probability:.1e}"
 
 
 class TokenGrid(Horizontal, can_focus=True):
