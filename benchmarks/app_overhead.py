@@ -114,7 +114,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         engines.append(Answers(app.main))
     results = {}
     async with app.run_test(size=(120, 36)) as pilot:
-        await _until(lambda: app.main.model_info is not None and app.main.results_current)
+        await _until(lambda: app.main.model.info is not None and app.main.results_current)
         await pilot.pause(0.2)
         painted: list[tuple[float, str]] = []
         beats: list[float] = []

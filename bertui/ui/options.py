@@ -37,5 +37,3 @@ class Options:
     """The model the session names until another loads."""
     notice: str | None = None
     """A sentence to show once the window is up."""
-    steady: bool = False
-    """No latencies, load times, blinking or animation (tests and screenshots)."""

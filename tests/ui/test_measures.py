@@ -144,7 +144,7 @@ async def test_pair_mode_says_which_sentence_the_model_prefers(make_app, referen
 
 async def test_targets_are_kept_in_the_session(loader, tmp_path):
     path = tmp_path / "session.json"
-    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader)
     async with app.run_test() as pilot:
         await settle(pilot)
         app.query_one("#targets-field").focus()
@@ -152,7 +152,7 @@ async def test_targets_are_kept_in_the_session(loader, tmp_path):
         await settle(pilot)
     assert session.restore(path).session.targets == ("he", "she", "they")
     assert json.loads(path.read_text())["targets"] == ["he", "she", "they"]
-    again = build_app(None, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    again = build_app(None, device="cpu", session_file=path, engine_loader=loader)
     async with again.run_test() as pilot:
         await settle(pilot)
         assert shown(again)[0].targets == ("he", "she", "they")

@@ -84,7 +84,7 @@ class ModelClient:
         """Ask the process to stop, wait a little for its job, then end it."""
         self._closing = True
         process, conn = self._process, self._conn
-        if process is None:
+        if process is None or conn is None:
             return
         try:
             conn.send(("close",))
@@ -97,13 +97,15 @@ class ModelClient:
         conn.close()
 
     # -- the process and its pipe -------------------------------------------------------------------
-    def _send(self, *what) -> None:
+    def _send(self, *what: object) -> None:
         if self._closing:
             return
         if self._process is None:
             self._start()
         elif not self._process.is_alive():
             return  # crashed: the reader says so, and restart() starts another
+        if self._conn is None:
+            return
         try:
             self._conn.send(what)
         except OSError:

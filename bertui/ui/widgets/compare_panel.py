@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +25,7 @@ from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
 from bertui.ui.backends.protocol import Connect
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
 from bertui.ui.text import drawn, outside
-from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.mask_panel import MaskAnswer, MaskPanel
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 NO_NSP_HEAD = "B has no next-sentence head: next-sentence scores are compared only when both models have one."
@@ -58,7 +59,7 @@ class ComparePanel(Vertical):
     lined_up: var[Analysis | None] = var(None, init=False, always_update=True)
     """A's latest answer: B's tokens are compared with A's when both answer the same request."""
 
-    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
+    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs: Any) -> None:
         """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
@@ -73,7 +74,7 @@ class ComparePanel(Vertical):
         yield Static(id="compare-nsp")
 
     def on_mount(self) -> None:
-        self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
+        self.query_one(MaskPanel).waiting = f"Waiting for {self.spec} to load…"
         self.call_after_refresh(self.backend.load, self.spec)
 
     @property
@@ -109,7 +110,7 @@ class ComparePanel(Vertical):
         message.stop()
         self.border_subtitle = "cannot load"
         self.add_class("-failed")
-        self.query_one(MaskPanel).waiting(message.error)
+        self.query_one(MaskPanel).waiting = message.error
 
     @on(AnalysisDone)
     def _done(self, message: AnalysisDone) -> None:
@@ -123,16 +124,19 @@ class ComparePanel(Vertical):
         message.stop()
         if message.request_id == self._current():
             self._failed = message.request_id
-            self.query_one(MaskPanel).waiting(message.error)
+            self.query_one(MaskPanel).waiting = message.error
 
     # -- drawing ----------------------------------------------------------------------------------
     def watch_info(self, info: ModelInfo) -> None:
         self.border_subtitle = Content(f"{info.model_type} · mask {info.mask_token}")
 
-    def watch_shown(self, analysis: Analysis) -> None:
-        self.query_one(MaskPanel).show(analysis.masks, self.info.mask_token, self.info.is_demo)
+    def watch_shown(self, analysis: Analysis | None) -> None:
+        info = self.info
+        if analysis is None or info is None:
+            return
+        self.query_one(MaskPanel).answer = MaskAnswer(analysis.masks, info.mask_token, info.is_demo)
         self._draw_tokens()
-        self._draw_nsp()
+        self._draw_nsp(info, analysis)
 
     def watch_lined_up(self) -> None:
         self._draw_tokens()
@@ -169,11 +173,10 @@ class ComparePanel(Vertical):
                                        (f" (A: {len(a_encoding.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
 
-    def _draw_nsp(self) -> None:
+    def _draw_nsp(self, info: ModelInfo, analysis: Analysis) -> None:
         nsp = self.query_one("#compare-nsp", Static)
-        analysis = self.shown
-        nsp.set_class(self.info.has_nsp_head, "-rows")
-        if not self.info.has_nsp_head:
+        nsp.set_class(info.has_nsp_head, "-rows")
+        if not info.has_nsp_head:
             nsp.update(Content.styled(NO_NSP_HEAD, "$text-muted"))
             return
         lines: list[Content] = []

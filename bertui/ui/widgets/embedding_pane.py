@@ -8,6 +8,8 @@ The token is vocabulary text, so it is drawn through ``outside``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -42,7 +44,7 @@ class EmbeddingPane(VerticalScroll):
     note: var[str] = var("Waiting for the model…", init=False)
     """Why there is nothing to show."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Embeddings"
         self.border_subtitle = "before LayerNorm · bars: norm ÷ the largest"

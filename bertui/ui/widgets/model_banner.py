@@ -1,5 +1,6 @@
 """The banner over the results while no model answers: loading (with a spinner), why loading failed, or
-how the model's process ended (the text stays; a key restarts it)."""
+how the model's process ended (the text stays; a key restarts it). With Textual's animations off
+(``TEXTUAL_ANIMATIONS=none``) there is no spinner: the words say it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from bertui.ui.text import outside
 class ModelBanner(Vertical):
     """Hidden unless it has the ``-loading``, ``-failed`` or ``-crashed`` class."""
 
-    SCOPED_CSS = False  # for the app's ``-steady`` class, which stops the spinner
     DEFAULT_CSS = """
     ModelBanner {
         display: none;
@@ -29,9 +29,6 @@ class ModelBanner(Vertical):
         #banner-stage { width: 1fr; }
         #banner-actions, #banner-crashed { margin-top: 1; }
         #banner-actions Button { margin-right: 2; }
-    }
-    .-steady ModelBanner LoadingIndicator {
-        display: none;  /* no animation in tests and screenshots: the words say it */
     }
     """
 
@@ -48,7 +45,10 @@ class ModelBanner(Vertical):
             yield Button("Restart model", id="restart-model", variant="warning", compact=True,
                          action="screen.restart_model")
 
-    def loading(self, spec: str, stage: str) -> None:
+    def on_mount(self) -> None:
+        self.query_one(LoadingIndicator).display = self.app.animation_level != "none"
+
+    def show_loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
             "Loading ", outside(spec, "bold"), f" — {stage}…",
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 from textual.content import Content
 from textual.widgets import Static
@@ -33,7 +34,7 @@ def scores(surprisal: Surprisal) -> dict[str, float]:
     return {"pll": surprisal.pseudo_log_likelihood, "pll_word_l2r": surprisal.pll_word_l2r}
 
 
-def preference(text_a: str, text_b: str, alone: tuple[Surprisal, Surprisal]) -> dict:
+def preference(text_a: str, text_b: str, alone: tuple[Surprisal, Surprisal]) -> dict[str, Any]:
     """``bertui score --compare-pairs``'s verdict on A and B, each scored alone."""
     return compare_pair({"text": text_a, **scores(alone[0])}, {"text": text_b, **scores(alone[1])})
 
@@ -49,7 +50,7 @@ class SentenceScores(Static):
     SentenceScores.-on { display: block; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Sentence scores"
 

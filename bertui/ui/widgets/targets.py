@@ -8,6 +8,7 @@ a word of several pieces is scored whole, its pieces counted; a word with no voc
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -36,7 +37,7 @@ class TargetsRow(Horizontal):
     TargetsRow > Input { width: 1fr; }
     """
 
-    def __init__(self, targets: tuple[str, ...] = (), **kwargs) -> None:
+    def __init__(self, targets: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._initial = targets
 
@@ -77,5 +78,5 @@ class TargetScores(Static):
             return Content.assemble("  ", word, "  ", (why, "$text-warning"))
         log_prob = "−∞" if math.isinf(score.log_prob) else f"{score.log_prob:.2f}".replace("-", "−")
         where = str(score.rank) if score.rank is not None else f"{len(score.pieces)} pieces"
-        return Content.assemble("  ", word, f" {probability_text(score.probability):>7}",
+        return Content.assemble("  ", word, f" {probability_text(math.exp(score.log_prob)):>7}",
                                 f" {log_prob:>7}  ", where)
