@@ -16,5 +16,5 @@ def hold_still(patch: pytest.MonkeyPatch) -> None:
     """Hold every app made from now on still, until ``patch`` is undone."""
     patch.setattr(Input, "_toggle_cursor", lambda _self: None)  # the cursor stays on: no blinking
     patch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")  # read by App.__init__
-    patch.setattr(StatusLine, "latency", lambda _self, _text: None)
+    patch.setattr(StatusLine, "watch_latency", lambda _self, _text: None)
     patch.setattr(model_card, "timings", lambda _info: [])

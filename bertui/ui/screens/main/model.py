@@ -39,7 +39,7 @@ class ModelLifecycle(Screen[None]):
 
     def _show_loading(self, spec: str, stage: str) -> None:
         self.query_one(ModelBanner).show_loading(spec, stage)
-        self.query_one(StatusLine).state(f"loading {spec}: {stage}…", "busy")
+        self.query_one(StatusLine).state = (f"loading {spec}: {stage}…", "busy")
         if self.model.info is None:
             self.query_one(ModelCard).show_loading(spec)
             self.query_one("#masks", MaskPanel).waiting = f"Waiting for {spec} to load…"
@@ -55,9 +55,9 @@ class ModelLifecycle(Screen[None]):
         self.query_one(Sentences).use_mask_token(info.mask_token)
         self.describe_model(self.query_one(ModelCard))
         self.query_one(Leaderboard).no_nsp_reason = info.no_nsp_reason
-        self.query_one(StatusLine).model(Content.assemble(outside(message.spec, "bold"),
-                                                          f" · {info.device} {info.dtype}"),
-                                         demo=DEMO_LABEL if info.is_demo else "")
+        self.query_one(StatusLine).model = (Content.assemble(outside(message.spec, "bold"),
+                                                             f" · {info.device} {info.dtype}"),
+                                            DEMO_LABEL if info.is_demo else "")
         self.refresh_bindings()
         self.request_changed()  # the text on screen, asked of the model now in use
 
@@ -67,12 +67,12 @@ class ModelLifecycle(Screen[None]):
             self.query_one(ModelBanner).hide()
             self.notify(visible(message.error), title=f"Cannot load {visible(message.spec)}",
                         severity="error", timeout=10, markup=False)
-            status.state(f"cannot load {message.spec}; still using {self.model.spec}", "error")
+            status.state = (f"cannot load {message.spec}; still using {self.model.spec}", "error")
             return
         self.query_one(ModelBanner).failed(message.spec, message.error)
         self.describe_model(self.query_one(ModelCard))
         self.query_one("#masks", MaskPanel).waiting = "No model: see above."
-        status.state(f"cannot load {message.spec}", "error")
+        status.state = (f"cannot load {message.spec}", "error")
         self.refresh_bindings()
 
     def on_model_crashed(self, message: ModelCrashed) -> None:
@@ -81,7 +81,7 @@ class ModelLifecycle(Screen[None]):
         spec = self.model.crashed(message.backend, message.spec)
         if message.backend is self.backend:
             self.query_one(ModelBanner).crashed(spec, message.reason, key)
-            self.query_one(StatusLine).state(f"{message.reason}; {key} restarts it", "error")
+            self.query_one(StatusLine).state = (f"{message.reason}; {key} restarts it", "error")
         else:
             self.notify(visible(f"{message.reason}. {key} restarts it."), title=f"Model B stopped: {spec}",
                         severity="error", timeout=30, markup=False)

@@ -47,7 +47,7 @@ from bertui.ui.widgets.leaderboard import BoardAnswer, Leaderboard
 from bertui.ui.widgets.mask_panel import MaskAnswer, MaskPanel
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.model_card import ModelCard
-from bertui.ui.widgets.sentence_scores import SentenceScores, coloured_by
+from bertui.ui.widgets.sentence_scores import ScoresAnswer, SentenceScores, coloured_by
 from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.status_line import StatusLine
 from bertui.ui.widgets.token_grid import GridAnswer, TokenGrid
@@ -191,7 +191,7 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         if self.compare is not None:
             self.compare.submit(request)
         if self.model.answering:
-            self.query_one(StatusLine).state("analysing…", "busy")
+            self.query_one(StatusLine).state = ("analysing…", "busy")
 
     # -- answers ----------------------------------------------------------------------------------
     @on(AnalysisDone)
@@ -217,10 +217,10 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         if self.compare is not None:
             self.compare.line_up(analysis)
         status = self.query_one(StatusLine)
-        status.tokens(len(encoding.tokens))
+        status.tokens = len(encoding.tokens)
         if self.model.loading is None:
-            status.state("ranking…" if due else "ready", "busy" if due else "")
-        status.latency(f"{(time.perf_counter() - self.ledger.sent_at) * 1000:.0f} ms")
+            status.state = ("ranking…", "busy") if due else ("ready", "")
+        status.latency = f"{(time.perf_counter() - self.ledger.sent_at) * 1000:.0f} ms"
 
     def _show_surprisal(self, shown: Shown) -> None:
         """The grid, its strip coloured by the chosen PLL variant, and the sentence scores beside it."""
@@ -231,7 +231,8 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
             segments=self.model.info is None or self.model.info.has_segments, follow=self._caret())
         if self.show_surprisal and request.surprisal:
             pair = None if request.text_b is None else (request.text_a, request.text_b)
-            self.query_one(SentenceScores).show(surprisal, self.word_l2r, pair, analysis.alone)
+            scores = ScoresAnswer(surprisal, self.word_l2r, pair, analysis.alone)
+            self.query_one(SentenceScores).answer = scores
 
     def _show_inside(self, shown: Shown | None) -> None:
         """The views inside the model: the answer on screen, from the grid's selected token."""
@@ -247,13 +248,13 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         self.query_one(Leaderboard).answer = BoardAnswer(shown.request.text_a, message.ranking,
                                                          shown.analysis.next_sentence)
         if self.model.loading is None:
-            self.query_one(StatusLine).state("ready")
+            self.query_one(StatusLine).state = ("ready", "")
 
     @on(AnalysisFailed)
     @on(RankingFailed)
     def _analysis_failed(self, message: AnalysisFailed | RankingFailed) -> None:
         if self.ledger.take_failure(message.request_id):
-            self.query_one(StatusLine).state(message.error, "error")
+            self.query_one(StatusLine).state = (message.error, "error")
             if self.ledger.ranking_due and self.ledger.shown is not None:  # the ranking is not coming
                 request, analysis = self.ledger.shown
                 self.query_one(Leaderboard).answer = BoardAnswer(request.text_a, None, analysis.next_sentence,
@@ -320,7 +321,7 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         scores = self.query_one(SentenceScores)
         scores.set_class(opening, "-on")
         if opening:
-            scores.waiting()
+            scores.answer = None  # asking the model
         self.refresh_bindings()
         self.request_changed()
 
