@@ -114,7 +114,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         engines.append(Answers(app.main))
     results = {}
     async with app.run_test(size=(120, 36)) as pilot:
-        await _until(lambda: app.main.model_info is not None and app.main.results_current)
+        await _until(lambda: app.main.model.info is not None and app.main.results_current)
         await pilot.pause(0.2)
         painted: list[tuple[float, str]] = []
         beats: list[float] = []
@@ -160,7 +160,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         if in_child:
             banner = app.query_one("#banner")
             killed = time.perf_counter()
-            os.kill(app.main.service.pid, signal.SIGKILL)
+            os.kill(app.main.backend.pid, signal.SIGKILL)
             await _until(lambda: banner.has_class("-crashed"))
             results["crash"] = {"banner": time.perf_counter() - killed}
     return results

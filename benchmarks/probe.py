@@ -89,9 +89,9 @@ def attention_ui(where: str, folder: str) -> None:
 
     async def run() -> None:
         app = BertuiApp(Options(model=folder, device="cpu", engine_loader=load_engine, text_a=LONG,
-                                model_process=where == "process", steady=True))
+                                model_process=where == "process"))
         async with app.run_test(size=(120, 36)) as pilot:
-            while not (app.main.model_info is not None and app.main.results_current):
+            while not (app.main.model.info is not None and app.main.results_current):
                 await pilot.pause(0.05)
             await pilot.press("f3")
             while not (app.main.results_current and app.main.shown[1].attention is not None):
@@ -100,7 +100,7 @@ def attention_ui(where: str, folder: str) -> None:
             found["tokens"] = len(app.main.shown[1].encoding.input_ids)
             found["app_peak"] = peak_rss_mib()
             if where == "process":
-                found["model_peak"] = peak_rss_mib(app.main.service.pid)
+                found["model_peak"] = peak_rss_mib(app.main.backend.pid)
 
     asyncio.run(run())
     print(json.dumps(found))

@@ -2,18 +2,22 @@
 
     .venv/bin/python scripts/screenshots.py [--out screenshots]
 
-The demo model (random weights, built offline) keeps them reproducible; the app runs ``steady`` (no
-latencies, load times or blinking cursor), so running this again rewrites identical files.
+The demo model (random weights, built offline) keeps them reproducible; the app is held still as in the
+tests (``tests/ui/steady.py``: no latencies, load times, animation or blinking cursor), so running this
+again rewrites identical files.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from bertui.engine.demo import build_demo_model
 from bertui.errors import ModelLoadError
@@ -39,7 +43,7 @@ async def until(pilot, condition, timeout: float = 60.0) -> None:
 
 async def answered(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current
+    await until(pilot, lambda: app.main.model.info is not None and app.main.results_current
                 and (app.main.compare is None or app.main.compare.answered))
     await pilot.pause()
 
@@ -59,11 +63,16 @@ def offline_loader(spec: str, **options):
 
 async def shoot(out: Path, name: str, size: tuple[int, int], scene, model: str = "demo",
                 loader=load_engine, **options) -> None:
-    app = BertuiApp(Options(model=model, device="cpu", engine_loader=loader, steady=True, **options))
-    async with app.run_test(size=size) as pilot:
-        await scene(pilot)
-        await pilot.pause()
-        app.save_screenshot(str(out / f"{name}.svg"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for its tests/
+    from tests.ui.steady import hold_still
+
+    with pytest.MonkeyPatch.context() as patch:
+        hold_still(patch)
+        app = BertuiApp(Options(model=model, device="cpu", engine_loader=loader, **options))
+        async with app.run_test(size=size) as pilot:
+            await scene(pilot)
+            await pilot.pause()
+            app.save_screenshot(str(out / f"{name}.svg"))
     print(out / f"{name}.svg")
 
 

@@ -94,8 +94,7 @@ def test_the_app_makes_no_network_call_for_the_demo(no_network):
 
     async def run() -> None:
         app = BertuiApp(Options(model="demo", device="cpu", text_a="the [MASK] .",
-                                candidates=("it was good .",),
-                                steady=True))
+                                candidates=("it was good .",)))
         async with app.run_test() as pilot:
             await settle(pilot)
             assert app.main.shown[1].masks

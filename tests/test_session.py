@@ -208,12 +208,11 @@ def test_an_unreadable_file_left_in_place_is_never_written_over(bert_dir, tmp_pa
             patched.setattr(session.os, "replace", _refuse)
         app = build_app(str(bert_dir), device="cpu", session_file=path, engine_loader=lambda spec, **options:
                         Engine.load(spec, device="cpu", progress=options["progress"]))
-    app.steady = True
 
     async def use_it():
         async with app.run_test() as pilot:
             await pilot.press("x", "y", "ctrl+b", "z")
-            await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+            await until(pilot, lambda: app.main.model.info is not None and app.main.results_current,
                         "the model's answer")
 
     asyncio.run(use_it())

@@ -1,7 +1,7 @@
 """bertui's terminal app: type a sentence, watch its tokens, mask predictions and next-sentence ranking.
 
 The app is thin: it holds the options, makes the model backends (``connect``), keeps the session file,
-and makes the main screen (``screens/main.py``), which owns the panes and their handlers, its default
+and makes the main screen (``screens/main/``), which owns the panes and their handlers, its default
 screen. The window paints first; the model loads afterwards in its backend. The session
 (bertui.session) is saved a little after each edit, and once more on exit. Its stylesheet, bertui.tcss,
 holds the layout and breakpoints; each widget styles itself, with the colours named here once.
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -46,7 +46,7 @@ def with_frame_colours(variables: dict[str, str]) -> dict[str, str]:
 class BertuiApp(App[int]):
     CSS_PATH = "bertui.tcss"
     TITLE = "bertui"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (App declares it so)
 
     def __init__(self, options: Options | None = None) -> None:
         super().__init__()
@@ -61,8 +61,8 @@ class BertuiApp(App[int]):
                                remember=None if options.session_file is None else self.remember)
 
     def connect(self, target: Target, staged: bool) -> ModelBackend:
-        """A model backend answering to ``target``: a child process (``client.ModelClient``), or a
-        worker thread (``backends.thread.ModelService``) as ``Options.model_process`` says.
+        """A model backend answering to ``target``: a child process (``backends.process.ModelClient``),
+        or a thread (``backends.thread.ModelService``) as ``Options.model_process`` says.
 
         ``staged``: the ranking comes apart, after the masks.
         """
@@ -83,9 +83,6 @@ class BertuiApp(App[int]):
         return self.main
 
     def on_mount(self) -> None:
-        if self.options.steady:
-            self.add_class("-steady")
-            self.animation_level = "none"
         if self.options.notice:
             self.notify(visible(self.options.notice), title="Session", severity="warning", timeout=20,
                         markup=False)
@@ -95,11 +92,13 @@ class BertuiApp(App[int]):
         for backend in self.backends:
             backend.close()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if screen is self.main:  # its actions are the main screen's: none under a dialog
             for action in actions.PALETTE:
-                yield SystemCommand(action.palette, action.help, partial(screen.run_action, action.action))
+                if action.palette is not None:
+                    yield SystemCommand(action.palette, action.help,
+                                        partial(screen.run_action, action.action))
 
     # -- the session ------------------------------------------------------------------------------
     def remember(self, snapshot: session.Session) -> None:
@@ -144,6 +143,7 @@ def build_app(model: str | None = None, top_k: int | None = None, **choices: Any
     """
     asked = Options(**choices)
     restored = session.restore(asked.session_file) if asked.session_file is not None else session.Restored()
+    notice: str | None
     if restored.problem and restored.set_aside is None:  # unreadable, left in place: do not overwrite it
         session_file, notice = None, f"{restored.problem}. This session will not be saved."
     else:

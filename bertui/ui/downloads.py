@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import PurePath
+from typing import Any
 
 from textual.app import App
 
@@ -20,7 +21,7 @@ def download_name(typed: str, fallback: str) -> str:
     return PurePath(typed.strip().replace("\\", "/")).name or fallback
 
 
-def deliver(app: App, text: str, name: str, fmt: str) -> None:
+def deliver(app: App[Any], text: str, name: str, fmt: str) -> None:
     app.deliver_text(io.StringIO(text), save_filename=name, encoding="utf-8",
                      mime_type=MIME_TYPES.get(fmt, "text/plain"))
     app.notify(f"{name} goes to your browser as a download.", title="Exported", markup=False)

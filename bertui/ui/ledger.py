@@ -61,9 +61,9 @@ class RequestLedger:
         ``ranked_later``: its ranking comes apart (see ``bertui.model.loop.ranked_later``); the ranking on
         screen is kept instead when it ranks the same sentence A and candidates.
         """
-        if not self.is_latest(analysis.request_id):
-            return None
         request = self.sent
+        if request is None or not self.is_latest(analysis.request_id):
+            return None
         due = ranked_later
         if due and self.shown is not None and self.shown.analysis.ranking is not None and \
                 (self.shown.request.text_a, self.shown.request.candidates) == (request.text_a,

@@ -81,6 +81,6 @@ ANSWERS: dict[str, type[Message]] = {kind.__name__: kind for kind in (
 """What a model's request loop (``bertui.model.loop.RequestLoop``) emits, by name."""
 
 
-def answer(kind: str, args: tuple) -> Message:
+def answer(kind: str, args: tuple[Any, ...]) -> Message:
     """The message for one answer of a request loop: ``kind`` names it, ``args`` are its fields."""
     return ANSWERS[kind](*args)

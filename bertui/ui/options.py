@@ -17,9 +17,10 @@ class Options:
     top_k: int = DEFAULT_TOP_K
     engine_loader: EngineLoader = load_engine
     model_process: bool | None = None
-    """Run each model in a child process (``ui.client``) or in a thread of the app (``ui.service``);
-    None: a process whenever the loader can be sent to one (a module-level function or a partial of
-    one, as the command line's is), a thread for a loader built in this process (tests' fakes)."""
+    """Run each model in a child process (``backends.process``) or in a thread of the app
+    (``backends.thread``); None: a process whenever the loader can be sent to one (a module-level
+    function or a partial of one, as the command line's is), a thread for a loader built in this process
+    (tests' fakes)."""
     trust_remote_code: bool = False
     """Passed to the loader (``build_app`` binds it), never on by default."""
     text_a: str = ""
@@ -36,5 +37,3 @@ class Options:
     """The model the session names until another loads."""
     notice: str | None = None
     """A sentence to show once the window is up."""
-    steady: bool = False
-    """No latencies, load times, blinking or animation (tests and screenshots)."""

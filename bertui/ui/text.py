@@ -40,6 +40,12 @@ _PICTURES = {**{code: 0x2400 + code for code in range(0x20)}, 0x7F: 0x2421,
              **{code: 0xFFFD for code in range(0x80, 0xA0)}}
 
 
+def probability_text(probability: float) -> str:
+    """A probability as bertui prints it: a percentage to a tenth while it reads as one, else in
+    scientific form (a real token can be far less likely than 0.1 %)."""
+    return f"{probability * 100:.1f}%" if probability >= 0.001 else f"{probability:.1e}"
+
+
 def visible(text: str) -> str:
     """``text`` with every control character replaced by a visible symbol of the same length."""
     return text.translate(_PICTURES) if _CONTROL.search(text) else text

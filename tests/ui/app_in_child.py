@@ -18,11 +18,11 @@ HEAVY = ("torch", "transformers")
 
 async def main(folder: str) -> None:
     app = BertuiApp(Options(model="tiny", device="cpu", engine_loader=partial(load_fragile, {"tiny": folder}),
-                            model_process=True, steady=True, text_a="the [MASK] ."))
+                            model_process=True, text_a="the [MASK] ."))
     async with app.run_test() as pilot:
-        while app.main.model_info is None:
+        while app.main.model.info is None:
             await pilot.pause(0.05)
-        print(json.dumps({"child": app.main.service.pid, "heavy": [m for m in HEAVY if m in sys.modules]}),
+        print(json.dumps({"child": app.main.backend.pid, "heavy": [m for m in HEAVY if m in sys.modules]}),
               flush=True)
         await asyncio.sleep(3600)
 

@@ -17,7 +17,7 @@ class Fragile:
     """The engine, except for a few texts: ``SEGFAULT`` and ``EXIT`` end the process, ``BAD_INPUT`` fails."""
 
     def __init__(self, engine) -> None:
-        self._engine = engine
+        self.engine = engine
         self.info = engine.info
         self.mask_token = engine.mask_token
 
@@ -28,10 +28,10 @@ class Fragile:
             os._exit(3)
         if BAD_INPUT in request.text_a:
             raise InputError("no mask to fill")
-        return self._engine.analyze(request, **options)
+        return self.engine.analyze(request, **options)
 
     def rank(self, first, candidates):
-        return self._engine.rank(first, candidates)
+        return self.engine.rank(first, candidates)
 
 
 def load_fragile(folders: dict[str, str], spec: str, *, device: str, dtype: str, progress):

@@ -4,18 +4,22 @@ of their own, so the folders' temporary paths never reach the screen or the snap
 from __future__ import annotations
 
 import asyncio
+import html
 import inspect
+import re
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
+from rich.cells import cell_len
 
 from bertui.engine.demo import build_demo_model
 from bertui.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
 from tests import tiny_families
+from tests.ui.steady import hold_still
 
 TINY = "tiny-bert"
 TINY_MLM_ONLY = "tiny-bert-mlm"
@@ -33,6 +37,12 @@ def pytest_pyfunc_call(pyfuncitem):
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(pyfuncitem.obj(**arguments))
     return True
+
+
+@pytest.fixture(autouse=True)
+def steady(monkeypatch):
+    """Every UI test's app holds still (``tests/ui/steady.py``): its screen is the same run to run."""
+    hold_still(monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +70,12 @@ def loader(tmp_path_factory):
 
 @pytest.fixture
 def make_app(loader):
-    """A BertuiApp on the tiny BERT, steady (no timings, blinking or animation) unless asked otherwise."""
+    """A BertuiApp on the tiny BERT (the test's ``loader`` unless another is given)."""
 
     def make(model: str = TINY, **options) -> BertuiApp:
         options.setdefault("engine_loader", loader)
-        options.setdefault("steady", True)
-        return BertuiApp(Options(model=model, device="cpu", **options))
+        options.setdefault("device", "cpu")
+        return BertuiApp(Options(model=model, **options))
 
     return make
 
@@ -105,6 +115,13 @@ def calls_to(owner, name: str) -> list[tuple]:
     return calls
 
 
+def values_of(widget, reactive: str) -> list:
+    """Every value the reactive ``reactive`` of ``widget`` is given from now on (what the pane draws)."""
+    values: list = []
+    widget.watch(widget, reactive, lambda value: values.append(value), init=False)
+    return values
+
+
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*("space" if ch == " " else ch for ch in text))
 
@@ -112,14 +129,36 @@ async def type_text(pilot, text: str) -> None:
 async def settle(pilot) -> None:
     """Until a model answers and the panes show the answer to the text on screen."""
     app = pilot.app
-    await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+    await until(pilot, lambda: app.main.model.info is not None and app.main.results_current,
                 "the answer to the text on screen")
     await drained(pilot)
 
 
+SVG_CELL = 12.2
+"""The width of one cell in Textual's SVG screenshots."""
+SVG_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>',
+                      re.S)
+
+
+def screen_lines(app) -> list[str]:
+    """The characters painted on the screen, one string per row (trailing blanks left out, a no-break
+    space read as a space), from the app's own screenshot (``App.export_screenshot``)."""
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for x, row, text in SVG_TEXT.findall(app.export_screenshot()):
+        shown = html.unescape(text).strip("\n").replace("\xa0", " ")  # the SVG writes every space as &#160;
+        rows.setdefault(int(row), []).append((round(float(x) / SVG_CELL), shown))
+    lines = []
+    for row in range(max(rows, default=-1) + 1):
+        line = ""
+        for column, text in sorted(rows.get(row, ())):
+            line += " " * (column - cell_len(line)) + text
+        lines.append(line.rstrip())
+    return lines
+
+
 def screen_text(app) -> str:
     """The characters painted on the screen, row by row."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(screen_lines(app))
 
 
 def status(app) -> str:
@@ -149,7 +188,7 @@ class Wrapped:
     to fail); ``seen`` and ``ranked`` are sentence A of each call."""
 
     def __init__(self, engine, before, before_rank=lambda first: None) -> None:
-        self._engine = engine
+        self.engine = engine
         self._before = before
         self._before_rank = before_rank
         self.info = engine.info
@@ -160,12 +199,12 @@ class Wrapped:
     def analyze(self, request, **options):
         self.seen.append(request.text_a)
         self._before(request)
-        return self._engine.analyze(request, **options)
+        return self.engine.analyze(request, **options)
 
     def rank(self, first, candidates):
         self.ranked.append(first)
         self._before_rank(first)
-        return self._engine.rank(first, candidates)
+        return self.engine.rank(first, candidates)
 
 
 def wrapping(loader, before, before_rank=lambda first: None):

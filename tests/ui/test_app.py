@@ -10,12 +10,11 @@ from textual.widgets import OptionList
 
 from bertui.engine.results import RankedCandidate
 from bertui.ui.screens.dialogs.help import HelpScreen
-from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.leaderboard import BoardAnswer, Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import (
-    TINY,
     TINY_MLM_ONLY,
     Gate,
     screen_text,
@@ -24,6 +23,7 @@ from tests.ui.conftest import (
     status,
     type_text,
     until,
+    values_of,
     wrapping,
 )
 
@@ -49,8 +49,8 @@ async def retype_while_busy(pilot, gate: Gate) -> None:
     await until(pilot, gate.entered.is_set)  # the worker is busy with the first text
     await pilot.press("ctrl+u")
     await type_text(pilot, "second [MASK]")
-    await until(pilot, lambda: app.main.service.pending is not None
-                and app.main.service.pending.text_a == "second [MASK]")
+    await until(pilot, lambda: app.main.backend.pending is not None
+                and app.main.backend.pending.text_a == "second [MASK]")
     gate.open()
 
 
@@ -83,15 +83,12 @@ async def test_stale_results_are_dropped(loader, make_app):
     async with app.run_test() as pilot:
         await settle(pilot)
         grid = app.query_one(TokenGrid)
-        painted = []
-        show = grid.show
-        grid.show = lambda encoding, follow=None, **more: (painted.append(encoding.tokens),
-                                                          show(encoding, follow, **more))
+        painted = values_of(grid, "answer")
         await retype_while_busy(pilot, gate)
         await settle(pilot)
         assert shown(app)[0].text_a == "second [MASK]"
         assert "second" in grid.encoding.tokens
-        assert all("first" not in tokens for tokens in painted)
+        assert painted and all("first" not in answer.encoding.tokens for answer in painted)
         # Keystrokes typed while the worker was busy collapsed into one request: no queue.
         seen = engines[0].seen
         blocked = next(i for i, text in enumerate(seen) if "first" in text)
@@ -125,7 +122,7 @@ async def test_masks_come_before_the_ranking_and_the_old_ranking_is_dimmed_meanw
         gate.open()
         await settle(pilot)
         request, analysis = shown(app)
-        fresh = engines[0]._engine.rank(request.text_a, request.candidates)
+        fresh = engines[0].engine.rank(request.text_a, request.candidates)
         assert analysis.ranking == fresh and board.border_subtitle == "ranked by IsNext"
         assert "$accent" in bar_styles(app)
         best, top_row = fresh[0], candidate_rows(app)[0]
@@ -142,18 +139,15 @@ async def test_a_ranking_of_text_no_longer_on_screen_is_never_shown(loader, make
         await type_text(pilot, "first [MASK]")
         await until(pilot, gate.entered.is_set)  # first's masks are shown, its ranking is running
         board = app.query_one(Leaderboard)
-        ranked_shown = []  # sentence A of every ranking shown from now on
-        show = board.show
-        board.show = lambda first, ranking, *args, **kwargs: (
-            ranked_shown.append(first) if kwargs.get("pending") is None else None,
-            show(first, ranking, *args, **kwargs))
+        answers = values_of(board, "answer")
         await pilot.press("ctrl+u")
         await type_text(pilot, "second [MASK]")
         gate.open()
         await settle(pilot)
+        ranked_shown = [answer.first for answer in answers if answer.pending is None]  # each ranking's A
         assert ranked_shown and set(ranked_shown) == {"second [MASK]"}
         assert engines[0].ranked[-2:] == ["first [MASK]", "second [MASK]"]
-        assert shown(app)[1].ranking == engines[0]._engine.rank("second [MASK]", ("it ran .",))
+        assert shown(app)[1].ranking == engines[0].engine.rank("second [MASK]", ("it ran .",))
 
 
 async def test_no_ranking_is_computed_for_text_replaced_while_its_masks_ran(loader, make_app):
@@ -167,13 +161,11 @@ async def test_no_ranking_is_computed_for_text_replaced_while_its_masks_ran(load
         ranked = engines[0].ranked
         assert "second [MASK]" in ranked and not any("first" in first for first in ranked)
         # Typing in sentence B keeps sentence A and the candidates: the cached ranking, no pass for it.
-        passes = []
-        engines[0]._engine._heads.encoder.register_forward_hook(lambda *args: passes.append(1))
-        analyses = len(engines[0].seen)
+        passes, analyses = engines[0].engine.passes, len(engines[0].seen)
         await pilot.press("ctrl+b")
         await type_text(pilot, "b")
         await settle(pilot)
-        assert len(passes) == len(engines[0].seen) - analyses > 0  # one pass per analysis, none to rank
+        assert engines[0].engine.passes - passes == len(engines[0].seen) - analyses > 0  # none to rank
         assert app.query_one(Leaderboard).border_subtitle == "ranked by IsNext"
 
 
@@ -269,12 +261,12 @@ async def test_the_selected_candidate_stays_selected_when_the_ranking_moves_it(m
             return tuple(RankedCandidate(rank=r, candidate=board.candidates[i], is_next=1 - r / 10,
                                          not_next=r / 10, index=i) for r, i in enumerate(order, start=1))
 
-        board.show("a", rank(0, 1, 2), None)
+        board.answer = BoardAnswer("a", rank(0, 1, 2))
         app.query_one("#candidates").focus()
         await pilot.press("down")
         assert board.selected_index() == 1
         for order in ((1, 2, 0), (2, 0, 1), (0, 2, 1)):
-            board.show("a", rank(*order), None)
+            board.answer = BoardAnswer("a", rank(*order))
             row = order.index(1)
             await until(pilot, lambda row=row: candidate_rows(app)[row].endswith("two"), f"order {order}")
             assert board.selected_index() == 1
@@ -311,7 +303,7 @@ async def test_load_failure_shows_why_and_offers_the_demo(make_app):
         assert "Use the demo model (random predictions)" in text
         await pilot.click("#use-demo")
         await settle(pilot)
-        assert app.main.model_spec == "demo" and app.main.model_info.is_demo
+        assert app.main.model.spec == "demo" and app.main.model.info.is_demo
         assert not banner.display
         assert shown(app)[1].masks
         assert "demo model — random predictions" in screen_text(app)
@@ -323,7 +315,7 @@ async def test_demo_key_after_failure(make_app):
         await until(pilot, lambda: app.query_one(ModelBanner).has_class("-failed"))
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert app.main.model_info.is_demo
+        assert app.main.model.info.is_demo
 
 
 async def test_switching_model_and_a_failed_switch(make_app):
@@ -335,11 +327,11 @@ async def test_switching_model_and_a_failed_switch(make_app):
         await pilot.press("ctrl+u")
         await type_text(pilot, TINY_MLM_ONLY)
         await pilot.press("enter")
-        await until(pilot, lambda: app.main.model_spec == TINY_MLM_ONLY)
+        await until(pilot, lambda: app.main.model.spec == TINY_MLM_ONLY)
         await settle(pilot)
         assert shown(app)[1].ranking is None
         text = screen_text(app)
-        reason = app.main.model_info.no_nsp_reason  # the model's own reason, not a constant
+        reason = app.main.model.info.no_nsp_reason  # the model's own reason, not a constant
         assert "no next-sentence head in its weights" in reason  # the tail, after the (temporary) path:
         assert " ".join(reason.split()[2:6]) in " ".join(text.split())
         assert "it is blue ." in text  # the candidates stay, unranked
@@ -347,7 +339,7 @@ async def test_switching_model_and_a_failed_switch(make_app):
         await type_text(pilot, "nope")
         await pilot.press("enter")
         await until(pilot, lambda: status(app) == f"cannot load nope; still using {TINY_MLM_ONLY}")
-        assert app.main.model_spec == TINY_MLM_ONLY
+        assert app.main.model.spec == TINY_MLM_ONLY
         await type_text(pilot, " x")
         await settle(pilot)  # the model in use still answers
         assert shown(app)[0].text_a.endswith(" x")
@@ -369,17 +361,14 @@ async def test_user_text_is_never_markup(make_app):
         await until(pilot, lambda: status(app) == "cannot load [blink]m[/]; still using tiny-bert")
 
 
-async def test_loading_accepts_typing_and_analyses_it_when_ready(loader):
+async def test_loading_accepts_typing_and_analyses_it_when_ready(loader, make_app):
     gate = Gate()
 
     def slow(spec, **options):
         gate.wait()
         return loader(spec, **options)
 
-    from bertui.ui.app import BertuiApp
-    from bertui.ui.options import Options
-
-    app = BertuiApp(Options(model=TINY, device="cpu", engine_loader=slow, steady=True))
+    app = make_app(engine_loader=slow)
     async with app.run_test() as pilot:
         await until(pilot, gate.entered.is_set)
         assert "Loading tiny-bert — starting…" in screen_text(app)
@@ -408,7 +397,7 @@ async def test_insert_mask_copy_json_help_and_palette(make_app):
         assert copied["fill"]["masks"][0]["predictions"][0].keys() == {"score", "token", "token_str",
                                                                        "sequence"}
         assert copied["nsp"]["ranking"][0].keys() == {"rank", "candidate", "is_next", "not_next"}
-        assert copied["info"]["model_type"] == app.main.model_info.model_type
+        assert copied["info"]["model_type"] == app.main.model.info.model_type
 
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)

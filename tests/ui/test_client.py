@@ -125,7 +125,7 @@ async def test_the_app_says_the_model_died_keeps_the_text_and_restarts_it(make_a
     app = make_app("tiny", engine_loader=partial(load_fragile, {"tiny": folder}), model_process=True,
                    text_a="the [MASK] .")
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.main.model_info is not None and app.main.results_current,
+        await until(pilot, lambda: app.main.model.info is not None and app.main.results_current,
                     "the model", timeout=LOAD)
         field = app.query_one(Sentences).field_a
         field.value = f"{SEGFAULT} [MASK] ."
@@ -140,6 +140,6 @@ async def test_the_app_says_the_model_died_keeps_the_text_and_restarts_it(make_a
         await until(pilot, lambda: app.main.results_current, "the restarted model", timeout=LOAD)
         await settle(pilot)
         assert app.main.shown.request.text_a == "a [MASK] again ."
-        pid = app.main.service.pid
+        pid = app.main.backend.pid
         await pilot.press("ctrl+q")
     assert app.return_code == 0 and gone(pid)  # ctrl+q ended the app, and its model process with it

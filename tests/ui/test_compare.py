@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bertui.engine.results import Analysis, AnalysisRequest
-from bertui.ui.app import BertuiApp
-from bertui.ui.options import Options
 from bertui.ui.text import visible
 from bertui.ui.widgets.compare_panel import NO_NSP_HEAD
 from bertui.ui.widgets.mask_panel import MaskPanel
 from tests import tiny_models
-from tests.ui.conftest import TINY, Gate, drained, screen_text, type_text, until
+from tests.ui.conftest import TINY, Gate, drained, screen_text, type_text, until, values_of
 
 ROBERTA, DISTILBERT, OTHER_BERT = "tiny-roberta", "tiny-distilbert", "tiny-bert-seed-11"
 CANDIDATES = ("it was good .", "the sky is blue .")
@@ -50,14 +48,9 @@ def reference(compare_loader):
     return engine
 
 
-def compare_app(loader, b: str, **options) -> BertuiApp:
-    return BertuiApp(Options(model=TINY, device="cpu", engine_loader=loader, steady=True, compare=b,
-                             **options))
-
-
 async def both_answered(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.main.model_info is not None and app.main.compare.info is not None
+    await until(pilot, lambda: app.main.model.info is not None and app.main.compare.info is not None
                 and app.main.results_current and app.main.compare.answered, "both models' answers")
     await drained(pilot)
 
@@ -81,8 +74,8 @@ def assert_same(shown: Analysis, expected: Analysis) -> None:
             pytest.approx([r.is_next for r in expected.ranking], abs=1e-6)
 
 
-async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, reference):
-    app = compare_app(compare_loader, ROBERTA, candidates=CANDIDATES)
+async def test_bert_beside_roberta_one_text_two_mask_spellings(make_app, compare_loader, reference):
+    app = make_app(engine_loader=compare_loader, compare=ROBERTA, candidates=CANDIDATES)
     async with app.run_test(size=(120, 40)) as pilot:
         await both_answered(pilot)
         await type_text(pilot, "the dog ate my [MASK] .")
@@ -113,8 +106,9 @@ async def test_bert_beside_roberta_one_text_two_mask_spellings(compare_loader, r
             AnalysisRequest(0, "my <mask> is big .", top_k=5, candidates=CANDIDATES)))
 
 
-async def test_nsp_where_both_have_it_and_the_same_split(compare_loader, reference):
-    app = compare_app(compare_loader, OTHER_BERT, text_a="the dog ate my [MASK] .", candidates=CANDIDATES)
+async def test_nsp_where_both_have_it_and_the_same_split(make_app, compare_loader, reference):
+    app = make_app(engine_loader=compare_loader, compare=OTHER_BERT, text_a="the dog ate my [MASK] .",
+                   candidates=CANDIDATES)
     async with app.run_test(size=(120, 40)) as pilot:
         await both_answered(pilot)
         await pilot.press("ctrl+b")
@@ -133,8 +127,9 @@ async def test_nsp_where_both_have_it_and_the_same_split(compare_loader, referen
         assert tokens.startswith("Same split as A")
 
 
-async def test_top_k_and_distilbert_split(compare_loader, reference):
-    app = compare_app(compare_loader, DISTILBERT, text_a="the dog ate my [MASK] zymurgy .", top_k=3)
+async def test_top_k_and_distilbert_split(make_app, compare_loader, reference):
+    app = make_app(engine_loader=compare_loader, compare=DISTILBERT, text_a="the dog ate my [MASK] zymurgy .",
+                   top_k=3)
     async with app.run_test(size=(100, 30)) as pilot:
         await both_answered(pilot)
         app.query_one("#grid").focus()  # + is text in a sentence
@@ -151,7 +146,7 @@ async def test_top_k_and_distilbert_split(compare_loader, reference):
             app.main.compare.query_one("#compare-tokens").content.plain
 
 
-async def test_an_answer_from_b_to_an_old_request_is_dropped(compare_loader):
+async def test_an_answer_from_b_to_an_old_request_is_dropped(make_app, compare_loader):
     gate = Gate()
 
     def load(spec, **options):
@@ -168,50 +163,50 @@ async def test_an_answer_from_b_to_an_old_request_is_dropped(compare_loader):
         engine.analyze = held
         return engine
 
-    app = compare_app(load, DISTILBERT)
+    app = make_app(engine_loader=load, compare=DISTILBERT)
     async with app.run_test() as pilot:
         await both_answered(pilot)
         masks = app.main.compare.query_one(MaskPanel)
-        painted = []
-        show = masks.show
-        masks.show = lambda found, *rest: (painted.append(found), show(found, *rest))
+        painted = values_of(masks, "answer")
         await type_text(pilot, "the dog [MASK]")
         await until(pilot, gate.entered.is_set)
         await until(pilot, lambda: app.main.results_current)  # A has answered; B is held
         await pilot.press("ctrl+u")
         await type_text(pilot, "my cat [MASK]")
-        await until(pilot, lambda: app.main.compare.service.pending is not None
-                    and app.main.compare.service.pending.text_a == "my cat [MASK]")
+        await until(pilot, lambda: app.main.compare.backend.pending is not None
+                    and app.main.compare.backend.pending.text_a == "my cat [MASK]")
         gate.open()
         await both_answered(pilot)
-        sequences = [p.sequence for found in painted for mask in found for p in mask.predictions]
+        sequences = [p.sequence for found in painted for mask in found.masks for p in mask.predictions]
         assert sequences and all("dog" not in sequence for sequence in sequences)
         assert all(sequence.startswith("my cat ") for sequence in sequences)
         assert app.main.compare.shown.request_id == app.main.ledger.latest_id
 
 
-async def test_b_that_cannot_load_leaves_a_working(compare_loader):
-    app = compare_app(compare_loader, "no-such-model", text_a="the dog ate my [MASK] .")
+async def test_b_that_cannot_load_leaves_a_working(make_app, compare_loader):
+    app = make_app(engine_loader=compare_loader, compare="no-such-model", text_a="the dog ate my [MASK] .")
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.main.compare.has_class("-failed"))
-        await until(pilot, lambda: app.main.model_info is not None and app.main.results_current)
+        await until(pilot, lambda: app.main.model.info is not None and app.main.results_current)
         assert app.main.shown[1].masks
         assert "no such model here" in app.main.compare.query_one("#compare-masks #mask-body").content.plain
         assert app.query_one("#status-state").content.plain == "ready"
 
 
-def test_compare_snapshot(snap_compare, compare_loader):
-    assert snap_compare(compare_app(compare_loader, DISTILBERT, text_a="the dog ate my [MASK] .",
-                                    candidates=CANDIDATES), terminal_size=(100, 30), run_before=both_answered)
+def test_compare_snapshot(make_app, snap_compare, compare_loader):
+    app = make_app(engine_loader=compare_loader, compare=DISTILBERT, text_a="the dog ate my [MASK] .",
+                   candidates=CANDIDATES)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=both_answered)
 
 
-async def test_control_characters_in_b_s_pane_are_shown_never_sent(compare_loader):
+async def test_control_characters_in_b_s_pane_are_shown_never_sent(make_app, compare_loader):
     """B's candidates (and its tokens and spec) are drawn through ``visible`` like A's: none reach the
     terminal raw."""
     from tests.hostile_cases import ESC_CODES
     from tests.ui.test_hostile_app import CONTROLS, painted
 
-    app = compare_app(compare_loader, OTHER_BERT, text_a="a [MASK] .", candidates=(ESC_CODES,))
+    app = make_app(engine_loader=compare_loader, compare=OTHER_BERT, text_a="a [MASK] .",
+                   candidates=(ESC_CODES,))
     async with app.run_test(size=(140, 40)) as pilot:
         await both_answered(pilot)
         assert not [text for text in painted(app) if CONTROLS.search(text)]

@@ -11,7 +11,8 @@ import pytest
 from textual.widgets import Input, Select
 
 from bertui.ui.screens.dialogs.export_file import ExportScreen
-from tests.ui.conftest import TINY_MLM_ONLY, calls_to, settle, until
+from bertui.ui.widgets.leaderboard import Leaderboard
+from tests.ui.conftest import TINY_MLM_ONLY, settle, until, values_of
 
 CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .")
 
@@ -30,7 +31,7 @@ async def export(pilot, path: Path | str, fmt: str | None = None) -> None:
         app.screen.query_one("#export-format", Select).value = fmt
     app.screen.query_one("#export-path", Input).focus()
     dialog = app.screen
-    said = calls_to(dialog, "_say")
+    said = values_of(dialog, "said")
     await pilot.press("enter")
     await until(pilot, lambda: app.screen is not dialog or said, "the file written or a word why not")
 
@@ -38,9 +39,10 @@ async def export(pilot, path: Path | str, fmt: str | None = None) -> None:
 async def name_file(pilot, path: Path | str) -> None:
     """Type ``path`` into the open dialog, and wait for it to choose the format and say where it goes."""
     dialog = pilot.app.screen
-    described = calls_to(dialog, "_describe")
+    said = values_of(dialog, "said")
     dialog.query_one("#export-path", Input).value = str(path)
-    await until(pilot, lambda: (str(path).strip(),) in described, f"the dialog to describe {path}")
+    name = Path(str(path).strip()).name
+    await until(pilot, lambda: said and name in said[-1][0], f"the dialog to describe {path}")
 
 
 async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
@@ -60,7 +62,7 @@ async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
         assert [[p["score"] for p in m["predictions"]] for m in document["fill"]["masks"]] == \
             [[p.score for p in m.predictions] for m in analysis.masks]
         assert [r["candidate"] for r in document["nsp"]["ranking"]] == [r.candidate for r in analysis.ranking]
-        assert document["info"] == app.main.model_info.to_json()
+        assert document["info"] == app.main.model.info.to_json()
 
         await export(pilot, tmp_path / "tokens.csv")
         rows = list(csv.DictReader(io.StringIO((tmp_path / "tokens.csv").read_text(encoding="utf-8"))))
@@ -70,7 +72,7 @@ async def test_every_format_holds_what_the_panes_show(make_app, tmp_path):
 
         await export(pilot, tmp_path / "board.csv", fmt="ranking.csv")
         ranked = list(csv.DictReader(io.StringIO((tmp_path / "board.csv").read_text(encoding="utf-8"))))
-        board = app.query_one("#nsp")._ranking
+        board = app.query_one(Leaderboard).ranking
         assert [(int(r["rank"]), r["candidate"]) for r in ranked] == \
             sorted((entry.rank, entry.candidate) for entry in board.values())
         assert {r["candidate"]: float(r["is_next"]) for r in ranked} == \

@@ -9,7 +9,7 @@ import json
 from textual.widgets import Input, Select
 
 from bertui.ui.screens.dialogs.export_file import ExportScreen
-from tests.ui.conftest import calls_to, settle, until
+from tests.ui.conftest import settle, until, values_of
 from tests.ui.test_export_dialog import name_file
 
 BROKEN = "caf\udce9 ."
@@ -48,7 +48,7 @@ async def test_text_that_cannot_be_utf8_says_why_and_leaves_the_old_file(make_ap
         app.push_screen(ExportScreen(lambda fmt: "x\udce9", name=str(old)))
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         app.screen.query_one("#export-path", Input).focus()
-        said = calls_to(app.screen, "_say")
+        said = values_of(app.screen, "said")
         await pilot.press("enter")
         await until(pilot, lambda: said, "a word from the dialog")
         assert isinstance(app.screen, ExportScreen)

@@ -14,8 +14,7 @@ from textual import events
 from textual.widgets import OptionList
 
 from bertui.engine.results import AnalysisRequest
-from bertui.ui.app import BertuiApp
-from bertui.ui.options import Options
+from bertui.model.loop import load_engine
 from bertui.ui.text import visible
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
@@ -24,14 +23,14 @@ from bertui.ui.widgets.sentences import MASK_SPAN, Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests import tiny_models
 from tests.hostile_cases import ESC_CODES, MARKUP
-from tests.ui.conftest import calls_to, screen_text, settle, until, wrapping
+from tests.ui.conftest import calls_to, screen_lines, screen_text, settle, until, wrapping
 
 CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def painted(app) -> list[str]:
-    """The text of every segment the screen would send to the terminal."""
-    return [segment.text for strip in app.screen._compositor.render_strips() for segment in strip]
+    """The text of every row the screen would send to the terminal."""
+    return screen_lines(app)
 
 
 async def test_control_characters_and_markup_are_shown_never_sent(make_app):
@@ -104,10 +103,10 @@ async def test_a_thousand_candidates_stay_usable(loader, make_app):
         assert len(app.main.shown[1].ranking) == 1000
         app.query_one("#candidates").focus()
         board = app.query_one(Leaderboard)
-        rows_drawn = calls_to(board, "_row")
+        options = app.query_one("#candidates", OptionList)
+        rows_drawn = calls_to(options, "clear_options")  # the rows are drawn again from scratch
         ranked = len(engines[-1].ranked)
         await pilot.press("down", "down", "end", "home")
-        options = app.query_one("#candidates", OptionList)
         await until(pilot, lambda: options.highlighted == 0, "the cursor back home")
         # Moving through the list draws no row again and asks the model nothing.
         assert rows_drawn == [] and len(engines[-1].ranked) == ranked
@@ -174,12 +173,13 @@ BROKEN = [(_missing, "no model folder"), (_empty, "no config.json"), (_config_on
 
 
 @pytest.mark.parametrize(("build", "message"), BROKEN, ids=[build.__name__.strip("_") for build, _ in BROKEN])
-async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_dir, build, message):
+async def test_a_broken_model_says_why_and_the_demo_then_answers(make_app, tmp_path, bert_dir, build,
+                                                                 message):
     """The real loader; in its own process (the app's default) for the pickle bomb and the missing folder,
     in a thread for the rest: the same loading code says why, without a process start (seconds) each."""
     folder = build(tmp_path, bert_dir)
-    app = BertuiApp(Options(model=str(folder), device="cpu", text_a="the [MASK] .", steady=True,
-                            model_process=build in (_pickle_bomb, _missing)))
+    app = make_app(model=str(folder), engine_loader=load_engine, text_a="the [MASK] .",
+                   model_process=build in (_pickle_bomb, _missing))
     async with app.run_test(size=(120, 40)) as pilot:
         banner = app.query_one(ModelBanner)
         await until(pilot, lambda: banner.has_class("-failed"))
@@ -188,14 +188,14 @@ async def test_a_broken_model_says_why_and_the_demo_then_answers(tmp_path, bert_
         assert "Traceback" not in screen_text(app)
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert app.main.model_info.is_demo and app.main.shown[1].masks
+        assert app.main.model.info.is_demo and app.main.shown[1].masks
         assert app.main.shown[0] == AnalysisRequest(request_id=app.main.ledger.latest_id,
                                                     text_a="the [MASK] .",
                                                 top_k=5, candidates=())
     assert not (tmp_path / "pwned").exists()
 
 
-async def test_a_hub_id_while_offline_and_a_missing_gpu(tmp_path, monkeypatch):
+async def test_a_hub_id_while_offline_and_a_missing_gpu(make_app, tmp_path, monkeypatch):
     import torch
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -203,7 +203,7 @@ async def test_a_hub_id_while_offline_and_a_missing_gpu(tmp_path, monkeypatch):
                                   ("demo", "quantum", "unknown device"),
                                   *(() if torch.cuda.is_available() else
                                      (("demo", "cuda", "no CUDA GPU"),))):
-        app = BertuiApp(Options(model=spec, device=device, steady=True))
+        app = make_app(model=spec, engine_loader=load_engine, device=device)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: pilot.app.query_one(ModelBanner).has_class("-failed"))
             assert message in app.query_one("#banner-error").content.plain

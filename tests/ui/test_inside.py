@@ -12,10 +12,11 @@ import pytest
 from textual.command import CommandList
 from textual.widgets import Static
 
+from bertui.ui.text import probability_text
 from bertui.ui.widgets.attention_view import MATRIX_MAX_TOKENS, AttentionView, matrix_percent, row_percent
 from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
 from bertui.ui.widgets.sentences import Sentences
-from bertui.ui.widgets.token_grid import TokenGrid, probability_text
+from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import (
     TINY,
     calls_to,

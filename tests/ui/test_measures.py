@@ -12,6 +12,7 @@ import pytest
 from bertui import session
 from bertui.engine.demo import build_demo_model
 from bertui.ui.app import build_app
+from bertui.ui.text import probability_text
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.sentence_scores import SentenceScores
 from bertui.ui.widgets.targets import TargetScores
@@ -69,7 +70,7 @@ async def test_typed_targets_are_scored_at_every_mask(make_app, reference):
             assert score.rank == int((expected > truth).sum()) + 1
         assert snowman.log_prob is None
         shown_text = app.query_one(TargetScores).content.plain
-        shown_p = f"{he.probability * 100:.1f}%" if he.probability >= 0.001 else "<0.1%"
+        shown_p = probability_text(he.probability)
         assert shown_p in shown_text and f"{she.log_prob:.2f}".replace("-", "−") \
             in shown_text and str(she.rank) in shown_text
         assert "not in the model's vocabulary" in shown_text
@@ -143,7 +144,7 @@ async def test_pair_mode_says_which_sentence_the_model_prefers(make_app, referen
 
 async def test_targets_are_kept_in_the_session(loader, tmp_path):
     path = tmp_path / "session.json"
-    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader)
     async with app.run_test() as pilot:
         await settle(pilot)
         app.query_one("#targets-field").focus()
@@ -151,7 +152,7 @@ async def test_targets_are_kept_in_the_session(loader, tmp_path):
         await settle(pilot)
     assert session.restore(path).session.targets == ("he", "she", "they")
     assert json.loads(path.read_text())["targets"] == ["he", "she", "they"]
-    again = build_app(None, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    again = build_app(None, device="cpu", session_file=path, engine_loader=loader)
     async with again.run_test() as pilot:
         await settle(pilot)
         assert shown(again)[0].targets == ("he", "she", "they")

@@ -6,11 +6,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.segment import Segment
 from textual import events
+from textual.strip import Strip
 
 from bertui.ui.text import DOTTED_CIRCLE, drawn, fit, width
 from bertui.ui.widgets.token_grid import NO_SEGMENTS, TokenGrid
-from tests.ui.conftest import TINY_MODERNBERT, TINY_MULTILINGUAL, settle, shown, type_text, until
+from tests.ui.conftest import (
+    TINY_MODERNBERT,
+    TINY_MULTILINGUAL,
+    screen_lines,
+    settle,
+    shown,
+    type_text,
+    until,
+)
 
 wcwidth = pytest.importorskip("wcwidth")
 
@@ -40,15 +50,16 @@ def _painted(app, grid: TokenGrid) -> dict[str, list[str]]:
     """Each grid row as painted on screen, cut at the cells where the grid says each column in view is."""
     cells = grid.query_one("#grid-cells")
     region = cells.region
-    strips = app.screen._compositor.render_strips()
-    left = grid._starts[grid.first_column]
+    rows = screen_lines(app)
+    starts, widths, _tokens = grid.columns
+    left = starts[grid.first_column]
     painted = {}
     for row, name in enumerate(grid.row_names):
-        strip = strips[region.y + row]
+        strip = Strip([Segment(rows[region.y + row])])
         found = []
         for position in grid.in_view():
-            start = region.x + grid._starts[position] - left
-            end = min(start + grid._widths[position], region.right)
+            start = region.x + starts[position] - left
+            end = min(start + widths[position], region.right)
             found.append(strip.crop(start, end).text.rstrip())
         painted[name] = found
     return painted
@@ -61,7 +72,7 @@ def _assert_aligned(app, grid: TokenGrid) -> None:
         expected = {"": str(position), "token": drawn(encoding.tokens[position]),
                     "id": str(encoding.input_ids[position]),
                     "segment": "AB"[encoding.token_type_ids[position]], "attention": "1"}
-        if not grid.segments:  # the row says "no segments in this model" instead
+        if not grid.answer.segments:  # the row says "no segments in this model" instead
             del expected["segment"]
         for name, text in expected.items():
             if column == len(painted[name]) - 1:  # may be cut at the right edge: the part that fits

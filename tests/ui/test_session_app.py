@@ -13,7 +13,7 @@ from tests.ui.conftest import TINY, TINY_MLM_ONLY, record_notices, settle, type_
 
 async def test_what_was_typed_is_saved_and_comes_back(loader, tmp_path):
     path = tmp_path / "state" / "session.json"
-    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    app = build_app(TINY, device="cpu", session_file=path, engine_loader=loader)
     async with app.run_test() as pilot:
         await settle(pilot)
         assert app.query_one(Sentences).field_a.value == EXAMPLE_TEXT  # first launch: the example
@@ -29,12 +29,12 @@ async def test_what_was_typed_is_saved_and_comes_back(loader, tmp_path):
     assert saved.text_a == "my dog [MASK]" and saved.text_b == "it was good" and saved.pair_mode
     assert saved.candidates[-1] == "half typed" and saved.model == TINY and saved.top_k == 7
 
-    again = build_app(None, device="cpu", session_file=path, engine_loader=loader, steady=True)
+    again = build_app(None, device="cpu", session_file=path, engine_loader=loader)
     async with again.run_test() as pilot:
         await settle(pilot)
         sentences = again.query_one(Sentences)
         assert sentences.field_a.value == "my dog [MASK]" and sentences.field_b.value == "it was good"
-        assert again.main.pair_mode and again.main.top_k == 7 and again.main.model_spec == TINY
+        assert again.main.pair_mode and again.main.top_k == 7 and again.main.model.spec == TINY
         assert again.query_one(Leaderboard).candidates[-1] == "half typed"
         assert again.main.shown[0].text_b == "it was good"
 
@@ -45,7 +45,7 @@ async def test_the_command_lines_model_wins_and_a_failed_model_is_not_saved(load
     app = build_app(TINY_MLM_ONLY, device="cpu", top_k=2, session_file=path, engine_loader=loader)
     async with app.run_test() as pilot:
         await settle(pilot)
-        assert app.main.model_spec == TINY_MLM_ONLY and app.main.top_k == 2
+        assert app.main.model.spec == TINY_MLM_ONLY and app.main.top_k == 2
         assert app.query_one(Sentences).field_a.value == "kept [MASK]"
     assert session.restore(path).session.model == TINY_MLM_ONLY
 

@@ -17,7 +17,7 @@ CANDIDATES = ("it was good .", "the sky is blue .", "my dog is big .", "we play 
 
 
 def app(loader, model: str = TINY, **options) -> BertuiApp:
-    return BertuiApp(Options(model=model, device="cpu", engine_loader=loader, steady=True, **options))
+    return BertuiApp(Options(model=model, device="cpu", engine_loader=loader, **options))
 
 
 async def pair_mode(pilot) -> None:

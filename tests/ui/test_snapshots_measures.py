@@ -12,7 +12,7 @@ from tests.ui.conftest import TINY, drained, settle, type_text
 
 
 def app(loader, **options) -> BertuiApp:
-    return BertuiApp(Options(model=TINY, device="cpu", engine_loader=loader, steady=True, **options))
+    return BertuiApp(Options(model=TINY, device="cpu", engine_loader=loader, **options))
 
 
 def test_target_words(snap_compare, loader):

@@ -113,14 +113,14 @@ async def test_a_random_burst_ends_showing_the_final_text(loader, make_app, seed
         fresh = engines[-1].engine.analyze(final)
         same_analysis(analysis, fresh)
         assert app.query_one(TokenGrid).encoding == fresh.encoding
-        assert app.query_one(MaskPanel)._masks == analysis.masks
-        shown_ranking = {(index, text): entry.is_next for (index, text), entry in board._ranking.items()}
+        assert app.query_one(MaskPanel).answer.masks == analysis.masks
+        shown_ranking = {(index, text): entry.is_next for (index, text), entry in board.ranking.items()}
         assert shown_ranking == pytest.approx({(r.index, r.candidate): r.is_next for r in fresh.ranking})
         # The failure was injected mid-burst (shown only if its request was still the latest); it poisoned
         # nothing: later requests were answered and the status line is back to ready.
         assert engines[-1].failed == 1 and engines[-1].calls > 5
         assert app.query_one("#status-state").content.plain == "ready"
-        thread = app.main.service._thread
+        thread = app.main.backend.thread
     thread.join(timeout=5)
     assert not thread.is_alive()  # the worker stopped with the app
     assert app.return_code in (None, 0)

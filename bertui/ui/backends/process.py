@@ -2,9 +2,10 @@
 
 ``ModelClient`` is a ``ModelBackend``: ``load`` and ``submit`` send down a pipe to the model process
 (``bertui.model.process``) and return at once; a reader thread posts each answer to the target as the
-same messages the in-process worker posts. When the pipe ends without the app having closed it, the
-process died (a segfault in torch, an out-of-memory kill, ``kill -9``): the reader says so at once with
-``ModelCrashed`` and how it ended, and ``restart`` starts a fresh process on the same model.
+same messages the thread backend (``backends.thread``) posts. When the pipe ends without the app having
+closed it, the process died (a segfault in torch, an out-of-memory kill, ``kill -9``): the reader says
+so at once with ``ModelCrashed`` and how it ended, and ``restart`` starts a fresh process on the same
+model.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class ModelClient:
         """Ask the process to stop, wait a little for its job, then end it."""
         self._closing = True
         process, conn = self._process, self._conn
-        if process is None:
+        if process is None or conn is None:
             return
         try:
             conn.send(("close",))
@@ -96,13 +97,15 @@ class ModelClient:
         conn.close()
 
     # -- the process and its pipe -------------------------------------------------------------------
-    def _send(self, *what) -> None:
+    def _send(self, *what: object) -> None:
         if self._closing:
             return
         if self._process is None:
             self._start()
         elif not self._process.is_alive():
             return  # crashed: the reader says so, and restart() starts another
+        if self._conn is None:
+            return
         try:
             self._conn.send(what)
         except OSError:

@@ -21,16 +21,18 @@ class ModelService:
     def __init__(self, target: Target, *, loader: EngineLoader = load_engine, device: str = "auto",
                  dtype: str = "float32", staged: bool = False) -> None:
         """``staged``: answer the ranking apart, after the masks (``bertui.model.loop.ranked_later``)."""
-        self.server = RequestLoop(lambda kind, *args: target.post_message(answer(kind, args)), loader=loader,
-                                  device=device, dtype=dtype, staged=staged)
-        self._thread = threading.Thread(target=self.server.serve, name="bertui-model", daemon=True)
+        def emit(kind: str, *args: object) -> None:
+            target.post_message(answer(kind, args))
+
+        self.server = RequestLoop(emit, loader=loader, device=device, dtype=dtype, staged=staged)
+        self.thread = threading.Thread(target=self.server.serve, name="bertui-model", daemon=True)
 
     # -- called from the event loop (never blocks on the model) --------------------------------------
     def load(self, spec: str) -> None:
         """Load ``spec`` once the current job is done; the current engine serves until it is ready."""
         self.server.load(spec)
-        if not self._thread.is_alive():
-            self._thread.start()
+        if not self.thread.is_alive():
+            self.thread.start()
 
     def submit(self, request: AnalysisRequest) -> None:
         """Answer ``request`` next, replacing any request still waiting."""

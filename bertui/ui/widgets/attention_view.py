@@ -12,11 +12,12 @@ State lives in reactives (the maps, the layer, head, token and numbers); their w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
@@ -48,6 +49,15 @@ def matrix_percent(weight: float) -> str:
 
 
 class AttentionView(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    AttentionView {
+        height: 1fr;
+        overflow-x: auto;
+        /* the matrix scrolls sideways; the heat row wraps itself at the pane's width */
+        #attention-body { width: auto; text-wrap: nowrap; }
+    }
+    """
+    DEFAULT_CLASSES = "pane"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right_square_bracket", "layer(1)", "Layer", key_display="[ ]",
                 tooltip="Next / previous layer"),
@@ -86,7 +96,7 @@ class AttentionView(VerticalScroll, can_focus=True):
     """The token whose attention is shown (the grid's selection)."""
     numbers: var[bool] = var(False, init=False)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Attention"
         self.border_subtitle = "[ ] layer · , . head · a mean · n numbers"
@@ -115,18 +125,8 @@ class AttentionView(VerticalScroll, can_focus=True):
         self.maps = maps
         self._render_view()  # a new answer of the same maps object still redraws
 
-    def select(self, position: int) -> None:
-        """Attention from the token at ``position`` (the grid's selection)."""
-        self.position = position
-
-    def selected_row(self) -> np.ndarray | None:
-        """The weights from the selected token to every token, as the heat row shows them."""
-        if self.maps is None or self.maps.layer != self.layer_index:
-            return None
-        return self.maps.matrix(self.head_index)[self._from()]
-
-    def _from(self) -> int:
-        return max(0, min(self.position, self.maps.weights.shape[-1] - 1))
+    def _from(self, maps: AttentionMaps) -> int:
+        return max(0, min(self.position, int(maps.weights.shape[-1]) - 1))
 
     # -- watchers ---------------------------------------------------------------------------------
     def watch_layer_index(self, layer: int) -> None:
@@ -186,7 +186,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
         tokens = self.encoding.tokens[:maps.weights.shape[-1]]
         matrix = maps.matrix(head)
-        chosen = self._from()
+        chosen = self._from(maps)
         low, high = theme_color(self, "surface"), theme_color(self, "accent")
         lines = [Content.assemble("From ", (f"{chosen} ", "$text-muted"), (tokens[chosen], "bold"),
                                   " to each token")]
@@ -205,7 +205,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         body.update(Content("\n").join(lines))
 
     def _heat_row(self, row: np.ndarray, tokens: tuple[str, ...], chosen: int, width: int,
-                  low, high) -> list[Content]:
+                  low: Color, high: Color) -> list[Content]:
         """The tokens as text, each on its shade, wrapped to ``width``; numbers underneath when asked."""
         peak = float(row.max()) or 1.0
         lines: list[Content] = []
@@ -228,7 +228,8 @@ class AttentionView(VerticalScroll, can_focus=True):
             lines += [Content(" ").join(top)] + ([Content(" ").join(bottom)] if self.numbers else [])
         return lines
 
-    def _matrix(self, matrix: np.ndarray, tokens: tuple[str, ...], chosen: int, low, high) -> list[Content]:
+    def _matrix(self, matrix: np.ndarray, tokens: tuple[str, ...], chosen: int, low: Color,
+                high: Color) -> list[Content]:
         """Rows attend from, columns to: one line per token, one shaded cell per token it attends to."""
         label = 2 + 1 + MATRIX_LABEL + 1
         header = [Content.styled("from ↓ to →".ljust(label), "$text-muted")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +25,7 @@ from bertui.engine.results import Analysis, AnalysisRequest, Encoding, ModelInfo
 from bertui.ui.backends.protocol import Connect
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, ModelFailed, ModelLoading, ModelReady
 from bertui.ui.text import drawn, outside
-from bertui.ui.widgets.mask_panel import MaskPanel
+from bertui.ui.widgets.mask_panel import MaskAnswer, MaskPanel
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 NO_NSP_HEAD = "B has no next-sentence head: next-sentence scores are compared only when both models have one."
@@ -58,11 +59,11 @@ class ComparePanel(Vertical):
     lined_up: var[Analysis | None] = var(None, init=False, always_update=True)
     """A's latest answer: B's tokens are compared with A's when both answer the same request."""
 
-    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs) -> None:
+    def __init__(self, spec: str, *, current: Callable[[], int], connect: Connect, **kwargs: Any) -> None:
         """``current()`` is the id of the screen's latest request: B's answers to older ones are dropped."""
         super().__init__(**kwargs)
         self.spec = spec
-        self.service = connect(self, False)
+        self.backend = connect(self, False)
         self._current = current
         self._failed: int | None = None  # the request B could not answer
         self.border_title = Content.assemble(("B ", "bold"), outside(spec))
@@ -73,8 +74,8 @@ class ComparePanel(Vertical):
         yield Static(id="compare-nsp")
 
     def on_mount(self) -> None:
-        self.query_one(MaskPanel).waiting(f"Waiting for {self.spec} to load…")
-        self.call_after_refresh(self.service.load, self.spec)
+        self.query_one(MaskPanel).waiting = f"Waiting for {self.spec} to load…"
+        self.call_after_refresh(self.backend.load, self.spec)
 
     @property
     def answered(self) -> bool:
@@ -86,7 +87,7 @@ class ComparePanel(Vertical):
     def submit(self, request: AnalysisRequest) -> None:
         """Ask B what A is asked. Token positions chosen on A's tokens mean nothing in B's, nor do
         A's views and measures: B gets the text, the pair, k and the candidates."""
-        self.service.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False,
+        self.backend.submit(replace(request, masked=(), attention=False, embeddings=False, surprisal=False,
                                     targets=(), joint=False, alone=False))
 
     def line_up(self, analysis: Analysis) -> None:
@@ -109,7 +110,7 @@ class ComparePanel(Vertical):
         message.stop()
         self.border_subtitle = "cannot load"
         self.add_class("-failed")
-        self.query_one(MaskPanel).waiting(message.error)
+        self.query_one(MaskPanel).waiting = message.error
 
     @on(AnalysisDone)
     def _done(self, message: AnalysisDone) -> None:
@@ -123,16 +124,19 @@ class ComparePanel(Vertical):
         message.stop()
         if message.request_id == self._current():
             self._failed = message.request_id
-            self.query_one(MaskPanel).waiting(message.error)
+            self.query_one(MaskPanel).waiting = message.error
 
     # -- drawing ----------------------------------------------------------------------------------
     def watch_info(self, info: ModelInfo) -> None:
         self.border_subtitle = Content(f"{info.model_type} · mask {info.mask_token}")
 
-    def watch_shown(self, analysis: Analysis) -> None:
-        self.query_one(MaskPanel).show(analysis.masks, self.info.mask_token, self.info.is_demo)
+    def watch_shown(self, analysis: Analysis | None) -> None:
+        info = self.info
+        if analysis is None or info is None:
+            return
+        self.query_one(MaskPanel).answer = MaskAnswer(analysis.masks, info.mask_token, info.is_demo)
         self._draw_tokens()
-        self._draw_nsp()
+        self._draw_nsp(info, analysis)
 
     def watch_lined_up(self) -> None:
         self._draw_tokens()
@@ -169,11 +173,10 @@ class ComparePanel(Vertical):
                                        (f" (A: {len(a_encoding.tokens)})", "$text-muted"), "\n",
                                        Content(" ").join(row)))
 
-    def _draw_nsp(self) -> None:
+    def _draw_nsp(self, info: ModelInfo, analysis: Analysis) -> None:
         nsp = self.query_one("#compare-nsp", Static)
-        analysis = self.shown
-        nsp.set_class(self.info.has_nsp_head, "-rows")
-        if not self.info.has_nsp_head:
+        nsp.set_class(info.has_nsp_head, "-rows")
+        if not info.has_nsp_head:
             nsp.update(Content.styled(NO_NSP_HEAD, "$text-muted"))
             return
         lines: list[Content] = []

@@ -8,6 +8,8 @@ The token is vocabulary text, so it is drawn through ``outside``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -42,7 +44,7 @@ class EmbeddingPane(VerticalScroll):
     note: var[str] = var("Waiting for the model…", init=False)
     """Why there is nothing to show."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Embeddings"
         self.border_subtitle = "before LayerNorm · bars: norm ÷ the largest"
@@ -59,9 +61,6 @@ class EmbeddingPane(VerticalScroll):
         """``breakdown`` None: the model's embeddings have no separate token and position tables."""
         self.set_reactive(EmbeddingPane.position, position)
         self.answer = encoding, breakdown
-
-    def select(self, position: int) -> None:
-        self.position = position
 
     def selected(self) -> EmbeddingBreakdown | None:
         if self.answer is None or not self.answer[1]:

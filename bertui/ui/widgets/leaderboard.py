@@ -4,11 +4,15 @@ The candidates are the person's list, edited here (add, edit, delete, reorder); 
 CandidatesChanged and the app asks the model again. An edit is live: the text goes to the model as it
 is typed, and escape puts the old text back. The list shows either the ranking or the person's order.
 The ranking comes after the rest of an answer; until then the last one stays, dimmed, under a note.
+
+The screen sets ``answer`` (and ``no_nsp_reason`` when a model loads); the order shown (``ranked``) and
+the candidate being edited (``editing``) are reactives too; their watchers redraw.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
@@ -30,15 +35,28 @@ def bar_width(width: int) -> int:
     """Bars shrink in narrow panes to leave the candidates room."""
     return max(4, min(10, width // 7))
 
+
 LIST_ACTIONS = {"add", "edit", "delete", "move", "toggle_order"}
+
+
+@dataclass(frozen=True)
+class BoardAnswer:
+    """The answer for sentence A = ``first``; ``ranking`` None: the model has no NSP head, unless
+    ``pending`` says why ``first``'s ranking is not in yet (a few words): then the last ranking stays,
+    dimmed, so the rows do not jump while A is typed."""
+
+    first: str
+    ranking: tuple[RankedCandidate, ...] | None
+    next_sentence: NextSentence | None = None
+    pending: str | None = None
 
 
 class Leaderboard(Vertical):
     DEFAULT_CLASSES = "pane"
     DEFAULT_CSS = """
     Leaderboard {
-        #nsp-first { text-wrap: nowrap; text-overflow: ellipsis; }
-        #nsp-head { height: auto; }
+        #leaderboard-first { text-wrap: nowrap; text-overflow: ellipsis; }
+        #leaderboard-head { height: auto; }
         #candidates { height: 1fr; border: none; padding: 0; background: transparent; }
         #candidate-editor { display: none; margin-top: 1; }
         &.-editing #candidate-editor { display: block; }
@@ -58,25 +76,33 @@ class Leaderboard(Vertical):
     class CandidatesChanged(Message):
         """The candidates were added to, edited, deleted or reordered."""
 
-    def __init__(self, candidates: tuple[str, ...] = (), **kwargs) -> None:
+    answer: var[BoardAnswer | None] = var(None, init=False, always_update=True)
+    """The answer on screen (None: no model has answered yet)."""
+    no_nsp_reason: var[str] = var("", init=False)
+    """Why the model in use has no next-sentence head (ModelInfo.no_nsp_reason)."""
+    ranked: var[bool] = var(True, init=False)
+    """The rows in the ranking's order (else in the person's)."""
+    editing: var[int | None] = var(None, init=False)
+    """The candidate being edited, if any."""
+
+    def __init__(self, candidates: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.candidates: list[str] = list(candidates)
         self.border_title = "Next sentence"
-        self._ranking: dict[tuple[int, str], RankedCandidate] = {}
-        self._has_nsp: bool | None = None  # unknown until a model answers
-        self.no_nsp_reason = ""
-        """Why the model in use has no next-sentence head (ModelInfo.no_nsp_reason); the app sets it."""
-        self._next_sentence: NextSentence | None = None
-        self._pending: str | None = None  # why the ranking shown is not sentence A's
-        self._first = ""
-        self._ranked = True
+        self.ranking: dict[tuple[int, str], RankedCandidate] = {}
+        """The ranking the rows show, by (index, candidate): the last one in while another is pending."""
         self._rows: list[int] = []  # candidate index of each row on screen
-        self._editing: int | None = None
         self._before_edit: str | None = None  # None: the candidate being edited is new
 
+    @property
+    def has_nsp_head(self) -> bool | None:
+        """Whether the model that answered has a next-sentence head (None: none has answered)."""
+        answer = self.answer
+        return None if answer is None else answer.ranking is not None or answer.pending is not None
+
     def compose(self) -> ComposeResult:
-        yield Static(id="nsp-first")
-        yield Static(id="nsp-head")
+        yield Static(id="leaderboard-first")
+        yield Static(id="leaderboard-head")
         yield OptionList(id="candidates", markup=False)
         yield Input(id="candidate-editor", placeholder="A sentence that might follow A", compact=True,
                     select_on_focus=False)
@@ -87,31 +113,31 @@ class Leaderboard(Vertical):
     def on_resize(self) -> None:
         self.call_after_refresh(self._refresh_rows)  # rows are wrapped to the list's new width
 
-    # -- what the app tells it ------------------------------------------------------------------------
-    def show(self, first: str, ranking: tuple[RankedCandidate, ...] | None,
-             next_sentence: NextSentence | None, *, pending: str | None = None) -> None:
-        """The answer for sentence A = ``first``; ``ranking`` None means the model has no NSP head.
-
-        ``pending``: the model has the head but ``first``'s ranking is not in, for the reason given (a
-        few words): the last ranking stays in place, dimmed, so the rows do not jump while A is typed.
-        """
-        self._first = first
-        self._has_nsp = ranking is not None or pending is not None
-        if pending is None:
-            self._ranking = {(entry.index, entry.candidate): entry for entry in ranking or ()}
-        self._pending = pending
-        self._next_sentence = next_sentence
+    # -- watchers -------------------------------------------------------------------------------------
+    def watch_answer(self, answer: BoardAnswer | None) -> None:
+        if answer is not None and answer.pending is None:
+            self.ranking = {(entry.index, entry.candidate): entry for entry in answer.ranking or ()}
         self._refresh_rows()
+
+    def watch_no_nsp_reason(self) -> None:
+        self._refresh_rows()
+
+    def watch_ranked(self) -> None:
+        self._refresh_rows()
+
+    def watch_editing(self, editing: int | None) -> None:
+        self.set_class(editing is not None, "-editing")
+        self.refresh_bindings()
 
     # -- drawing --------------------------------------------------------------------------------------
     def _order(self) -> list[int]:
         indices = list(range(len(self.candidates)))
-        if self._ranked:
+        if self.ranked:
             indices.sort(key=lambda i: -(entry.is_next if (entry := self._entry(i)) else -1.0))
         return indices
 
     def _entry(self, index: int) -> RankedCandidate | None:
-        return self._ranking.get((index, self.candidates[index]))
+        return self.ranking.get((index, self.candidates[index]))
 
     def _refresh_rows(self) -> None:
         self._draw_head()
@@ -125,23 +151,24 @@ class Leaderboard(Vertical):
             options.highlighted = order.index(chosen)
         elif order:
             options.highlighted = 0
-        self.border_subtitle = "" if self._has_nsp is False else self._pending or (
-            "ranked by IsNext" if self._ranked else "your order")
+        pending = None if self.answer is None else self.answer.pending
+        self.border_subtitle = "" if self.has_nsp_head is False else pending or (
+            "ranked by IsNext" if self.ranked else "your order")
 
     def _row(self, index: int, width: int) -> Content:
         """``prefix`` (rank, bar, probability) then the candidate, wrapped under itself in ``width``."""
         text = Content(drawn(self.candidates[index]))
-        if index == self._editing:
+        if index == self.editing:
             text = Content.assemble(("✎ ", "$text-accent"), text)
         entry = self._entry(index)
-        if not self._has_nsp:
+        if not self.has_nsp_head:
             prefix = Content.styled("  • ", "$text-muted")
         elif entry is None:
             prefix = Content.assemble(("  … ", "$text-muted"), " " * (bar_width(width) + 8))
         else:
             rank_style = "$text-accent bold" if entry.rank == 1 else "$text-muted"
             prefix = scored_row(rank_lead(entry.rank, rank_style), entry.is_next, bar_width(width)) + " "
-            if self._pending:  # another sentence A's ranking: its rank, bar and figure faint
+            if self.answer is not None and self.answer.pending:  # another A's ranking: all faint
                 prefix = Content.styled(prefix.plain, "$foreground 40%")
         indent = prefix.cell_length
         lines = text.wrap(width - indent) if width > indent + 8 else [text]
@@ -149,22 +176,24 @@ class Leaderboard(Vertical):
         return Content("\n" + "\u00a0" * indent).join([prefix + lines[0], *lines[1:]])
 
     def _draw_head(self) -> None:
-        first = self.query_one("#nsp-first", Static)
-        shown = self._first if len(self._first) <= FIRST_SHOWN else self._first[:FIRST_SHOWN] + "…"
+        answer = self.answer
+        text = "" if answer is None else answer.first
+        first = self.query_one("#leaderboard-first", Static)
+        shown = text if len(text) <= FIRST_SHOWN else text[:FIRST_SHOWN] + "…"
         first.update(Content.assemble(("After A: ", "$text-muted"), outside(shown)))
-        first.display = bool(self._first)
+        first.display = bool(text)
         lines = []
-        if self._has_nsp is False:
+        if self.has_nsp_head is False:
             reason = self.no_nsp_reason or "this model has no next-sentence head"
             lines.append(Content.styled(f"{reason[0].upper()}{reason[1:]}: nothing to rank.",
                                         "$text-warning"))
-        elif self._next_sentence is not None:
+        elif answer is not None and answer.next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width
-            lines.append(scored_row(A_TO_B, self._next_sentence.is_next, bar_width(width))
+            lines.append(scored_row(A_TO_B, answer.next_sentence.is_next, bar_width(width))
                          + Content.styled(" sentence B", "$text-success"))
         if not self.candidates:
             lines.append(Content.styled("No candidates yet: press a to add one.", "$text-muted"))
-        head = self.query_one("#nsp-head", Static)
+        head = self.query_one("#leaderboard-head", Static)
         head.update(Content("\n").join(lines))
         head.display = bool(lines)
 
@@ -177,8 +206,8 @@ class Leaderboard(Vertical):
     # -- editing --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_edit":
-            return self._editing is not None
-        if action in LIST_ACTIONS and self._editing is not None:
+            return self.editing is not None
+        if action in LIST_ACTIONS and self.editing is not None:
             return False
         if action in {"edit", "delete", "move"} and self.selected_index() is None:
             return None
@@ -215,22 +244,19 @@ class Leaderboard(Vertical):
             return
         self.candidates[index], self.candidates[index + step] = self.candidates[index + step], \
             self.candidates[index]
-        self._ranked = False
+        self.set_reactive(Leaderboard.ranked, False)  # drawn by _changed
         self._changed()
         self.query_one("#candidates", OptionList).highlighted = self._rows.index(index + step)
 
     def action_toggle_order(self) -> None:
-        self._ranked = not self._ranked
-        self._refresh_rows()
+        self.ranked = not self.ranked
 
     def _start_edit(self, index: int, before: str | None) -> None:
-        self._editing, self._before_edit = index, before
+        self.editing, self._before_edit = index, before
         editor = self.query_one("#candidate-editor", Input)
         with editor.prevent(Input.Changed):
             editor.value = self.candidates[index]
         editor.cursor_position = len(editor.value)
-        self.add_class("-editing")
-        self.refresh_bindings()
         if before is None:
             self._changed()
         else:
@@ -240,8 +266,8 @@ class Leaderboard(Vertical):
     @on(Input.Changed, "#candidate-editor")
     def _edit_live(self, event: Input.Changed) -> None:
         event.stop()
-        if self._editing is not None:
-            self.candidates[self._editing] = event.value
+        if self.editing is not None:
+            self.candidates[self.editing] = event.value
             self._changed()
 
     @on(Input.Submitted, "#candidate-editor")
@@ -252,16 +278,16 @@ class Leaderboard(Vertical):
     def action_cancel_edit(self) -> None:
         if self._before_edit is None:
             self._finish_edit(keep=False)
-        else:
-            self.candidates[self._editing] = self._before_edit
+        elif self.editing is not None:
+            self.candidates[self.editing] = self._before_edit
             self._finish_edit(keep=True)
 
     def _finish_edit(self, keep: bool) -> None:
-        index, self._editing = self._editing, None
+        index, self.editing = self.editing, None
+        if index is None:
+            return
         if not keep:
             del self.candidates[index]
-        self.remove_class("-editing")
-        self.refresh_bindings()
         self._changed()
         options = self.query_one("#candidates", OptionList)
         if keep:

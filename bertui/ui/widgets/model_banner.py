@@ -1,5 +1,6 @@
 """The banner over the results while no model answers: loading (with a spinner), why loading failed, or
-how the model's process ended (the text stays; a key restarts it)."""
+how the model's process ended (the text stays; a key restarts it). With Textual's animations off
+(``TEXTUAL_ANIMATIONS=none``) there is no spinner: the words say it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from bertui.ui.text import outside
 class ModelBanner(Vertical):
     """Hidden unless it has the ``-loading``, ``-failed`` or ``-crashed`` class."""
 
-    SCOPED_CSS = False  # for the app's ``-steady`` class, which stops the spinner
     DEFAULT_CSS = """
     ModelBanner {
         display: none;
@@ -30,9 +30,6 @@ class ModelBanner(Vertical):
         #banner-actions, #banner-crashed { margin-top: 1; }
         #banner-actions Button { margin-right: 2; }
     }
-    .-steady ModelBanner LoadingIndicator {
-        display: none;  /* no animation in tests and screenshots: the words say it */
-    }
     """
 
     def compose(self) -> ComposeResult:
@@ -42,12 +39,16 @@ class ModelBanner(Vertical):
         yield Static(id="banner-error")
         with Horizontal(id="banner-actions"):
             yield Button("Use the demo model (random predictions)", id="use-demo", variant="warning",
-                         compact=True)
-            yield Button("Switch model…", id="switch-model", compact=True)
+                         compact=True, action="screen.use_demo")
+            yield Button("Switch model…", id="switch-model", compact=True, action="screen.switch_model")
         with Horizontal(id="banner-crashed"):
-            yield Button("Restart model", id="restart-model", variant="warning", compact=True)
+            yield Button("Restart model", id="restart-model", variant="warning", compact=True,
+                         action="screen.restart_model")
 
-    def loading(self, spec: str, stage: str) -> None:
+    def on_mount(self) -> None:
+        self.query_one(LoadingIndicator).display = self.app.animation_level != "none"
+
+    def show_loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
             "Loading ", outside(spec, "bold"), f" — {stage}…",
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -18,19 +20,24 @@ def parameters(count: int) -> str:
     return str(count)
 
 
+def timings(info: ModelInfo) -> list[tuple[str, str]]:
+    """The card's rows that change from run to run."""
+    return [("Loaded in", f"{info.load_seconds:.2f} s")]
+
+
 def heads(info: ModelInfo) -> str:
     """Every model bertui loads has a masked-LM head (loading refuses one without)."""
     return "masked LM + NSP" if info.has_nsp_head else "masked LM"
 
 
 class ModelCard(Static):
-    DEFAULT_CLASSES = "pane"  # framed beside the results; its dialog (screens/model_card.py) frames it itself
+    DEFAULT_CLASSES = "pane"  # framed beside the results; its dialog (dialogs/card.py) frames it itself
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Model"
 
-    def loading(self, spec: str) -> None:
+    def show_loading(self, spec: str) -> None:
         self.update(Content.assemble(("Loading ", "$text-muted"), outside(spec), ("…",
                                                                                            "$text-muted")))
 
@@ -38,7 +45,7 @@ class ModelCard(Static):
         self.update(Content.assemble(("No model: ", "$text-error"), outside(spec),
                                      (" could not be loaded.", "$text-error")))
 
-    def show(self, spec: str, info: ModelInfo, timings: bool = True) -> None:
+    def show(self, spec: str, info: ModelInfo) -> None:
         rows = [
             ("Architecture", info.architecture),
             ("Layers", f"{info.layers} · hidden {info.hidden_size} · heads {info.heads}"),
@@ -47,9 +54,8 @@ class ModelCard(Static):
             ("Tokenizer", f"{info.tokenizer_class} ({info.model_type})"),
             ("Heads", heads(info)),
             ("Device", f"{info.device} · {info.dtype}"),
+            *timings(info),
         ]
-        if timings:
-            rows.append(("Loaded in", f"{info.load_seconds:.2f} s"))
         lines = [outside(spec, "bold")]
         if info.is_demo:
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))

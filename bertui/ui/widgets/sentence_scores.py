@@ -9,9 +9,11 @@ its colour is the chosen variant's surprisal.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from textual.content import Content
+from textual.reactive import var
 from textual.widgets import Static
 
 from bertui.engine.results import Surprisal
@@ -33,13 +35,24 @@ def scores(surprisal: Surprisal) -> dict[str, float]:
     return {"pll": surprisal.pseudo_log_likelihood, "pll_word_l2r": surprisal.pll_word_l2r}
 
 
-def preference(text_a: str, text_b: str, alone: tuple[Surprisal, Surprisal]) -> dict:
+def preference(text_a: str, text_b: str, alone: tuple[Surprisal, Surprisal]) -> dict[str, Any]:
     """``bertui score --compare-pairs``'s verdict on A and B, each scored alone."""
     return compare_pair({"text": text_a, **scores(alone[0])}, {"text": text_b, **scores(alone[1])})
 
 
 def nats(value: float) -> str:
     return f"{value:.2f}".replace("-", "−")
+
+
+@dataclass(frozen=True)
+class ScoresAnswer:
+    """The scores to show, ``word_l2r`` the variant that colours the strip; ``pair``: (A, B) in pair
+    mode; ``alone``: each scored alone (None: not in, or one is empty)."""
+
+    surprisal: Surprisal | None
+    word_l2r: bool = False
+    pair: tuple[str, str] | None = None
+    alone: tuple[Surprisal, Surprisal] | None = None
 
 
 class SentenceScores(Static):
@@ -49,16 +62,18 @@ class SentenceScores(Static):
     SentenceScores.-on { display: block; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    answer: var[ScoresAnswer | None] = var(None, init=False, always_update=True)
+    """The scores shown (None: asking the model)."""
+
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Sentence scores"
 
-    def waiting(self) -> None:
-        self.update(Content.styled("Asking the model…", "$text-muted"))
-
-    def show(self, surprisal: Surprisal | None, word_l2r: bool, pair: tuple[str, str] | None = None,
-             alone: tuple[Surprisal, Surprisal] | None = None) -> None:
-        """``pair``: (A, B) in pair mode; ``alone``: each scored alone (None: not in, or one is empty)."""
+    def watch_answer(self, answer: ScoresAnswer | None) -> None:
+        if answer is None:
+            self.update(Content.styled("Asking the model…", "$text-muted"))
+            return
+        surprisal, word_l2r, pair, alone = answer.surprisal, answer.word_l2r, answer.pair, answer.alone
         chosen = "pll_word_l2r" if word_l2r else "pll"
         self.border_subtitle = f"f6: colour by {VARIANT_NAMES['pll' if word_l2r else 'pll_word_l2r']}"
         lines: list[Content] = []

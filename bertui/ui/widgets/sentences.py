@@ -6,7 +6,7 @@ Tokens masked from the grid (m / w) are marked as masks too, though their text s
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -58,7 +58,7 @@ class SentenceInput(Input):
     SentenceInput { width: 1fr; }
     """
 
-    def __init__(self, value: str = "", **kwargs) -> None:
+    def __init__(self, value: str = "", **kwargs: Any) -> None:
         super().__init__(value, select_on_focus=False, compact=True, **kwargs)
         self.highlighter = Marks(self)
         self.span: tuple[int, int] | None = None
@@ -100,7 +100,7 @@ class Sentences(Vertical):
     pair: reactive[bool] = reactive(False)
     """Pair mode: sentence B is shown."""
 
-    def __init__(self, text_a: str = "", text_b: str = "", **kwargs) -> None:
+    def __init__(self, text_a: str = "", text_b: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._text_a = text_a
         self._text_b = text_b

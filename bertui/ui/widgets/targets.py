@@ -8,6 +8,7 @@ a word of several pieces is scored whole, its pieces counted; a word with no voc
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -15,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from bertui.engine.results import MaskTargets, TargetScore
-from bertui.ui.text import ShowControls, outside
+from bertui.ui.text import ShowControls, outside, probability_text
 
 MAX_TARGETS = 32
 """Words scored at most (a word of several pieces costs a pass per mask): a pasted list is cut here."""
@@ -27,11 +28,6 @@ def parse_targets(text: str) -> tuple[str, ...]:
     return tuple(word for word in words if word)[:MAX_TARGETS]
 
 
-def probability_text(probability: float) -> str:
-    """A percentage to a tenth; below that the log-probability beside it says how small."""
-    return f"{probability * 100:.1f}%" if probability >= 0.001 else "<0.1%"
-
-
 class TargetsRow(Horizontal):
     """The field, named: it stays at the top of the pane while the lists scroll under it."""
 
@@ -41,7 +37,7 @@ class TargetsRow(Horizontal):
     TargetsRow > Input { width: 1fr; }
     """
 
-    def __init__(self, targets: tuple[str, ...] = (), **kwargs) -> None:
+    def __init__(self, targets: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._initial = targets
 
@@ -69,7 +65,7 @@ class TargetScores(Static):
             lines.append(Content.assemble((f"Targets{where}", "$text-accent bold"),
                                           (f" · token {mask.position}", "$text-muted")))
             width = min(18, max(4, *(outside(score.target).cell_length for score in mask.scores)))
-            lines.append(Content.styled(f"  {'word':<{width}}      p   log p  rank", "$text-muted"))
+            lines.append(Content.styled(f"  {'word':<{width}}       p   log p  rank", "$text-muted"))
             lines += [self._line(score, width) for score in mask.scores]
         self.update(Content("\n").join(lines))
         self.display = bool(lines)
@@ -82,5 +78,5 @@ class TargetScores(Static):
             return Content.assemble("  ", word, "  ", (why, "$text-warning"))
         log_prob = "−∞" if math.isinf(score.log_prob) else f"{score.log_prob:.2f}".replace("-", "−")
         where = str(score.rank) if score.rank is not None else f"{len(score.pieces)} pieces"
-        return Content.assemble("  ", word, f" {probability_text(score.probability):>6}",
+        return Content.assemble("  ", word, f" {probability_text(math.exp(score.log_prob)):>7}",
                                 f" {log_prob:>7}  ", where)

@@ -8,30 +8,32 @@ With surprisal on, a last row gives each real token's rank when it alone is mask
 green (expected) to red (surprising); the border names the selected token's numbers and the sentence's
 pseudo-log-likelihood. ``m`` and ``w`` mask the selected token or its whole word without retyping.
 
-The grid is drawn as one piece of Content in ``show`` (not a DataTable, which sizes its columns later,
-on idle): what is on screen after an answer is complete at once, for people and for snapshots alike.
-Only the columns in view are drawn, from a first column that follows the cursor (the wheel moves it
-too), so a 5,000-token paste costs what a short one does, and the view always starts on a column's
-first cell: no wide character is ever cut in half, and every row starts at the same cell. Tokens are
-drawn through ``cells.drawn`` and measured by ``cells.width`` (what the terminal counts).
+The screen sets ``answer``; its watcher lays the columns out (``columns``) and draws, as moving the
+cursor (``cursor_column``) or scrolling (``first_column``) does. The grid is one piece of Content (not
+a DataTable, which sizes its columns later, on idle): complete at once after an answer, for people and
+snapshots alike. Only the columns in view are drawn, from a first column that follows the cursor (the
+wheel moves it too), so a 5,000-token paste costs what a short one does, and the view always starts on
+a column's first cell: no wide character is ever cut in half, and every row starts at the same cell.
+Tokens are drawn through ``text.drawn`` and measured by ``text.width`` (what the terminal counts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import var
 from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.text import drawn, fit, width
+from bertui.ui.text import drawn, fit, probability_text, width
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")
@@ -44,9 +46,27 @@ NO_SEGMENTS = "no segments in this model"
 WHEEL = 3  # columns a wheel step moves the view
 
 
-def probability_text(probability: float) -> str:
-    """Percent while it reads as one; a real token can be far less likely than 0.1 %."""
-    return f"{probability * 100:.1f}%" if probability >= 0.001 else f"{probability:.1e}"
+@dataclass(frozen=True)
+class GridAnswer:
+    """What the grid shows: ``encoding``, with ``surprisal``'s strip as a last row if given.
+
+    ``segments``: False for a model without token type ids, whose segment row then says so instead of
+    showing a row of zeros. ``follow``: (sequence, caret) of the sentence being typed in: the cursor
+    goes to the token there.
+    """
+
+    encoding: Encoding
+    surprisal: Surprisal | None = None
+    segments: bool = True
+    follow: tuple[int, int] | None = None
+
+
+class Columns(NamedTuple):
+    """Where each column is: its first cell, its width, and its token as drawn."""
+
+    starts: tuple[int, ...] = ()
+    widths: tuple[int, ...] = ()
+    tokens: tuple[str, ...] = ()
 
 
 class TokenGrid(Horizontal, can_focus=True):
@@ -78,48 +98,71 @@ class TokenGrid(Horizontal, can_focus=True):
 
         positions: tuple[int, ...]
 
-    def __init__(self, **kwargs) -> None:
+    DEFAULT_CSS = """
+    TokenGrid {
+        height: auto;
+        &.pane.-truncated { border-subtitle-color: $text-warning; }  /* over the frame's muted one */
+        #grid-labels { width: auto; padding-right: 2; }
+        #grid-cells { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    }
+    """
+    DEFAULT_CLASSES = "pane"
+
+    answer: var[GridAnswer | None] = var(None, init=False, always_update=True)
+    """The tokens shown (None: none yet)."""
+    cursor_column: var[int] = var(0, init=False)
+    """The selected token."""
+    first_column: var[int] = var(0, init=False)
+    """The leftmost column in view."""
+
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.encoding: Encoding | None = None
-        self.surprisal: Surprisal | None = None
-        self.segments = True
-        self.cursor_column = 0
-        self.first_column = 0
-        """The leftmost column in view."""
-        self._starts: list[int] = []  # first cell of each column
-        self._widths: list[int] = []
-        self._tokens: list[str] = []  # as drawn
+        self.columns = Columns()
+        """Where each column of the answer is (set with it)."""
         self._strip_cells: list[tuple[str, Style | str]] | None = None
         self.row_names: tuple[str, ...] = ROWS
         self.border_title = "Tokens"
+
+    @property
+    def encoding(self) -> Encoding | None:
+        return None if self.answer is None else self.answer.encoding
+
+    @property
+    def surprisal(self) -> Surprisal | None:
+        return None if self.answer is None else self.answer.surprisal
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("\n".join(ROWS), "bold"), id="grid-labels")
         yield Static(id="grid-cells")
 
-    def show(self, encoding: Encoding, follow: tuple[int, int] | None = None,
-             surprisal: Surprisal | None = None, segments: bool = True) -> None:
-        """Show ``encoding``; put the cursor on the token at ``follow`` = (sequence, caret) if given.
-
-        ``surprisal``: add its strip as a last row. ``segments``: False for a model without token type
-        ids, whose segment row then says so instead of showing a row of zeros.
-        """
-        self.encoding, self.surprisal, self.segments = encoding, surprisal, segments
-        cursor = self.cursor_column if follow is None else self._token_at(*follow)
-        self.cursor_column = max(0, min(cursor, len(encoding.tokens) - 1))
-        self._tokens = [drawn(token) for token in encoding.tokens]
-        self._widths = [max(width(token), len(str(position)), len(str(token_id)), 1)
-                        for position, (token, token_id) in enumerate(zip(self._tokens, encoding.input_ids))]
-        self._strip_cells = None if surprisal is None else self._strip()
+    def watch_answer(self, answer: GridAnswer | None) -> None:
+        """Lay the columns out, put the cursor where the person types (if ``follow``), draw."""
+        if answer is None:
+            return
+        encoding = answer.encoding
+        cursor = self.cursor_column if answer.follow is None else self._token_at(*answer.follow)
+        self.set_reactive(TokenGrid.cursor_column, max(0, min(cursor, len(encoding.tokens) - 1)))
+        tokens = [drawn(token) for token in encoding.tokens]
+        widths = [max(width(token), len(str(position)), len(str(token_id)), 1)
+                  for position, (token, token_id) in enumerate(zip(tokens, encoding.input_ids))]
+        self._strip_cells = None if answer.surprisal is None else self._strip(answer.surprisal, len(tokens))
         if self._strip_cells is not None:
-            self._widths = [max(w, len(rank)) for w, (rank, _style) in zip(self._widths, self._strip_cells)]
+            widths = [max(w, len(rank)) for w, (rank, _style) in zip(widths, self._strip_cells)]
         starts, at = [], 0
-        for column_width in self._widths:
+        for column_width in widths:
             starts.append(at)
             at += column_width + GAP
-        self._starts = starts
+        self.columns = Columns(tuple(starts), tuple(widths), tuple(tokens))
         self.set_class(bool(encoding.truncated), "-truncated")
         self._draw(follow_cursor=True)
+
+    def watch_cursor_column(self) -> None:
+        self._draw(follow_cursor=True)
+        if self.has_focus:
+            self.post_message(self.Selected(*self.selected()))
+
+    def watch_first_column(self) -> None:
+        self._draw()
 
     def _view_width(self) -> int:
         cells = self.query_one("#grid-cells", Static)
@@ -129,79 +172,82 @@ class TokenGrid(Horizontal, can_focus=True):
 
     def in_view(self) -> range:
         """The positions of the columns drawn now (the last one may be cut at the right edge)."""
-        if not self._starts:
+        if not self.columns.starts:
             return range(0)
-        left, view = self._starts[self.first_column], self._view_width()
+        left, view = self.columns.starts[self.first_column], self._view_width()
         end = self.first_column
-        while end < len(self._starts) and self._starts[end] - left < view:
+        while end < len(self.columns.starts) and self.columns.starts[end] - left < view:
             end += 1
         return range(self.first_column, end)
 
-    def _follow_cursor(self) -> None:
-        """Move the first column just enough that the cursor's column is wholly in view."""
-        view, cursor = self._view_width(), self.cursor_column
-        self.first_column = min(self.first_column, cursor)
-        while (self.first_column < cursor and self._starts[cursor] + self._widths[cursor]
-               - self._starts[self.first_column] > view):
-            self.first_column += 1
+    def _follow_cursor(self, first: int) -> int:
+        """The first column moved just enough that the cursor's column is wholly in view."""
+        view, cursor, (starts, widths, _tokens) = self._view_width(), self.cursor_column, self.columns
+        first = min(first, cursor)
+        while first < cursor and starts[cursor] + widths[cursor] - starts[first] > view:
+            first += 1
+        return first
 
     def _draw(self, follow_cursor: bool = False) -> None:
-        encoding = self.encoding
-        if encoding is None:
+        answer = self.answer
+        if answer is None:
             return
-        rows = self.row_names = ROWS if self.surprisal is None else (*ROWS, "surprisal")
+        encoding = answer.encoding
+        rows = self.row_names = ROWS if answer.surprisal is None else (*ROWS, "surprisal")
         self.query_one("#grid-labels", Static).update(Content.styled("\n".join(rows), "bold"))
-        self.first_column = max(0, min(self.first_column, len(self._starts) - 1))
-        if follow_cursor:
-            self._follow_cursor()
-        view, left = self._view_width(), self._starts[self.first_column] if self._starts else 0
+        first = max(0, min(self.first_column, len(self.columns.starts) - 1))
+        self.set_reactive(TokenGrid.first_column, self._follow_cursor(first) if follow_cursor else first)
+        view, left = self._view_width(), self.columns.starts[self.first_column] if self.columns.starts else 0
         shown = self.in_view()
         lines: list[list[Content]] = [[] for _ in rows]
         for position in shown:
-            cells = min(self._widths[position], view - (self._starts[position] - left))
-            gap = Content(" " * min(GAP, view - (self._starts[position] - left) - cells))
+            cells = min(self.columns.widths[position], view - (self.columns.starts[position] - left))
+            gap = Content(" " * min(GAP, view - (self.columns.starts[position] - left) - cells))
             cursor = CURSOR[self.has_focus] if position == self.cursor_column else ""
-            for row, (text, style) in enumerate(self._cells(position)):
+            for row, (text, style) in enumerate(self._cells(answer, position)):
                 cell = Content.styled(fit(text, cells), style)
                 lines[row] += [cell.stylize_before(cursor) if cursor else cell, gap]
-        if not self.segments:
+        if not answer.segments:
             lines[3] = [Content.styled(fit(NO_SEGMENTS, view), "$text-muted italic")]
         self.query_one("#grid-cells", Static).update(Content("\n").join(Content.assemble(*line)
                                                                           for line in lines))
         count = len(encoding.tokens)
         self.border_title = (f"Tokens · {count}" if len(shown) >= count else
                              f"Tokens · {count} · {shown.start}–{shown.stop - 1} in view")
-        self._describe_selection()
+        self._describe_selection(encoding)
 
     def row(self, name: str) -> list[str]:
         """The plain text of each cell of row ``name``: "token", "id", "segment", "attention", "surprisal"."""
         index = self.row_names.index(name)
-        return [self._cells(position)[index][0] for position in range(len(self._tokens))]
+        answer = self.answer
+        return [] if answer is None else [self._cells(answer, position)[index][0]
+                                          for position in range(len(self.columns.tokens))]
 
-    def _cells(self, position: int) -> list[tuple[str, Style | str]]:
+    def _cells(self, answer: GridAnswer, position: int) -> list[tuple[str, Style | str]]:
         """(text, style) of each row's cell in column ``position``."""
-        encoding = self.encoding
+        encoding = answer.encoding
         segment = SEGMENTS[encoding.token_type_ids[position] % 2]
         masked = position in encoding.mask_positions
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
-        cells = [
+        cells: list[tuple[str, Style | str]] = [
             (str(position), "$text-muted"),
-            (self._tokens[position], look),
+            (self.columns.tokens[position], look),
             (str(encoding.input_ids[position]), MASK if masked else ""),
-            ("AB"[encoding.token_type_ids[position] % 2] if self.segments else "", segment),
+            ("AB"[encoding.token_type_ids[position] % 2] if answer.segments else "", segment),
             (str(encoding.attention_mask[position]), ""),
         ]
         if self._strip_cells is not None:
             cells.append(self._strip_cells[position])
         return cells
 
-    def _strip(self) -> list[tuple[str, Style | str]]:
+    def _strip(self, surprisal: Surprisal, count: int) -> list[tuple[str, Style | str]]:
         """Each scored token's rank on its surprisal colour; special tokens and masks stay blank."""
         scale = SurprisalScale(self)
-        scored = {token.position: token for token in self.surprisal.tokens}
-        return [("", "") if (token := scored.get(position)) is None else
+        scored = {token.position: token for token in surprisal.tokens}
+        blank: tuple[str, Style | str] = ("", "")
+        return [blank if (token := scored.get(position)) is None else
                 (str(token.rank), scale.style(token.surprisal))
-                for position in range(len(self.encoding.tokens))]
+                for position in range(count)]
 
     def scored(self) -> TokenSurprisal | None:
         """The selected token's surprisal, if the strip is on and the token was scored."""
@@ -209,9 +255,8 @@ class TokenGrid(Horizontal, can_focus=True):
             return None
         return next((token for token in self.surprisal.tokens if token.position == self.cursor_column), None)
 
-    def _describe_selection(self) -> None:
+    def _describe_selection(self, encoding: Encoding) -> None:
         """The border's subtitle: truncation; with surprisal on, the PLL and the selected token's numbers."""
-        encoding = self.encoding
         parts = []
         if encoding.truncated:
             parts.append(Content(f"{encoding.truncated} tokens cut at the model's max length"))
@@ -245,8 +290,10 @@ class TokenGrid(Horizontal, can_focus=True):
     def _token_at(self, sequence: int, caret: int) -> int:
         """The token of ``sequence`` just left of ``caret`` (the one being typed); else the cursor's."""
         found = self.cursor_column
-        for position, (owner, (start, _end)) in enumerate(zip(self.encoding.sequence_ids,
-                                                               self.encoding.offsets)):
+        encoding = self.encoding
+        if encoding is None:
+            return found
+        for position, (owner, (start, _end)) in enumerate(zip(encoding.sequence_ids, encoding.offsets)):
             if owner == sequence and start < max(caret, 1):
                 found = position
         return found
@@ -261,42 +308,35 @@ class TokenGrid(Horizontal, can_focus=True):
     def _select(self, position: int) -> None:
         if self.encoding is None or not self.encoding.tokens:
             return
-        self.cursor_column = max(0, min(position, len(self.encoding.tokens) - 1))
-        self._draw(follow_cursor=True)
-        if self.has_focus:
-            self.post_message(self.Selected(*self.selected()))
+        column = max(0, min(position, len(self.encoding.tokens) - 1))
+        if column == self.cursor_column:  # the watcher does not run: draw and say it all the same
+            self.watch_cursor_column()
+        self.cursor_column = column
 
     def action_move(self, step: int) -> None:
         self._select(self.cursor_column + step)
 
     def action_move_to(self, position: int) -> None:
-        self._select(position if position >= 0 else len(self._starts) - 1)
+        self._select(position if position >= 0 else len(self.columns.starts) - 1)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self.query_one("#grid-cells", Static))
-        if offset is not None and self._starts:
+        if offset is not None and self.columns.starts:
             self.focus()
-            x = self._starts[self.first_column] + offset.x
-            self._select(max(i for i, start in enumerate(self._starts) if start <= x))
+            x = self.columns.starts[self.first_column] + offset.x
+            self._select(max(i for i, start in enumerate(self.columns.starts) if start <= x))
 
-    def _scroll_view(self, step: int, event: events.MouseEvent) -> None:
+    @on(events.MouseScrollDown)
+    @on(events.MouseScrollUp)
+    @on(events.MouseScrollRight)
+    @on(events.MouseScrollLeft)
+    def _scroll_view(self, event: events.MouseEvent) -> None:
         """The wheel moves the view, not the cursor."""
-        if self._starts:
+        if self.columns.starts:
             event.stop()
-            self.first_column += step
-            self._draw()
-
-    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        self._scroll_view(WHEEL, event)
-
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self._scroll_view(-WHEEL, event)
-
-    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
-        self._scroll_view(WHEEL, event)
-
-    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
-        self._scroll_view(-WHEEL, event)
+            forward = isinstance(event, (events.MouseScrollDown, events.MouseScrollRight))
+            step = WHEEL if forward else -WHEEL
+            self.first_column = max(0, min(self.first_column + step, len(self.columns.starts) - 1))
 
     def on_resize(self) -> None:
         self._draw(follow_cursor=True)

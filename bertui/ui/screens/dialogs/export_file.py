@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.reactive import var
 from textual.widgets import Input, Label, Select
 
 from bertui.headless.export import FORMATS, format_for
@@ -49,23 +50,26 @@ class ExportScreen(Dialog[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
+    said: var[tuple[str, str]] = var(("", ""), init=False, always_update=True)
+    """The dialog's last word under the field: (text, tone: "" or a CSS class such as "-warning")."""
+
     def __init__(self, render: Callable[[str], str], name: str = DEFAULT_NAME) -> None:
         super().__init__()
         self._text_for = render
-        self._name = name
+        self._file_name = name
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Export the current view")
-            yield Input(self._name, id="export-path", placeholder="file name: .json, .md or .csv")
-            yield Select([(label, fmt) for fmt, label in FORMATS.items()], value=format_for(self._name),
+            yield Input(self._file_name, id="export-path", placeholder="file name: .json, .md or .csv")
+            yield Select([(label, fmt) for fmt, label in FORMATS.items()], value=format_for(self._file_name),
                          allow_blank=False, id="export-format", compact=True)
             yield Label(id="export-message", classes="hint")
             yield Label("enter writes · escape cancels · the format follows the file name's ending",
                         classes="hint")
 
     def on_mount(self) -> None:
-        self._describe(self._name)
+        self._describe(self._file_name)
 
     @property
     def path(self) -> Path:
@@ -90,6 +94,10 @@ class ExportScreen(Dialog[Path | None]):
             self._say(f"Writes {path.absolute()}")
 
     def _say(self, text: str, tone: str = "") -> None:
+        self.said = text, tone
+
+    def watch_said(self, said: tuple[str, str]) -> None:
+        text, tone = said
         message = self.query_one("#export-message", Label)
         message.update(Content(text))
         message.set_classes(f"hint {tone}".strip())

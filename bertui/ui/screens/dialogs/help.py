@@ -35,7 +35,7 @@ class HelpScreen(Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "dismiss", "Close")]
 
-    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
         super().__init__()
         self._sections = sections
 
@@ -49,7 +49,8 @@ class HelpScreen(Dialog[None]):
         rows = [("Typing", list(TEXT_KEYS))]
         for title, bindings in self._sections:
             rows.append((title, [(self._keys(binding), binding.tooltip or binding.description)
-                                 for binding in bindings if binding.description]))
+                                 for binding in bindings
+                                 if isinstance(binding, Binding) and binding.description]))
         width = max(len(keys) for _, entries in rows for keys, _ in entries) + 2
         lines: list[Content] = []
         for title, entries in rows:

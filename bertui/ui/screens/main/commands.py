@@ -2,8 +2,9 @@
 them are declared once, in ``bertui/ui/actions.py``), including copying and exporting the results.
 
 ``Commands`` is mixed into ``MainScreen`` and reads its state (the ledger, the model, the panes); it
-holds no state of its own. Dialogs, help and the served-download helper are imported when first asked
-for, so the first paint does not pay for them.
+holds no state of its own (the restart key's action is the model lifecycle's, in ``model.py``).
+Dialogs, help and the served-download helper are imported when first asked for, so the first paint does
+not pay for them.
 """
 
 from __future__ import annotations
@@ -11,18 +12,43 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from textual.binding import Binding
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive, var
+from textual.screen import Screen
 from textual.widgets import Input
 
 from bertui.headless import export
 from bertui.ui import actions
-from bertui.ui.ledger import Shown
+from bertui.ui.key_masks import KeyMasks, Texts
+from bertui.ui.ledger import RequestLedger, Shown
+from bertui.ui.model_state import ModelState
 from bertui.ui.widgets.leaderboard import Leaderboard
+from bertui.ui.widgets.model_card import ModelCard
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 
 
-class Commands:
+class Commands(Screen[None]):
+    model: ModelState
+    ledger: RequestLedger
+    top_k: reactive[int]
+    show_surprisal: var[bool]
+
+    key_masks: KeyMasks
+
+    def load(self, spec: str) -> None:
+        raise NotImplementedError  # the model lifecycle's
+
+    def request_changed(self) -> None:
+        raise NotImplementedError  # the screen's
+
+    def texts_on_screen(self) -> Texts:
+        raise NotImplementedError  # the screen's
+
+    def describe_model(self, card: ModelCard) -> None:
+        raise NotImplementedError  # the model lifecycle's
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "change_k":
             return not isinstance(self.focused, Input)  # +/- are text while typing
@@ -36,6 +62,27 @@ class Commands:
     def action_toggle_mask(self, whole_word: bool) -> None:
         self.query_one(TokenGrid).action_toggle_mask(whole_word)
 
+    @on(TokenGrid.MaskToggled)
+    def _mask_toggled(self, message: TokenGrid.MaskToggled) -> None:
+        """Mask or unmask tokens of the text the grid shows; never positions of another text."""
+        texts = self.texts_on_screen()
+        shown = self.ledger.shown
+        if shown is None or (shown.request.text_a, shown.request.text_b) != texts:
+            self.notify("The tokens are catching up with the text: try again in a moment.",
+                        severity="warning")
+            return
+        encoding = shown.analysis.encoding
+        positions = tuple(p for p in message.positions
+                          if 0 <= p < len(encoding.tokens) and not encoding.special[p])
+        typed = set(encoding.mask_positions) - set(self.key_masks.for_texts(texts))
+        if not positions:
+            self.notify("Special tokens cannot be masked: select a token of the text.", severity="warning")
+        elif set(positions) <= typed:
+            self.notify("This mask is typed in the sentence: delete it there.", severity="warning")
+        else:
+            self.key_masks = self.key_masks.toggled(texts, tuple(p for p in positions if p not in typed))
+            self.request_changed()
+
     def action_change_k(self, step: int) -> None:
         self.top_k += step
 
@@ -43,7 +90,7 @@ class Commands:
         focused = self.focused
         field = focused if isinstance(focused, SentenceInput) else self.query_one(Sentences).field_a
         start, end = sorted(field.selection)
-        field.replace(self.mask_token, start, end)
+        field.replace(self.model.mask_token, start, end)
         self.set_focus(field)
 
     def action_clear(self) -> None:
@@ -59,7 +106,7 @@ class Commands:
             if spec:
                 self.load(spec)
 
-        self.app.push_screen(ModelSwitchScreen(self._loading or self.model_spec), chosen)
+        self.app.push_screen(ModelSwitchScreen(self.model.wanted), chosen)
 
     def action_jump_token(self) -> None:
         from bertui.ui.screens.dialogs.token_jump import TokenJumpScreen
@@ -81,14 +128,15 @@ class Commands:
     def action_model_card(self) -> None:
         from bertui.ui.screens.dialogs.card import ModelCardScreen
 
-        self.app.push_screen(ModelCardScreen(self._describe_model))
+        self.app.push_screen(ModelCardScreen(self.describe_model))
 
     def action_help(self) -> None:
         from bertui.ui.screens.dialogs.help import HelpScreen
         from bertui.ui.widgets.attention_view import AttentionView
 
-        everywhere = [*actions.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
-                      Binding("ctrl+q", "quit", "Quit")]
+        everywhere: list[BindingType] = [*actions.BINDINGS,
+                                         Binding("ctrl+p", "command_palette", "Command palette"),
+                                         Binding("ctrl+q", "quit", "Quit")]
         self.app.push_screen(HelpScreen([("Everywhere", everywhere),
                                          (TokenGrid.BINDING_GROUP_TITLE, TokenGrid.BINDINGS),
                                          (AttentionView.BINDING_GROUP_TITLE, AttentionView.BINDINGS),
@@ -106,7 +154,7 @@ class Commands:
         shown = self._whole_results("copy")
         if shown is None:
             return
-        text = export.to_json(*shown, self.model_info)  # the same document as Export… as JSON
+        text = export.to_json(*shown, self.model.info)  # the same document as Export… as JSON
         if self.app.is_web:  # a served app's clipboard would be the server's
             from bertui.ui import downloads
             from bertui.ui.screens.dialogs.export_file import DEFAULT_NAME as DEFAULT_EXPORT_NAME
@@ -128,4 +176,4 @@ class Commands:
                 self.notify(f"Wrote {path}", title="Exported", markup=False)
 
         self.app.push_screen(ExportScreen(partial(export.render, request=shown.request,
-                                                  analysis=shown.analysis, info=self.model_info)), written)
+                                                  analysis=shown.analysis, info=self.model.info)), written)
