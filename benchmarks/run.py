@@ -34,7 +34,7 @@ from benchmarks.report import machine, markdown, table  # noqa: E402
 
 # Section name → module. Imported after the options are read: --threads must be set before torch loads.
 SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory",
-            "scoring": "scoring", "streams": "streams"}
+            "scoring": "scoring", "streams": "streams", "api": "api"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
