@@ -208,9 +208,12 @@ def _read_sentences(args: argparse.Namespace) -> list[str]:
 def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | None = None,
           dtype: str | None = None):
     from bertui.engine.inference import Engine  # torch is imported only here
+    from bertui.headless.fetching import DownloadBar
 
-    return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
-                       dtype=dtype or args.dtype, trust_remote_code=args.trust_remote_code)
+    with DownloadBar() as shown:  # a hub model's download, on stderr when it is a terminal
+        return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
+                           dtype=dtype or args.dtype, progress=shown,
+                           trust_remote_code=args.trust_remote_code)
 
 
 def _stream(args: argparse.Namespace) -> int:

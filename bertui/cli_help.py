@@ -43,6 +43,6 @@ def complete(parser: argparse.ArgumentParser) -> None:
 
 def completion_script(shell: str) -> str:
     """The script that makes ``shell`` complete bertui's commands and options."""
-    import argcomplete
+    from argcomplete.shell_integration import shellcode
 
-    return argcomplete.shellcode(["bertui"], shell=shell)
+    return shellcode(["bertui"], shell=shell)

@@ -4,7 +4,8 @@ The real loading path is ``from_pretrained`` of a hub id or a folder. Safety: ``
 is False unless the person asked for it (``--trust-remote-code``), safetensors are used whenever a
 checkpoint has them (explicitly for a folder; transformers prefers them on the hub), and pickled
 ``.bin`` checkpoints go through ``torch.load(weights_only=True)``. The only network traffic is the
-hub download of the model the person named, tried after the local cache.
+hub download of the model the person named, tried after the local cache; its weights report their
+progress (``bertui.engine.download``) to the same ``progress`` callback as the stages do.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING
 
 from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
+from bertui.engine.download import Download, progress_bar
 from bertui.errors import ModelLoadError, first_line
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -38,7 +40,8 @@ OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet"}
 MOVED_TO_ORGS = ("google-bert", "distilbert", "FacebookAI", "albert")
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
-Progress = Callable[[str], None]
+Progress = Callable[[str | Download], None]
+"""Told each stage of a load in words, and a ``Download`` now and then while weights come from the hub."""
 
 
 @dataclass
@@ -227,11 +230,13 @@ def _safetensors_only(source: str, local: bool) -> bool | None:
 
 
 def _read(spec_or_folder: str, model_class, local_only: bool, trust_remote_code: bool,
-          use_safetensors: bool | None):
+          use_safetensors: bool | None, say: Progress):
     common = dict(trust_remote_code=trust_remote_code, local_files_only=local_only)
     tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
+    # The weights are the download that takes minutes: huggingface_hub reports their bytes through this bar.
+    fetch = {} if local_only else {"tqdm_class": progress_bar(say)}
     model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True,
-                                              use_safetensors=use_safetensors, **common)
+                                              use_safetensors=use_safetensors, **common, **fetch)
     return tokenizer, model, info
 
 
@@ -314,12 +319,12 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
         say("loading the tokenizer and weights")
         read = dict(trust_remote_code=trust_remote_code, use_safetensors=_safetensors_only(source, local))
         try:
-            return (*_read(source, model_class, local_only=cached, **read), source)
+            return (*_read(source, model_class, local_only=cached, say=say, **read), source)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            return (*_read(source, model_class, local_only=False, **read), source)
+            return (*_read(source, model_class, local_only=False, say=say, **read), source)
     except ModelLoadError:
         raise
     except ValueError as error:

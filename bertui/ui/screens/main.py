@@ -45,6 +45,7 @@ from bertui.ui.messages import (
     AnalysisDone,
     AnalysisFailed,
     ModelCrashed,
+    ModelDownloading,
     ModelFailed,
     ModelLoading,
     ModelReady,
@@ -193,6 +194,19 @@ class MainScreen(Commands, Screen[None]):
     def _model_loading(self, message: ModelLoading) -> None:
         if message.spec == self._loading:
             self._show_loading(message.spec, message.stage)
+
+    @on(ModelDownloading)
+    def _model_downloading(self, message: ModelDownloading) -> None:
+        if message.spec == self._loading:
+            self.query_one(ModelBanner).downloading(message.spec, message.download,
+                                                    actions.key_for("cancel_download"))
+            self.query_one(StatusLine).state(f"downloading {message.spec}: {message.download.describe()}",
+                                             "busy")
+
+    def action_cancel_download(self) -> None:
+        """Stop the hub download of the model being loaded (the banner then says it was cancelled)."""
+        if self._loading is not None:
+            self.service.cancel_download()
 
     @on(ModelReady)
     def _model_ready(self, message: ModelReady) -> None:
