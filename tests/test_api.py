@@ -149,7 +149,9 @@ def test_import_bertui_imports_no_torch():
             "print(sorted({'torch', 'transformers', 'numpy', 'textual'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
-    assert set(bertui.__all__) == set(bertui.api.__all__)
+    from bertui import api
+
+    assert set(bertui.__all__) == set(api.__all__)
 
 
 def python_blocks(section: str) -> list[str]:

@@ -108,3 +108,38 @@ def _wait_for_partial(home: Path, size: int) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("no partial download appeared")
+
+
+def test_the_request_loop_says_each_download_and_stops_it_when_cancelled():
+    """The loop's side of Escape, without a network: a loader that downloads until told to stop."""
+    import threading
+
+    from bertui.engine.download import Download
+    from bertui.model.loop import RequestLoop
+
+    said: list[tuple] = []
+    started = threading.Event()
+
+    def loader(spec, *, device, dtype, progress):
+        for done in range(0, 10**9, 1000):
+            progress(Download("model.safetensors", done, 10**9, 1000.0))
+            started.set()
+            time.sleep(0.01)
+
+    loop = RequestLoop(lambda kind, *args: said.append((kind, *args)), loader=loader)
+    loop.load("acme/big-bert")
+    serving = threading.Thread(target=loop.serve, daemon=True)
+    serving.start()
+    assert started.wait(30)
+    loop.cancel_download()
+    deadline = time.monotonic() + 30
+    while not any(kind == "ModelFailed" for kind, *_ in said) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.close()
+    kinds = [kind for kind, *_ in said]
+    assert (kinds[0], kinds[-1], set(kinds[1:-1])) == ("ModelLoading", "ModelFailed", {"ModelDownloading"})
+    assert said[1][2] == Download("model.safetensors", 0, 10**9, 1000.0)
+    assert said[-1][1:] == ("acme/big-bert", "the download of acme/big-bert was cancelled; loading it again "
+                                             "starts the download again")
+    assert Download("model.safetensors", 120_300_000, 440_500_000, 12_100_000).describe() == \
+        "model.safetensors: 120.3 MB of 440.5 MB, 12.1 MB/s, 26 s left"

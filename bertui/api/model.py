@@ -29,7 +29,8 @@ def load(spec: str = DEFAULT_MODEL, *, device: str = "auto", dtype: str = "float
     """Load a hub id, a local folder, or ``"demo"`` (a tiny built-in model with random weights).
 
     Args:
-        spec: what to load, as ``--model`` takes it; a hub model not in the cache is downloaded once.
+        spec: what to load, as ``--model`` takes it; a hub model not in the cache is downloaded once
+            (its progress drawn on stderr when that is a terminal).
         device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
         dtype: ``float32`` (the numbers equal transformers'), ``float16`` or ``bfloat16``.
         trust_remote_code: let a hub checkpoint run its own Python code; only for code you trust.
@@ -37,8 +38,11 @@ def load(spec: str = DEFAULT_MODEL, *, device: str = "auto", dtype: str = "float
     Raises ``bertui.errors.ModelLoadError`` saying what to do when the model cannot be loaded.
     """
     from bertui.engine.inference import Engine  # torch is imported here, not by ``import bertui``
+    from bertui.headless.fetching import DownloadBar
 
-    return Model(Engine.load(spec, device=device, dtype=dtype, trust_remote_code=trust_remote_code))
+    with DownloadBar() as shown:  # a hub model's download, on stderr when it is a terminal (as the CLI)
+        return Model(Engine.load(spec, device=device, dtype=dtype, progress=shown,
+                                 trust_remote_code=trust_remote_code))
 
 
 def _listed(texts: Texts, pair: Pairs, what: str) -> tuple[list[str], list[str | None]]:
