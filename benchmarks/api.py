@@ -45,7 +45,7 @@ def run(bench: Bench) -> list[Row]:
         api, command = side_by_side(
             lambda: model.score(plain),
             lambda: stream.run(bench.engine, options, str(source), out, resume=False, ranks=stream.Ranks()),
-            repeat=1 if bench.quick else 3)
+            repeat=3 if bench.quick else 5)
     score_ratio = median(command) / median(api)
     rows.append(Row("api", f"score of {SENTENCES} sentences: one call vs `bertui score --file` (same engine)",
                     ms(median(api)), f"{ms(median(command))} (score --file's stream)", f"{score_ratio:.2f}×",
