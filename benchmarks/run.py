@@ -35,7 +35,8 @@ from benchmarks.report import machine, markdown, table  # noqa: E402
 
 # Section name → module. Imported after the options are read: --threads must be set before torch loads.
 SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory",
-            "scoring": "scoring", "streams": "streams", "inside": "inside"}
+            "scoring": "scoring", "streams": "streams", "inside": "inside",
+            "api": "api"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bertui import __version__
+from bertui.cli_help import COMPLETION_SHELLS, EPILOG, EXAMPLES, complete, completion_script
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
 from bertui.engine.encoding import without_surrogates
 from bertui.errors import BertuiError, InputError
@@ -101,15 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bertui",
         description="Explore BERT-family models: with no command, the live terminal app; "
                     "with a command, JSON on stdout.",
-        epilog="Examples:  bertui --model demo    bertui fill 'The capital of France is [MASK].'",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bertui {__version__}")
+    parser.add_argument("--completion", choices=COMPLETION_SHELLS, metavar="SHELL",
+                        help="print the shell completion script for bash, zsh or fish (see the epilog)")
     _model_options(parser, defaults=True)
     _app_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+        sub = commands.add_parser(name, help=help, description=help, epilog=f"Example:\n  {EXAMPLES[name]}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         _model_options(sub, defaults=False)
         return sub
 
@@ -244,9 +248,12 @@ def _read_sentences(args: argparse.Namespace) -> list[str]:
 def _load(args: argparse.Namespace, device: str | None = None, *, spec: str | None = None,
           dtype: str | None = None):
     from bertui.engine.inference import Engine  # torch is imported only here
+    from bertui.headless.fetching import DownloadBar
 
-    return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
-                       dtype=dtype or args.dtype, trust_remote_code=args.trust_remote_code)
+    with DownloadBar() as shown:  # a hub model's download, on stderr when it is a terminal
+        return Engine.load(spec or args.model or DEFAULT_MODEL, device=device or args.device,
+                           dtype=dtype or args.dtype, progress=shown,
+                           trust_remote_code=args.trust_remote_code)
 
 
 def _options(args: argparse.Namespace, candidates: tuple[str, ...] = ()) -> stream.StreamOptions:
@@ -320,7 +327,12 @@ def _answer(args: argparse.Namespace, engine, text: str, sentences: list[str],
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    complete(parser)
+    args = parser.parse_args(argv)
+    if args.completion:
+        sys.stdout.write(completion_script(args.completion))
+        return 0
     if args.trust_remote_code:
         print(REMOTE_CODE_WARNING, file=sys.stderr)
     if args.command is None:

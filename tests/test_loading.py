@@ -6,6 +6,7 @@ import json
 import pickle
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -635,8 +636,10 @@ class FakeHub:
 
 def read_calls(source, *, local: bool, trust: bool = False, safetensors=None, config=True):
     common = {"trust_remote_code": trust, "local_files_only": local}
+    download = {} if local else {"tqdm_class": mock.ANY}  # the weights' progress (tests/test_download.py)
     return [*([("config", source, common)] if config else []), ("tokenizer", source, common),
-            ("model", source, {"output_loading_info": True, "use_safetensors": safetensors, **common})]
+            ("model", source, {"output_loading_info": True, "use_safetensors": safetensors, **common,
+                               **download})]
 
 
 @pytest.mark.parametrize("trust", [False, True])

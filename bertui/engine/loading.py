@@ -4,7 +4,8 @@ The real loading path is ``from_pretrained`` of a hub id or a folder. Safety: ``
 is False unless the person asked for it (``--trust-remote-code``), safetensors are used whenever a
 checkpoint has them (explicitly for a folder; transformers prefers them on the hub), and pickled
 ``.bin`` checkpoints go through ``torch.load(weights_only=True)``. The only network traffic is the
-hub download of the model the person named, tried after the local cache.
+hub download of the model the person named, tried after the local cache; its weights report their
+progress (``bertui.engine.download``) to the same ``progress`` callback as the stages do.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_PRETRAINING_MAPPING
 from bertui.defaults import DEFAULT_MODEL
 from bertui.engine.demo import DEMO_SPEC, demo_folder, is_demo_folder
 from bertui.engine.devices import resolve_device, resolve_dtype
+from bertui.engine.download import Download, progress_bar
 from bertui.errors import ModelLoadError, first_line
 
 # Pretraining classes whose heads are BERT's: MLM (cls.predictions) + NSP (cls.seq_relationship).
@@ -47,7 +49,8 @@ OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet"}
 MOVED_TO_ORGS = ("google-bert", "distilbert", "FacebookAI", "albert")
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
-Progress = Callable[[str], None]
+Progress = Callable[[str | Download], None]
+"""Told each stage of a load in words, and a ``Download`` now and then while weights come from the hub."""
 
 
 @dataclass
@@ -206,11 +209,14 @@ def _safetensors_only(source: str, local: bool) -> bool | None:
 
 
 def _read(spec_or_folder: str, model_class: Any, local_only: bool, trust_remote_code: bool,
-          use_safetensors: bool | None) -> tuple[PreTrainedTokenizerBase, PreTrainedModel, dict[str, Any]]:
+          use_safetensors: bool | None, say: Progress,
+          ) -> tuple[PreTrainedTokenizerBase, PreTrainedModel, dict[str, Any]]:
     common = dict(trust_remote_code=trust_remote_code, local_files_only=local_only)
     tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
+    # The weights are the download that takes minutes: huggingface_hub reports their bytes through this bar.
+    fetch = {} if local_only else {"tqdm_class": progress_bar(say)}
     model, info = model_class.from_pretrained(spec_or_folder, output_loading_info=True,
-                                              use_safetensors=use_safetensors, **common)
+                                              use_safetensors=use_safetensors, **common, **fetch)
     return tokenizer, model, info
 
 
@@ -295,12 +301,12 @@ def _read_checkpoint(spec: str, source: str, local: bool, say: Progress, trust_r
         say("loading the tokenizer and weights")
         safetensors = _safetensors_only(source, local)
         try:
-            return (*_read(source, model_class, cached, trust_remote_code, safetensors), source)
+            return (*_read(source, model_class, cached, trust_remote_code, safetensors, say), source)
         except OSError:
             if local or not cached:
                 raise
             say(f"downloading {spec} from the Hugging Face hub")  # config was cached, the rest was not
-            return (*_read(source, model_class, False, trust_remote_code, safetensors), source)
+            return (*_read(source, model_class, False, trust_remote_code, safetensors, say), source)
     except ModelLoadError:
         raise
     except ValueError as error:

@@ -19,11 +19,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from bertui.engine.download import Download, DownloadCancelled
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
 from bertui.errors import BertuiError, first_line
 
 EngineLoader = Callable[..., Any]
-"""``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature."""
+"""``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature.
+``progress`` is told each stage in words, and a ``Download`` while weights come from the hub."""
 Emit = Callable[..., None]
 """``emit(kind, *args)``: one answer, ``kind`` the name of its message in ``bertui.ui.messages``."""
 
@@ -50,7 +52,7 @@ def ranked_later(request: AnalysisRequest, info: ModelInfo) -> bool:
     return bool(request.candidates) and info.has_nsp_head
 
 
-def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str], None],
+def load_engine(spec: str, *, device: str, dtype: str, progress: Callable[[str | Download], None],
                 trust_remote_code: bool = False) -> Answerer:
     """The real loader: importing the engine imports torch, so it runs where the model lives only.
 
@@ -101,6 +103,7 @@ class RequestLoop:
         self._spec_to_load: str | None = None
         self._request: AnalysisRequest | None = None
         self._closed = False
+        self._cancel_download = threading.Event()
         self.engine: Answerer | None = None
         """The engine answering; touched by the thread running ``serve`` only."""
 
@@ -110,6 +113,10 @@ class RequestLoop:
         with self._ready:
             self._spec_to_load = spec
             self._ready.notify()
+
+    def cancel_download(self) -> None:
+        """Stop the hub download of the model being loaded, if one is under way (ModelFailed says so)."""
+        self._cancel_download.set()
 
     def submit(self, request: AnalysisRequest) -> None:
         """Answer ``request`` next, replacing any request still waiting."""
@@ -149,13 +156,22 @@ class RequestLoop:
                 self._analyze(request)
 
     def _load(self, spec: str) -> None:
-        def progress(stage: str) -> None:
-            self._emit("ModelLoading", spec, stage)
+        def progress(stage: str | Download) -> None:
+            if not isinstance(stage, Download):
+                self._emit("ModelLoading", spec, stage)
+            elif self._cancel_download.is_set():
+                raise DownloadCancelled  # out of huggingface_hub's download, which drops its partial file
+            else:
+                self._emit("ModelDownloading", spec, stage)
 
+        self._cancel_download.clear()
         progress("starting")
         try:
             with _ONE_LOAD_AT_A_TIME:
                 engine = self._loader(spec, device=self._device, dtype=self._dtype, progress=progress)
+        except DownloadCancelled:
+            self._emit("ModelFailed", spec, f"the download of {spec} was cancelled; loading it again starts "
+                                            "the download again")
         except BertuiError as error:
             self._emit("ModelFailed", spec, str(error))
         except Exception as error:  # noqa: BLE001 — a broken loader must not take the server down

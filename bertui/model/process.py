@@ -2,9 +2,10 @@
 
 The app's ``bertui.ui.backends.process.ModelClient`` starts it (multiprocessing's "spawn": a fresh
 interpreter, never a fork of a process with Textual's threads) and talks to it over one pipe: ``("load",
-spec)``, ``("submit", request)`` and ``("close",)`` in; the request loop's answers (``bertui.model.loop``)
-out, as ``(kind, args)`` of frozen result dataclasses (numpy arrays where large). A thread reads the pipe
-so a newer request can replace a waiting one while the model runs; the main thread runs the loop.
+spec)``, ``("submit", request)``, ``("cancel",)`` (a download) and ``("close",)`` in; the request loop's
+answers (``bertui.model.loop``) out, as ``(kind, args)`` of frozen result dataclasses (numpy arrays where
+large). A thread reads the pipe so a newer request can replace a waiting one while the model runs; the main
+thread runs the loop.
 
 The process ends with the app, however the app ends (``lifeline.tie_to_parent``); Ctrl+C in the terminal
 is the app's to handle, so it ignores SIGINT; on a terminal its own output would scribble over the app's
@@ -44,6 +45,8 @@ def _read(conn: Connection, server: RequestLoop) -> None:
             server.load(*args)
         elif what == "submit":
             server.submit(*args)
+        elif what == "cancel":
+            server.cancel_download()
         else:
             break
     server.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
+from bertui.engine.download import Download
 from bertui.engine.results import Analysis, ModelInfo, RankedCandidate
 
 
@@ -22,6 +23,14 @@ class ModelLoading(Message):
 
     spec: str
     stage: str
+
+
+@dataclass
+class ModelDownloading(Message):
+    """``spec`` is being downloaded from the hub: ``download`` is one file's progress (every ~0.25 s)."""
+
+    spec: str
+    download: Download
 
 
 @dataclass
@@ -77,7 +86,8 @@ class ModelCrashed(Message):
 
 
 ANSWERS: dict[str, type[Message]] = {kind.__name__: kind for kind in (
-    ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed)}
+    ModelLoading, ModelDownloading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone,
+    RankingFailed)}
 """What a model's request loop (``bertui.model.loop.RequestLoop``) emits, by name."""
 
 

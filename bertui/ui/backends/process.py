@@ -71,6 +71,10 @@ class ModelClient:
         """Answer ``request`` next, replacing any request still waiting (dropped while crashed)."""
         self._send("submit", request)
 
+    def cancel_download(self) -> None:
+        """Stop the hub download of the model being loaded (the process says ModelFailed)."""
+        self._send("cancel")
+
     def restart(self) -> None:
         """A fresh process loading the last model asked for (the old one ended, if it had not)."""
         old = self._process

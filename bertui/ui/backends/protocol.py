@@ -16,12 +16,15 @@ class Target(Protocol):
 
 class ModelBackend(Protocol):
     """All the UI asks of a model, wherever it runs: answers come back to the target as messages
-    (ModelLoading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone, RankingFailed;
-    and ModelCrashed from a backend whose process can die: such a backend also has ``restart()``)."""
+    (ModelLoading, ModelDownloading, ModelReady, ModelFailed, AnalysisDone, AnalysisFailed, RankingDone,
+    RankingFailed; and ModelCrashed from a backend whose process can die: such a backend also has
+    ``restart()``)."""
 
     def load(self, spec: str) -> None: ...
 
     def submit(self, request: AnalysisRequest) -> None: ...
+
+    def cancel_download(self) -> None: ...
 
     def close(self) -> None: ...
 

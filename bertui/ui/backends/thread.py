@@ -38,6 +38,10 @@ class ModelService:
         """Answer ``request`` next, replacing any request still waiting."""
         self.server.submit(request)
 
+    def cancel_download(self) -> None:
+        """Stop the hub download of the model being loaded (ModelFailed says so)."""
+        self.server.cancel_download()
+
     @property
     def pending(self) -> AnalysisRequest | None:
         """The request waiting for the worker, if any (the one running is not counted)."""

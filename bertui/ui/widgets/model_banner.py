@@ -1,14 +1,16 @@
-"""The banner over the results while no model answers: loading (with a spinner), why loading failed, or
-how the model's process ended (the text stays; a key restarts it). With Textual's animations off
-(``TEXTUAL_ANIMATIONS=none``) there is no spinner: the words say it."""
+"""The banner over the results while no model answers: loading (with a spinner; while the weights come from
+the hub, a bar with the file, bytes, rate and time left), why loading failed, or how the model's process
+ended (the text stays; a key restarts it). With Textual's animations off (``TEXTUAL_ANIMATIONS=none``)
+there is no spinner: the words say it."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, LoadingIndicator, Static
+from textual.widgets import Button, LoadingIndicator, ProgressBar, Static
 
+from bertui.engine.download import Download
 from bertui.ui.text import outside
 
 
@@ -26,6 +28,8 @@ class ModelBanner(Vertical):
         &.-loading #banner-loading, &.-failed #banner-error, &.-failed #banner-actions { display: block; }
         &.-crashed #banner-error, &.-crashed #banner-crashed { display: block; }
         LoadingIndicator { width: 11; height: 1; background: transparent; }
+        #banner-progress { display: none; width: 1fr; }
+        &.-downloading #banner-progress { display: block; }
         #banner-stage { width: 1fr; }
         #banner-actions, #banner-crashed { margin-top: 1; }
         #banner-actions Button { margin-right: 2; }
@@ -36,6 +40,7 @@ class ModelBanner(Vertical):
         with Horizontal(id="banner-loading"):
             yield LoadingIndicator()
             yield Static(id="banner-stage")
+        yield ProgressBar(id="banner-progress", show_eta=False)
         yield Static(id="banner-error")
         with Horizontal(id="banner-actions"):
             yield Button("Use the demo model (random predictions)", id="use-demo", variant="warning",
@@ -53,6 +58,14 @@ class ModelBanner(Vertical):
             "Loading ", outside(spec, "bold"), f" — {stage}…",
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))
         self.set_classes("-loading")
+
+    def downloading(self, spec: str, download: Download, key: str) -> None:
+        """``spec``'s weights are coming from the hub: ``download`` says how far; ``key`` cancels."""
+        self.query_one("#banner-stage", Static).update(Content.assemble(
+            "Downloading ", outside(spec, "bold"), " — ", outside(download.describe()),
+            (f"  {key} cancels.", "$text-muted")))
+        self.query_one(ProgressBar).update(total=download.total, progress=download.done)
+        self.set_classes("-loading -downloading")
 
     def failed(self, spec: str, error: str) -> None:
         self.border_title = Content.assemble("Cannot load ", outside(spec, "bold"))

@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from bertui.ui import actions
 from bertui.ui.backends.protocol import ModelBackend
-from bertui.ui.messages import ModelCrashed, ModelFailed, ModelLoading, ModelReady
+from bertui.ui.messages import ModelCrashed, ModelDownloading, ModelFailed, ModelLoading, ModelReady
 from bertui.ui.model_state import ModelState
 from bertui.ui.text import outside, visible
 from bertui.ui.widgets.leaderboard import Leaderboard
@@ -47,6 +47,18 @@ class ModelLifecycle(Screen[None]):
     def on_model_loading(self, message: ModelLoading) -> None:
         if self.model.is_loading(message.spec):
             self._show_loading(message.spec, message.stage)
+
+    def on_model_downloading(self, message: ModelDownloading) -> None:
+        if self.model.is_loading(message.spec):
+            self.query_one(ModelBanner).downloading(message.spec, message.download,
+                                                    actions.key_for("cancel_download"))
+            self.query_one(StatusLine).state = (f"downloading {message.spec}: {message.download.describe()}",
+                                                "busy")
+
+    def action_cancel_download(self) -> None:
+        """Stop the hub download of the model being loaded (the banner then says it was cancelled)."""
+        if self.model.loading is not None:
+            self.backend.cancel_download()
 
     def on_model_ready(self, message: ModelReady) -> None:
         info = message.info
