@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
+from bertui.engine.budget import fitted_budget
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
@@ -34,18 +35,6 @@ from bertui.engine.results import (
 from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
 from bertui.errors import InputError
-
-# Tokens (rows × padded length) in one batched forward (NSP ranking, masked copies for PLL, target words,
-# joint fills, stream windows): bounds memory for any list or text length. Per device: an accelerator wants
-# big batches; on a CPU, chunks whose activations stay in the caches win, and a small budget also keeps
-# rows of like length together, so less padding. Measured at bert-base size on 2 cores, 128 NSP candidates:
-# 9.5 s at 16,384 tokens a chunk, 7.0 s at 1,024, 6.8 s at 512 (the sweep is in benchmarks/RESULTS.md).
-CPU_TOKEN_BUDGET = 1024
-ACCELERATOR_TOKEN_BUDGET = 16384
-
-
-def token_budget(device: torch.device) -> int:
-    return CPU_TOKEN_BUDGET if device.type == "cpu" else ACCELERATOR_TOKEN_BUDGET
 
 
 def no_nsp_reason(loaded: Loaded, spec: str) -> str:
@@ -74,8 +63,8 @@ class Engine:
         self._tokenizer = loaded.tokenizer
         self._device = loaded.device
         self._heads = split_heads(loaded.model, nsp_loaded=loaded.nsp_loaded)
-        self.token_budget = token_budget(loaded.device)
-        """Tokens one batched forward may hold (see CPU_TOKEN_BUDGET); tests and benchmarks change it."""
+        self.token_budget = fitted_budget(loaded.device, loaded.config, loaded.dtype)
+        """Tokens one batched forward may hold (bertui.engine.budget); tests and benchmarks change it."""
         self._input_names = set(self._tokenizer.model_input_names)
         if getattr(loaded.config, "type_vocab_size", 0) < 2:
             # One segment embedding or none: RoBERTa-style models ignore segments, and klue/roberta-base
