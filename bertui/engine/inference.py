@@ -29,6 +29,7 @@ from bertui.engine.results import (
     NextSentence,
     Prediction,
     RankedCandidate,
+    Superseded,
     Surprisal,
     WordPrediction,
 )
@@ -75,6 +76,9 @@ class Engine:
         self._continuation = self._continuation_ids()
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
+        self.should_stop: Callable[[], bool] = _never
+        """Asked between batched passes (chunks, masked copies, beam steps): True abandons the call with
+        Superseded. A request loop sets it to "a newer request is waiting"."""
         self.passes = 0
         """Encoder forwards run so far, however many rows each batched (tests and benchmarks count them)."""
         self.info = self._describe(spec)
@@ -282,6 +286,8 @@ class Engine:
                     (end + 1 - start) * lengths[by_length[end]] <= self.token_budget:
                 end += 1
             chunk = by_length[start:end]
+            if start:
+                self._give_way()
             try:
                 run(chunk)
             except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
@@ -297,8 +303,13 @@ class Engine:
                 continue
             start = end
 
+    def _give_way(self) -> None:
+        if self.should_stop():
+            raise Superseded
+
     def _scorer(self) -> Scorer:
         def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor, positions: torch.Tensor):
+            self._give_way()  # every scorer pass follows another (the first pass, or an earlier chunk)
             return self._vocab_logits(self._forward(rows), row_index, positions)
 
         return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id,
@@ -443,6 +454,10 @@ class Engine:
             has_segments="token_type_ids" in self._input_names,
             no_nsp_reason=no_nsp_reason(self._loaded, spec),
         )
+
+
+def _never() -> bool:
+    return False
 
 
 def _ranked(candidates: Sequence[str],
