@@ -48,6 +48,14 @@ class Counted:
     def _passed(self, *_args) -> None:
         self.passes += 1
 
+    @property
+    def should_stop(self):
+        return self._engine.should_stop
+
+    @should_stop.setter
+    def should_stop(self, value) -> None:  # the request loop's "a newer request waits" reaches the engine
+        self._engine.should_stop = value
+
     def analyze(self, request, **options):
         self.analyses += 1
         return self._engine.analyze(request, **options)
