@@ -3,8 +3,9 @@
 Plain Python, no Textual: the main screen asks it, and tests read it without a pilot. Every edit takes
 a new id at once (``changed``); a request goes out a little later with the latest id (``send``). An
 answer whose id is the latest describes the text on screen; one to an earlier request, newer than the
-answer shown, is shown too, so the panes follow the typing instead of waiting for it to pause, but it
-never counts as the answer to the text on screen (nor takes a ranking).
+answer shown, is shown too when the text sent since only went on from it (typed on, or backspaced), so
+the panes follow the typing instead of waiting for it to pause; it never counts as the answer to the text
+on screen (nor takes a ranking), and the answer to a text since replaced is never shown.
 
 Answers come in two stages from a staged service: the masks, then the next-sentence ranking. Until the
 ranking comes, it is "due" and the results are not whole: they are not handed out (copy, export), and
@@ -75,6 +76,8 @@ class RequestLedger:
         if request is None or (self.shown is not None and
                                analysis.request_id <= self.shown.analysis.request_id):
             return None
+        if not self.is_latest(analysis.request_id) and not _typed_on(request, self.sent):
+            return None
         self._in_flight = {i: sent for i, sent in self._in_flight.items() if i > analysis.request_id}
         due = ranked_later
         if due and self.shown is not None and self.shown.analysis.ranking is not None and \
@@ -110,3 +113,11 @@ class RequestLedger:
         if self.ranking_due:
             return "the next-sentence ranking of this text is not in"
         return None
+
+
+def _typed_on(older: AnalysisRequest, newer: AnalysisRequest | None) -> bool:
+    """Whether ``newer``'s sentences only went on from ``older``'s (one of each pair starts the other)."""
+    if newer is None:
+        return False
+    pairs = ((older.text_a, newer.text_a), (older.text_b or "", newer.text_b or ""))
+    return all(new.startswith(old) or old.startswith(new) for old, new in pairs)

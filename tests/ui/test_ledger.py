@@ -34,13 +34,23 @@ def test_an_answer_to_an_older_request_is_shown_while_typing_but_does_not_answer
     """Typing faster than the model answers: each answer is to text already edited again. It is shown
     (the panes follow the typing), but the text on screen still waits for its own answer."""
     ledger = RequestLedger()
-    old = asked(ledger, "old")
-    new = asked(ledger, "new")
+    old = asked(ledger, "the cat")
+    new = asked(ledger, "the cat sat")
     assert ledger.take_analysis(answer(old), ranked_later=False) == (old, answer(old))
     assert not ledger.answers(new) and not ledger.answers(old)
     assert ledger.take_ranking(old.request_id, RANKING) is None  # a ranking only for the text on screen
     assert ledger.take_analysis(answer(new), ranked_later=False) == (new, answer(new))
     assert ledger.answers(new)
+
+
+def test_the_answer_to_a_text_since_replaced_is_dropped_and_one_since_backspaced_is_shown():
+    ledger = RequestLedger()
+    old = asked(ledger, "first sentence")
+    asked(ledger, "second")  # selected and typed over, not typed on
+    assert ledger.take_analysis(answer(old), ranked_later=False) is None
+    typed = asked(ledger, "second sentence")
+    asked(ledger, "second sen")  # backspaced
+    assert ledger.take_analysis(answer(typed), ranked_later=False) == (typed, answer(typed))
 
 
 def test_an_answer_older_than_the_one_shown_is_dropped():
