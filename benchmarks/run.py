@@ -2,14 +2,15 @@
 
     make bench ARGS="--quick"
     .venv/bin/python benchmarks/run.py [--quick] [--repeat N] [--threads N]
-                                       [--only launch,masks,app,nsp,memory,scoring]
-                                       [--write benchmarks/RESULTS.md]
+                                       [--only SECTION,SECTION...] [--write benchmarks/RESULTS.md]
 
 Sections: launch (start → first paint / model ready), masks (keystroke → masks vs a bare forward), app
 (forwards per key, key → panes latency, event-loop stalls), nsp (batched ranking vs a loop of single
 forwards, and memory at 512), memory (peak RSS vs the weights), scoring (a sentence's PLL vs one
-forward per masked copy; joint fill and target words beside a plain analysis), inside (layer lens vs a
-forward, integrated gradients batched vs one step a pass). All on the CPU at
+forward per masked copy; joint fill and target words beside a plain analysis), streams, hardware (each
+workload's FLOP rate ÷ this machine's fp32 matmul rate, benchmarks/flops.py), inside (layer lens vs a
+forward, integrated gradients batched vs one step a pass), api (bertui.load's lists vs loops). All on
+the CPU at
 bert-base-uncased size (benchmarks/model.py). Medians of interleaved runs: on a busy machine ratios
 mean more than absolutes.
 Not part of the test suite.
@@ -35,7 +36,7 @@ from benchmarks.report import machine, markdown, table  # noqa: E402
 
 # Section name → module. Imported after the options are read: --threads must be set before torch loads.
 SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory",
-            "scoring": "scoring", "streams": "streams", "inside": "inside",
+            "scoring": "scoring", "streams": "streams", "hardware": "hardware", "inside": "inside",
             "api": "api"}
 
 

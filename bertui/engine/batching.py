@@ -12,23 +12,15 @@ import torch
 
 from bertui.errors import InputError
 
-# Tokens (rows × padded length) in one batched forward. Per device: an accelerator wants big batches; on a
-# CPU, chunks whose activations stay in the caches win, and a small budget also keeps rows of like length
-# together, so less padding. Measured at bert-base size on 2 cores, 128 NSP candidates: 9.5 s at 16,384
-# tokens a chunk, 7.0 s at 1,024, 6.8 s at 512 (the sweep is in benchmarks/RESULTS.md).
-CPU_TOKEN_BUDGET = 1024
-ACCELERATOR_TOKEN_BUDGET = 16384
-
-
-def token_budget(device: torch.device) -> int:
-    return CPU_TOKEN_BUDGET if device.type == "cpu" else ACCELERATOR_TOKEN_BUDGET
-
 
 def in_chunks(lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *, budget: int,
-              device: torch.device, most_rows: int | None = None) -> None:
+              device: torch.device, most_rows: int | None = None,
+              give_way: Callable[[], None] | None = None) -> None:
     """``run(chunk)`` over the indices of ``lengths`` sorted by length, in chunks whose rows × longest
-    length fit ``budget``; a chunk that runs out of memory on ``device`` is retried in halves, and
-    ``what`` ("ranking even one candidate") says what failed when even a single row does not fit."""
+    length fit ``budget`` (tokens: rows × padded length, ``bertui.engine.budget``); a chunk that runs out
+    of memory on ``device`` is retried in halves, and ``what`` ("ranking even one candidate") says what
+    failed when even a single row does not fit. ``give_way()`` is called before every chunk but the first:
+    it raises to abandon work that a newer request made stale."""
     by_length = sorted(range(len(lengths)), key=lambda i: lengths[i])
     most_rows = most_rows or len(lengths)
     start = 0
@@ -39,6 +31,8 @@ def in_chunks(lengths: Sequence[int], run: Callable[[list[int]], None], what: st
                 (end + 1 - start) * lengths[by_length[end]] <= budget:
             end += 1
         chunk = by_length[start:end]
+        if start and give_way is not None:
+            give_way()
         try:
             run(chunk)
         except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too

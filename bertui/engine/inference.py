@@ -15,7 +15,8 @@ import torch
 from transformers import BatchEncoding
 
 from bertui.defaults import DEFAULT_MODEL
-from bertui.engine.batching import in_chunks, pad_rows, token_budget
+from bertui.engine.batching import in_chunks, pad_rows
+from bertui.engine.budget import fitted_budget
 from bertui.engine.decoding import Decoder
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
@@ -33,6 +34,7 @@ from bertui.engine.results import (
     MaskTargets,
     NextSentence,
     RankedCandidate,
+    Superseded,
     Surprisal,
     WordPrediction,
     ranked,
@@ -57,8 +59,8 @@ class Engine(InsideViews):
         self._decoder = Decoder(loaded.tokenizer)
         self._device = loaded.device
         self._heads = split_heads(loaded.model, has_nsp_head=loaded.has_nsp_head)
-        self.token_budget = token_budget(loaded.device)
-        """Tokens one batched forward may hold (batching.CPU_TOKEN_BUDGET); tests and benchmarks change it."""
+        self.token_budget = fitted_budget(loaded.device, loaded.config, loaded.dtype)
+        """Tokens one batched forward may hold (bertui.engine.budget); tests and benchmarks change it."""
         self._input_names = set(self._tokenizer.model_input_names)
         if getattr(loaded.config, "type_vocab_size", 0) < 2:
             # One segment embedding or none: RoBERTa-style models ignore segments, and klue/roberta-base
@@ -71,6 +73,9 @@ class Engine(InsideViews):
         self._continuation = self._continuation_ids()
         self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
+        self.should_stop: Callable[[], bool] = _never
+        """Asked between batched passes (chunks, masked copies, beam steps): True abandons the call with
+        Superseded. A request loop sets it to "a newer request is waiting"."""
         self.passes = 0
         """Encoder forwards run so far, however many rows each batched (tests and benchmarks count them)."""
         self.info = model_info(loaded, spec, has_nsp_head=self._heads.nsp is not None,
@@ -245,11 +250,17 @@ class Engine(InsideViews):
 
     def _in_chunks(self, lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *,
                    most_rows: int | None = None) -> None:
-        in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows)
+        in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows,
+                  give_way=self._give_way)
+
+    def _give_way(self) -> None:
+        if self.should_stop():
+            raise Superseded
 
     def _scorer(self) -> Scorer:
         def logits_at(rows: dict[str, torch.Tensor], row_index: torch.Tensor,
                       positions: torch.Tensor) -> torch.Tensor:
+            self._give_way()  # every scorer pass follows another (the first pass, or an earlier chunk)
             return self._vocab_logits(self._forward(rows), row_index, positions)
 
         return Scorer(logits_at=logits_at, mask_id=self._tokenizer.mask_token_id,
@@ -343,3 +354,7 @@ class Engine(InsideViews):
         assert nsp is not None  # rank and rank_many refuse a model without one
         probabilities: list[list[float]] = nsp(out.pooler_output).float().softmax(-1).tolist()
         return probabilities
+
+
+def _never() -> bool:
+    return False

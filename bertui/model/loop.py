@@ -8,19 +8,26 @@ process sends them down its pipe.
 
 Requests are not queued: there is one pending slot, and a newer request replaces one that has not started,
 so a burst of typing costs at most one pass beyond the one already running. A staged server answers in two
-stages: the masks (one encoder pass) first, then the next-sentence ranking (a second, batched pass) only
-if no newer request is waiting by then.
+stages: the masks (one encoder pass) first, then the next-sentence ranking (a second, batched pass) once
+no newer request has come for ``RANK_AFTER_QUIET`` (typing has paused).
+
+Live while typing: work under way gives way to newer text. The engine asks ``should_stop`` between its
+batched passes (ranking chunks, masked copies for surprisal and scores, joint beam steps) and abandons a
+pass once a newer request waits (``Superseded``): a stale ranking never holds up the next key's masks. An
+analysis gives way so only if the one before it was answered, so that typing faster than the model
+answers still shows every other answer rather than none.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from bertui.engine.download import Download, DownloadCancelled
-from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate, Superseded
 from bertui.errors import BertuiError, first_line
 
 EngineLoader = Callable[..., Any]
@@ -32,12 +39,16 @@ Emit = Callable[..., None]
 # from_pretrained is not safe in two threads at once (two loads of one folder can report the MLM head
 # missing). A process may hold two servers (tests, --compare in threads): one load at a time.
 _ONE_LOAD_AT_A_TIME = threading.Lock()
+RANK_AFTER_QUIET = 0.15
+"""Seconds without a newer request (since the one answered came) before its ranking starts: longer than
+the gap between two keys of a fast typist, short beside the ranking itself."""
 
 
 class Answerer(Protocol):
     """What a server asks of an engine (bertui.engine.inference.Engine, or a test's wrapper of one)."""
 
     info: ModelInfo
+    should_stop: Callable[[], bool]
 
     def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis: ...
 
@@ -104,6 +115,9 @@ class RequestLoop:
         self._request: AnalysisRequest | None = None
         self._closed = False
         self._cancel_download = threading.Event()
+        self._submitted_at = 0.0
+        self._may_give_way = False
+        self._gave_way = False
         self.engine: Answerer | None = None
         """The engine answering; touched by the thread running ``serve`` only."""
 
@@ -122,6 +136,7 @@ class RequestLoop:
         """Answer ``request`` next, replacing any request still waiting."""
         with self._ready:
             self._request = request
+            self._submitted_at = time.monotonic()
             self._ready.notify()
 
     @property
@@ -179,24 +194,49 @@ class RequestLoop:
         else:
             switched = self.engine is not None
             self.engine = engine
+            engine.should_stop = self._newer_waiting
             keep_collector_off_long_lived_objects(free_replaced=switched)
             self._emit("ModelReady", spec, engine.info)
+
+    def _newer_waiting(self) -> bool:
+        """The engine's ``should_stop``: a newer request waits, and the work under way may give way."""
+        return self._may_give_way and self.pending is not None
 
     def _analyze(self, request: AnalysisRequest) -> None:
         engine = self.engine
         assert engine is not None  # serve takes a request only once an engine is ready
         staged = self._staged and ranked_later(request, engine.info)
+        self._may_give_way = not self._gave_way
         try:
             analysis = engine.analyze(request, rank=False) if staged else engine.analyze(request)
+        except Superseded:
+            self._gave_way = True
+            return
         except Exception as error:  # noqa: BLE001 — reported; the server answers the next request
             self._emit("AnalysisFailed", request.request_id, error_text(error))
             return
+        finally:
+            self._may_give_way = False
+        self._gave_way = False
         self._emit("AnalysisDone", analysis)
-        if not staged or self.pending is not None:
+        if not staged or not self._quiet():
             return  # a newer request is waiting: its answer will carry the ranking of the text on screen
+        self._may_give_way = True
         try:
             ranking = engine.rank(request.text_a, request.candidates)
+        except Superseded:
+            return
         except Exception as error:  # noqa: BLE001 — as above
             self._emit("RankingFailed", request.request_id, error_text(error))
         else:
             self._emit("RankingDone", request.request_id, ranking)
+        finally:
+            self._may_give_way = False
+
+    def _quiet(self) -> bool:
+        """Wait until ``RANK_AFTER_QUIET`` has passed since the last request came; False if a newer one
+        comes meanwhile (or the loop is closing)."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._request is not None or self._closed,
+                                 timeout=self._submitted_at + RANK_AFTER_QUIET - time.monotonic())
+            return self._request is None and not self._closed

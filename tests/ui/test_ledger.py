@@ -30,20 +30,51 @@ def test_an_answer_to_the_latest_request_is_shown_and_answers_it():
     assert ledger.answers(request) and ledger.not_whole() is None
 
 
-def test_an_answer_to_an_older_request_is_dropped():
+def test_an_answer_to_an_older_request_is_shown_while_typing_but_does_not_answer_the_text():
+    """Typing faster than the model answers: each answer is to text already edited again. It is shown
+    (the panes follow the typing), but the text on screen still waits for its own answer."""
+    ledger = RequestLedger()
+    old = asked(ledger, "the cat")
+    new = asked(ledger, "the cat sat")
+    assert ledger.take_analysis(answer(old), ranked_later=False) == (old, answer(old))
+    assert not ledger.answers(new) and not ledger.answers(old)
+    assert ledger.take_ranking(old.request_id, RANKING) is None  # a ranking only for the text on screen
+    assert ledger.take_analysis(answer(new), ranked_later=False) == (new, answer(new))
+    assert ledger.answers(new)
+
+
+def test_the_answer_to_a_text_since_replaced_is_dropped_and_one_since_backspaced_is_shown():
+    ledger = RequestLedger()
+    old = asked(ledger, "first sentence")
+    asked(ledger, "second")  # selected and typed over, not typed on
+    assert ledger.take_analysis(answer(old), ranked_later=False) is None
+    typed = asked(ledger, "second sentence")
+    asked(ledger, "second sen")  # backspaced
+    assert ledger.take_analysis(answer(typed), ranked_later=False) == (typed, answer(typed))
+
+
+def test_an_answer_older_than_the_one_shown_is_dropped():
     ledger = RequestLedger()
     old = asked(ledger, "old")
     new = asked(ledger, "new")
+    ledger.take_analysis(answer(new), ranked_later=False)
     assert ledger.take_analysis(answer(old), ranked_later=False) is None
-    assert ledger.shown is None and not ledger.answers(new)
-    assert ledger.not_whole() == "no results"
+    assert ledger.take_analysis(answer(new), ranked_later=False) is None  # nor one answered twice
+    assert ledger.shown == (new, answer(new)) and ledger.answers(new)
 
 
-def test_an_edit_not_yet_sent_makes_the_answer_in_flight_stale():
+def test_an_edit_not_yet_sent_leaves_the_answer_in_flight_shown_but_not_whole():
     ledger = RequestLedger()
     request = asked(ledger)
     ledger.changed()  # typed again; the debounce has not sent it yet
-    assert ledger.take_analysis(answer(request), ranked_later=False) is None
+    assert ledger.take_analysis(answer(request), ranked_later=False) == (request, answer(request))
+    assert not ledger.answers(request)
+
+
+def test_an_answer_to_a_request_never_sent_is_dropped():
+    ledger = RequestLedger()
+    asked(ledger)
+    assert ledger.take_analysis(Analysis(request_id=99, encoding=ENCODING), ranked_later=False) is None
 
 
 def test_a_ranking_due_keeps_the_results_from_being_whole_until_it_comes():
