@@ -140,3 +140,8 @@ def fit(text: str, cells: int) -> str:
     while width(text[:end]) > cells:
         end -= 1
     return text[:end] + " " * (cells - width(text[:end]))
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A number as every pane prints it: a true minus sign (−), never a hyphen."""
+    return f"{value:.{digits}f}".replace("-", "−")

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill
-from bertui.ui.text import outside
+from bertui.ui.text import outside, signed
 
 
 class JointList(Static):
@@ -49,5 +49,5 @@ class JointList(Static):
         for rank, (row, filling) in enumerate(zip(rows, joint.fillings), start=1):
             lines.append(Content.assemble((f"{rank:>3}   ", "$text-muted"), row.truncate(width, ellipsis=True,
                                                                                        pad=True),
-                                          f"  {filling.score:.2f}".replace("-", "−")))
+                                          f"  {signed(filling.score)}"))
         self.update(Content("\n").join(lines))

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from bertui.engine.results import MaskTargets, TargetScore
-from bertui.ui.text import ShowControls, outside
+from bertui.ui.text import ShowControls, outside, signed
 
 MAX_TARGETS = 32
 """Words scored at most (a word of several pieces costs a pass per mask): a pasted list is cut here."""
@@ -100,7 +100,7 @@ class TargetScores(Static):
         if score.log_prob is None:
             why = score.note or "not in the vocabulary"
             return Content.assemble("  ", word, "  ", (why, "$text-warning"))
-        log_prob = "−∞" if math.isinf(score.log_prob) else f"{score.log_prob:.2f}".replace("-", "−")
+        log_prob = "−∞" if math.isinf(score.log_prob) else signed(score.log_prob)
         return Content.assemble("  ", word, f" {probability_text(score.probability):>6}",
                                 f" {log_prob:>7}  ", _where(score))
 
