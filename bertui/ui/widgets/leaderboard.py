@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
-from bertui.ui.text import drawn, outside
+from bertui.ui.text import drawn, outside, visible
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
@@ -156,7 +156,7 @@ class Leaderboard(Vertical):
         lines = []
         if self._has_nsp is False:
             reason = self.no_nsp_reason or "this model has no next-sentence head"
-            lines.append(Content.styled(f"{reason[0].upper()}{reason[1:]}: nothing to rank.",
+            lines.append(Content.styled(visible(f"{reason[0].upper()}{reason[1:]}: nothing to rank."),
                                         "$text-warning"))
         elif self._next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width

@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPrediction
-from bertui.ui.text import drawn, outside
+from bertui.ui.text import drawn, outside, visible
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import rank_lead, scored_row
@@ -83,7 +83,7 @@ class MaskPanel(VerticalScroll):
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
         if not self._masks:
             lines.append(Content.assemble(
-                "No mask to fill. Put ", (self._mask_token, "$text-warning bold"),
+                "No mask to fill. Put ", outside(self._mask_token, "$text-warning bold"),
                 " where a word should be guessed (ctrl+t inserts it)."))
         entries = self._entries()
         fillings = [self._fillings(entry) for entry in entries]
@@ -100,7 +100,7 @@ class MaskPanel(VerticalScroll):
                      f"{entry.positions[0]}–{entry.positions[-1]}", "$text-muted")))
             else:
                 lines.append(Content.assemble(
-                    (f"{self._mask_token} {number}", "$text-warning bold"),
+                    (f"{visible(self._mask_token)} {number}", "$text-warning bold"),
                     (f" of {len(entries)} · token {entry.position}", "$text-muted")))
             for rank, (text, score) in enumerate(choices, start=1):
                 word = Content(text).truncate(word_width, ellipsis=True, pad=True)
