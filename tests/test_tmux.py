@@ -99,3 +99,10 @@ def test_typing_views_resizing_and_a_paste_in_a_real_terminal(terminal):
     lines = terminal.until(lambda text: "end" in text.split("\n")[1], "the paste")
     assert "abc ␛[1mdef ghi" in lines[1]
     assert not broken_frames(lines), "\n".join(lines)
+    terminal.keys("C-l")
+    terminal.type("the 👍🏽 dog 👨\u200d👩\u200d👧 ☃\ufe0f [MASK] .")  # tmux: 👍🏽 is 4 cells, Rich: 2
+    for width, height in ((80, 24), (120, 36)):
+        terminal.tmux("resize-window", "-t", "app", "-x", str(width), "-y", str(height))
+        lines = terminal.until(lambda text, width=width: "[MASK] ." in text and text.split("\n")[0].rstrip()
+                               .endswith("╮") and len(text.split("\n")[0]) == width, f"emoji at {width}")
+        assert not broken_frames(lines[:3]), "\n".join(lines[:3])
