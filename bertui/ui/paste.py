@@ -82,5 +82,5 @@ def install() -> None:
     """Make Textual's terminal and web drivers parse input with ``PasteParser``."""
     from textual.drivers import linux_driver, web_driver
 
-    linux_driver.XTermParser = PasteParser  # type: ignore[misc]
-    web_driver.XTermParser = PasteParser  # type: ignore[misc]
+    linux_driver.XTermParser = PasteParser  # type: ignore[attr-defined]
+    web_driver.XTermParser = PasteParser  # type: ignore[attr-defined]

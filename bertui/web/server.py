@@ -144,7 +144,7 @@ class BertuiServer(Server):
                    "app_websocket_url": f"{scheme}://{request.host}/ws",
                    "config": {"static": {"url": "/static/"}}, "application": {"name": self.title}}
         page = aiohttp_jinja2.render_template("app_index.html", request, context)
-        page.text = page.text.replace("</head>", PAGE_SCRIPT + "</head>", 1)
+        page.text = (page.text or "").replace("</head>", PAGE_SCRIPT + "</head>", 1)
         page.headers["Cache-Control"] = "no-store"  # not kept for back/forward: leaving ends the tab
         return page
 
