@@ -22,7 +22,7 @@ from textual.timer import Timer
 
 from bertui import session
 from bertui.defaults import DEFAULT_MODEL
-from bertui.ui import actions
+from bertui.ui import actions, paste
 from bertui.ui.backends.process import ModelClient
 from bertui.ui.backends.protocol import ModelBackend, Target
 from bertui.ui.backends.thread import ModelService
@@ -50,6 +50,7 @@ class BertuiApp(App[int]):
 
     def __init__(self, options: Options | None = None) -> None:
         super().__init__()
+        paste.install()  # a pasted ESC must not reorder the paste (see bertui.ui.paste)
         self.options = options = options or Options()
         self.backends: list[ModelBackend] = []
         """Every model backend made, closed when the app ends."""

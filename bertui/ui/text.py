@@ -146,3 +146,23 @@ def fit(text: str, cells: int) -> str:
     while width(text[:end]) > cells:
         end -= 1
     return text[:end] + " " * (cells - width(text[:end]))
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A number as every pane prints it: a true minus sign (−), never a hyphen."""
+    return f"{value:.{digits}f}".replace("-", "−")
+
+
+_JOINERS = re.compile("[\u200d\ufe0f\U0001f3fb-\U0001f3ff]")
+WORD_JOINER = "\u2060"
+
+
+def unjoined(text: str) -> str:
+    """``text`` with what joins emoji into one (ZWJ, VS16, skin tones) drawn as a word joiner.
+
+    Terminals and Rich disagree on a joined emoji's width (tmux draws 👍🏽 in four cells, Rich counts two;
+    ☃ with VS16: one and two), and a field whose line is wider on screen than Rich thinks loses its right
+    border. They agree on the parts. One character for one: a field's offsets stay valid, and its value
+    keeps what was typed.
+    """
+    return _JOINERS.sub(WORD_JOINER, text) if _JOINERS.search(text) else text

@@ -29,6 +29,36 @@ QUIT_GRACE_S = 1.0  # a tab's app has this long to quit by itself before its gro
 # A connection that vanishes without closing (a laptop's lid shut) is found dead by the pings: within
 # 1.5 × this. A closed tab or a dropped TCP connection ends its app at once, pings or not.
 HEARTBEAT_S = 4.0
+# A page the browser keeps for back/forward (bfcache) is frozen, but its websocket stays open and the
+# browser's network side still answers pings: the heartbeat cannot tell it from a live tab. So the page
+# closes its sockets when it is hidden for good (``pagehide``), and says it is alive every ALIVE_S; a
+# socket whose page said so once and then fell silent for SILENT_S is closed from this side. SILENT_S
+# outlasts the minute a browser may wait between a hidden tab's timers.
+ALIVE_S = 2.0
+SILENT_S = 75.0
+PAGE_SCRIPT = """<script>
+(() => {
+  const sockets = new Set();
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      sockets.add(this);
+      this.addEventListener("close", () => sockets.delete(this));
+    }
+  };
+  setInterval(() => {
+    for (const socket of sockets) {
+      if (socket.readyState === Native.OPEN) socket.send(JSON.stringify(["alive", ""]));
+    }
+  }, ALIVE_MS);
+  window.addEventListener("pagehide", () => {
+    for (const socket of sockets) socket.close(1001, "page left");
+  });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+})();
+</script>
+""".replace("ALIVE_MS", str(int(ALIVE_S * 1000)))
 
 
 def full_message(limit: int) -> str:
@@ -85,6 +115,8 @@ class BertuiServer(Server):
         self._token = token
         self._max_sessions = max_sessions
         self._tabs: dict[TabApp, web.WebSocketResponse] = {}
+        self._spoken: dict[web.WebSocketResponse, list[float | None]] = {}
+        """When each socket's page last spoke, once it has said ``alive`` (None: not yet)."""
 
     def _full(self) -> bool:
         return len(self._tabs) >= self._max_sessions
@@ -112,7 +144,10 @@ class BertuiServer(Server):
         context = {"font_size": to_int(request.query.get("fontsize", "16"), 16),
                    "app_websocket_url": f"{scheme}://{request.host}/ws",
                    "config": {"static": {"url": "/static/"}}, "application": {"name": self.title}}
-        return aiohttp_jinja2.render_template("app_index.html", request, context)
+        page = aiohttp_jinja2.render_template("app_index.html", request, context)
+        page.text = (page.text or "").replace("</head>", PAGE_SCRIPT + "</head>", 1)
+        page.headers["Cache-Control"] = "no-store"  # not kept for back/forward: leaving ends the tab
+        return page
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
@@ -127,6 +162,7 @@ class BertuiServer(Server):
         tab = TabApp(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                      close=close, download_manager=self.download_manager, debug=self.debug)
         self._tabs[tab] = websocket
+        watch = asyncio.create_task(self._close_when_silent(websocket))
         try:
             await tab.start(to_int(request.query.get("width", "80"), 80),
                             to_int(request.query.get("height", "24"), 24))
@@ -136,8 +172,35 @@ class BertuiServer(Server):
         except Exception:
             log.exception("a tab's websocket failed")
         finally:
+            watch.cancel()
             try:
                 await tab.stop()
             finally:
                 del self._tabs[tab]
         return websocket
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        """textual-serve's, with the time of each message kept (the page's ``alive`` among them)."""
+        spoken = self._spoken.setdefault(websocket, [None])
+        original = websocket.receive
+
+        async def receive(*args, **kwargs):
+            message = await original(*args, **kwargs)
+            if spoken[0] is not None or "alive" in str(message.data):
+                spoken[0] = asyncio.get_running_loop().time()
+            return message
+
+        websocket.receive = receive  # type: ignore[method-assign]
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self._spoken.pop(websocket, None)
+
+    async def _close_when_silent(self, websocket: web.WebSocketResponse) -> None:
+        """Close a socket whose page said it was alive, then nothing for SILENT_S (frozen, or gone)."""
+        loop = asyncio.get_running_loop()
+        while not websocket.closed:
+            await asyncio.sleep(ALIVE_S)
+            last = self._spoken.get(websocket, [None])[0]
+            if last is not None and loop.time() - last > SILENT_S:
+                await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the page went silent")

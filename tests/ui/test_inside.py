@@ -279,7 +279,7 @@ async def test_surprisal_strip_shows_each_tokens_rank_and_the_pll(make_app, refe
         await select_token(pilot, 3)
         token = next(t for t in surprisal.tokens if t.position == 3)
         text = screen_text(app)
-        assert f"PLL {surprisal.pseudo_log_likelihood:.2f}" in text
+        assert f"PLL {surprisal.pseudo_log_likelihood:.2f}".replace("-", "−") in text  # a minus, not a hyphen
         numbers = f"p {probability_text(token.probability)} · rank {token.rank} · {token.surprisal:.1f} bits"
         assert f"sat {numbers}" in text
         await pilot.press("f5")
@@ -304,7 +304,7 @@ async def test_inside_keys_are_in_help_and_the_palette(make_app):
         await pilot.press("enter")
         await settle(pilot)
         assert app.main.show_surprisal and shown(app)[1].surprisal is not None
-        assert re.search(r"PLL -?\d+\.\d\d", screen_text(app))
+        assert re.search(r"PLL −?\d+\.\d\d", screen_text(app))
 
 
 def surprisal_offered(app) -> bool:

@@ -26,6 +26,7 @@ from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import AttentionMaps, Encoding
+from bertui.ui.text import drawn
 from bertui.ui.widgets.heat import shade, theme_color
 
 if TYPE_CHECKING:  # numpy only in annotations: not imported before the first paint
@@ -184,7 +185,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         head = self.head_index
         which = f"mean of {maps.heads} heads" if head is None else f"head {head + 1}/{maps.heads}"
         self.border_title = f"Attention · layer {self.layer_index + 1}/{maps.layers} · {which}"
-        tokens = self.encoding.tokens[:maps.weights.shape[-1]]
+        tokens = tuple(drawn(token) for token in self.encoding.tokens[:maps.weights.shape[-1]])
         matrix = maps.matrix(head)
         chosen = self._from(maps)
         low, high = theme_color(self, "surface"), theme_color(self, "accent")
@@ -206,7 +207,7 @@ class AttentionView(VerticalScroll, can_focus=True):
 
     def _heat_row(self, row: np.ndarray, tokens: tuple[str, ...], chosen: int, width: int,
                   low: Color, high: Color) -> list[Content]:
-        """The tokens as text, each on its shade, wrapped to ``width``; numbers underneath when asked."""
+        """The (drawn) tokens, each on its shade, wrapped to ``width``; numbers underneath when asked."""
         peak = float(row.max()) or 1.0
         lines: list[Content] = []
         top: list[Content] = []

@@ -98,7 +98,7 @@ class ComparePanel(Vertical):
     @on(ModelLoading)
     def _loading(self, message: ModelLoading) -> None:
         message.stop()
-        self.border_subtitle = Content(f"loading: {message.stage}…")
+        self.border_subtitle = outside(f"loading: {message.stage}…")
 
     @on(ModelReady)
     def _ready(self, message: ModelReady) -> None:
@@ -128,7 +128,7 @@ class ComparePanel(Vertical):
 
     # -- drawing ----------------------------------------------------------------------------------
     def watch_info(self, info: ModelInfo) -> None:
-        self.border_subtitle = Content(f"{info.model_type} · mask {info.mask_token}")
+        self.border_subtitle = outside(f"{info.model_type} · mask {info.mask_token}")  # from its config
 
     def watch_shown(self, analysis: Analysis | None) -> None:
         info = self.info

@@ -24,7 +24,7 @@ from textual.reactive import var
 from textual.widgets import Input, OptionList, Static
 
 from bertui.engine.results import NextSentence, RankedCandidate
-from bertui.ui.text import drawn, outside
+from bertui.ui.text import drawn, outside, visible
 from bertui.ui.widgets.score_bar import A_TO_B, rank_lead, scored_row
 
 # Sentence A is repeated above the list up to this many characters (a pasted megabyte is not wrapped).
@@ -185,7 +185,7 @@ class Leaderboard(Vertical):
         lines = []
         if self.has_nsp_head is False:
             reason = self.no_nsp_reason or "this model has no next-sentence head"
-            lines.append(Content.styled(f"{reason[0].upper()}{reason[1:]}: nothing to rank.",
+            lines.append(Content.styled(visible(f"{reason[0].upper()}{reason[1:]}: nothing to rank."),
                                         "$text-warning"))
         elif answer is not None and answer.next_sentence is not None:
             width = self.query_one("#candidates", OptionList).scrollable_content_region.width

@@ -21,7 +21,7 @@ from textual.reactive import reactive, var
 from textual.widgets import Static
 
 from bertui.engine.results import JointFill, MaskPrediction, MaskTargets, WordPrediction
-from bertui.ui.text import drawn, outside
+from bertui.ui.text import drawn, outside, visible
 from bertui.ui.widgets.joint_list import JointList
 from bertui.ui.widgets.model_card import DEMO_LABEL
 from bertui.ui.widgets.score_bar import rank_lead, scored_row
@@ -100,7 +100,7 @@ class MaskPanel(VerticalScroll):
             lines.append(Content.styled(DEMO_LABEL, "$text-warning"))
         if not answer.masks:
             lines.append(Content.assemble(
-                "No mask to fill. Put ", (mask_token, "$text-warning bold"),
+                "No mask to fill. Put ", outside(mask_token, "$text-warning bold"),
                 " where a word should be guessed (ctrl+t inserts it)."))
         entries = self._entries(answer)
         fillings = [self._fillings(entry) for entry in entries]
@@ -117,7 +117,7 @@ class MaskPanel(VerticalScroll):
                      f"{entry.positions[0]}–{entry.positions[-1]}", "$text-muted")))
             else:
                 lines.append(Content.assemble(
-                    (f"{mask_token} {number}", "$text-warning bold"),
+                    (f"{visible(mask_token)} {number}", "$text-warning bold"),
                     (f" of {len(entries)} · token {entry.position}", "$text-muted")))
             for rank, (text, score) in enumerate(choices, start=1):
                 word = Content(text).truncate(word_width, ellipsis=True, pad=True)

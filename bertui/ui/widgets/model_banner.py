@@ -55,7 +55,7 @@ class ModelBanner(Vertical):
 
     def show_loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
-            "Loading ", outside(spec, "bold"), f" — {stage}…",
+            "Loading ", outside(spec, "bold"), outside(f" — {stage}…"),
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))
         self.set_classes("-loading")
 

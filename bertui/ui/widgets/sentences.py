@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Label
 
-from bertui.ui.text import show_controls
+from bertui.ui.text import show_controls, unjoined, visible
 
 # Every spelling the engine accepts for a mask, plus the model's own token (added once it is known).
 MASK_SPELLINGS = (r"\[mask\]", r"<mask>")
@@ -36,6 +37,7 @@ class Marks(Highlighter):
     def highlight(self, text: Text) -> None:
         field = self._field
         show_controls(text)
+        text.plain = unjoined(text.plain)  # same length: the spans stay
         # A character at cell c has index >= c / 2 (wide characters take two cells); the window's end is
         # generous for zero-width characters. Outside the window nothing is on screen to style.
         scroll, width = field.scroll_offset.x, max(field.size.width, 80)
@@ -65,6 +67,11 @@ class SentenceInput(Input):
         self.masked_spans: tuple[tuple[int, int], ...] = ()
         """Characters of the tokens masked from the grid."""
         self.mask_pattern = re.compile("|".join(MASK_SPELLINGS), re.IGNORECASE)
+
+    def _position_to_cell(self, position: int) -> int:
+        """Cells before ``position`` as drawn (the Marks highlighter's text), so the cursor and the
+        scrolling agree with what is on screen (Input measures its raw value)."""
+        return cell_len(unjoined(visible(self.value[:position])))
 
     def use_mask_token(self, mask_token: str) -> None:
         self.mask_pattern = re.compile("|".join((*MASK_SPELLINGS, re.escape(mask_token))), re.IGNORECASE)

@@ -13,10 +13,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
 from bertui.engine.results import MaskTargets, TargetScore
-from bertui.ui.text import ShowControls, outside, probability_text
+from bertui.ui.text import ShowControls, outside, probability_text, signed
 
 MAX_TARGETS = 32
 """Words scored at most (a word of several pieces costs a pass per mask): a pasted list is cut here."""
@@ -52,23 +53,46 @@ class TargetsRow(Horizontal):
 
 
 class TargetScores(Static):
-    """Per mask, each target's probability, log-probability and rank (or pieces, or why not scored)."""
+    """Per mask, each target's probability, log-probability and rank (or pieces, or why not scored).
 
-    DEFAULT_CSS = """
-    TargetScores { margin-top: 1; }
+    Drawn to the pane's width, as the predictions are: the words give way first, and a row that still
+    does not fit is cut, never wrapped (a rank or "N pieces" on a line of its own reads as another row).
     """
 
+    DEFAULT_CSS = """
+    TargetScores { margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    masks: reactive[tuple[MaskTargets, ...]] = reactive((), init=False)
+    """Each mask's target scores, in mask order."""
+    mask_token: reactive[str] = reactive("[MASK]", init=False)
+    """The model's own mask token, to name the masks by."""
+
     def show(self, masks: tuple[MaskTargets, ...], mask_token: str) -> None:
-        lines: list[Content] = []
+        self.set_reactive(TargetScores.mask_token, mask_token)
+        self.masks = masks
+
+    def watch_masks(self, masks: tuple[MaskTargets, ...]) -> None:
+        self.display = bool(masks)
+        self._draw()
+
+    def on_resize(self) -> None:
+        if self.masks:
+            self._draw()
+
+    def _draw(self) -> None:
+        masks, lines = self.masks, []
         for number, mask in enumerate(masks, start=1):
-            where = f" at {mask_token} {number}" if len(masks) > 1 else ""
+            where = f" at {self.mask_token} {number}" if len(masks) > 1 else ""
             lines.append(Content.assemble((f"Targets{where}", "$text-accent bold"),
                                           (f" · token {mask.position}", "$text-muted")))
-            width = min(18, max(4, *(outside(score.target).cell_length for score in mask.scores)))
+            end = max((len(_where(score)) for score in mask.scores if score.log_prob is not None), default=4)
+            words = max((outside(score.target).cell_length for score in mask.scores), default=4)
+            # "  word  p  log p  rank": the word takes what the numbers leave it, 4 to 18 cells.
+            width = max(4, min(18, words, (self.size.width or 80) - 20 - max(4, end)))
             lines.append(Content.styled(f"  {'word':<{width}}       p   log p  rank", "$text-muted"))
             lines += [self._line(score, width) for score in mask.scores]
         self.update(Content("\n").join(lines))
-        self.display = bool(lines)
 
     @staticmethod
     def _line(score: TargetScore, width: int) -> Content:
@@ -76,7 +100,11 @@ class TargetScores(Static):
         if score.log_prob is None:
             why = score.note or "not in the vocabulary"
             return Content.assemble("  ", word, "  ", (why, "$text-warning"))
-        log_prob = "−∞" if math.isinf(score.log_prob) else f"{score.log_prob:.2f}".replace("-", "−")
-        where = str(score.rank) if score.rank is not None else f"{len(score.pieces)} pieces"
+        log_prob = "−∞" if math.isinf(score.log_prob) else signed(score.log_prob)
         return Content.assemble("  ", word, f" {probability_text(math.exp(score.log_prob)):>7}",
-                                f" {log_prob:>7}  ", where)
+                                f" {log_prob:>7}  ", _where(score))
+
+
+def _where(score: TargetScore) -> str:
+    """The rank of a one-piece word; a word of several pieces has none, it is scored whole."""
+    return str(score.rank) if score.rank is not None else f"{len(score.pieces)} pieces"

@@ -33,7 +33,7 @@ from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
-from bertui.ui.text import drawn, fit, probability_text, width
+from bertui.ui.text import drawn, fit, probability_text, signed, width
 from bertui.ui.widgets.heat import SurprisalScale
 
 ROWS = ("", "token", "id", "segment", "attention")
@@ -261,7 +261,7 @@ class TokenGrid(Horizontal, can_focus=True):
         if encoding.truncated:
             parts.append(Content(f"{encoding.truncated} tokens cut at the model's max length"))
         if self.surprisal is not None:
-            parts.append(Content(f"PLL {self.surprisal.pseudo_log_likelihood:.2f}"))
+            parts.append(Content(f"PLL {signed(self.surprisal.pseudo_log_likelihood)}"))
             token = self.scored()
             if token is not None:
                 numbers = (f" p {probability_text(token.probability)} · rank {token.rank}"

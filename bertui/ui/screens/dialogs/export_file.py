@@ -16,13 +16,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
 from textual.reactive import var
 from textual.widgets import Input, Label, Select
 
 from bertui.headless.export import FORMATS, format_for
 from bertui.ui.downloads import deliver, download_name
 from bertui.ui.screens.dialogs.dialog import Dialog
+from bertui.ui.text import outside
 
 DEFAULT_NAME = "bertui-results.json"
 
@@ -99,7 +99,7 @@ class ExportScreen(Dialog[Path | None]):
     def watch_said(self, said: tuple[str, str]) -> None:
         text, tone = said
         message = self.query_one("#export-message", Label)
-        message.update(Content(text))
+        message.update(outside(text))  # it names the file typed
         message.set_classes(f"hint {tone}".strip())
 
     @on(Input.Submitted, "#export-path")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,6 +13,8 @@ from textual.widgets import Static
 
 from bertui.ui.screens.dialogs.dialog import Dialog
 
+HELP_TEXT_WIDTH = 74
+"""Cells for a row inside the dialog's 80 (its frame, padding and scroll bar take 6)."""
 TEXT_KEYS = (
     ("← → home end", "Move in the sentence (ctrl+← → by word)"),
     ("^w ^u ^k", "Delete the word left / all left / all right"),
@@ -22,7 +25,7 @@ TEXT_KEYS = (
 class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
     HelpScreen #help {
-        width: 76;
+        width: 80;
         max-width: 100%;
         height: auto;
         max-height: 100%;
@@ -55,8 +58,11 @@ class HelpScreen(Dialog[None]):
         lines: list[Content] = []
         for title, entries in rows:
             lines.append(Content.styled(title, "bold $text-accent"))
-            lines += [Content.assemble((keys.ljust(width), "$text-primary"), description)
-                      for keys, description in entries]
+            for keys, description in entries:
+                # A long description goes on under itself, never under the keys (it would read as a key).
+                said = textwrap.wrap(description, HELP_TEXT_WIDTH - width) or [""]
+                lines.append(Content.assemble((keys.ljust(width), "$text-primary"), said[0]))
+                lines += [Content(" " * width + more) for more in said[1:]]
             lines.append(Content(""))
         return Content("\n").join(lines[:-1])
 
