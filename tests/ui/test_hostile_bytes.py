@@ -80,7 +80,7 @@ async def test_no_byte_from_the_tokenizer_reaches_the_terminal(make_app, hostile
         clipboard = app.clipboard
         shown = app.main.shown
         documents = {fmt: export.render(fmt, request=shown.request, analysis=shown.analysis,
-                                        info=app.main.model_info) for fmt in ("json", "md", "csv")}
+                                        info=app.main.model.info) for fmt in ("json", "md", "csv")}
     assert not {where: found for where, found in seen.items() if found}
     assert not TEXT_CONTROL.search(clipboard)
     assert json.loads(clipboard)["text_a"] == SENTENCE

@@ -33,7 +33,7 @@ async def _keys(pilot, *keys: str) -> None:
 async def _crashed(pilot) -> None:
     await settle(pilot)
     main = pilot.app.main
-    main.post_message(ModelCrashed(main.service, TINY, "model process killed by SIGSEGV"))
+    main.post_message(ModelCrashed(main.backend, TINY, "model process killed by SIGSEGV"))
     await pilot.pause()
 
 

@@ -60,7 +60,7 @@ class TargetScores(Static):
     """
 
     DEFAULT_CSS = """
-    TargetScores { margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    TargetScores { display: none; margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     masks: reactive[tuple[MaskTargets, ...]] = reactive((), init=False)
