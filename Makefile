@@ -22,6 +22,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m ruff check bertui tests benchmarks scripts
 	$(BIN)/lint-imports  # the layers and the forbidden imports of pyproject's [tool.importlinter]
+	$(BIN)/mypy  # strict for the engine, the model's process, the API, the ledger and backends; basic elsewhere
 	$(BIN)/python -m pytest  # the header names the random seed; -ra (pyproject) lists skip reasons
 
 bench: $(VENV)/.installed

@@ -186,6 +186,7 @@ def test_out_of_memory_halves_the_chunk_and_ranks_the_same(engine, monkeypatch, 
     engine._rank_cache = None
     whole = engine.rank(first, CANDIDATES)
     sizes: list[int] = []
+    monkeypatch.setattr(engine, "token_budget", 4096)  # every candidate fits one chunk, whatever was fitted
     monkeypatch.setattr(engine, "_heads", _encoder_failing_above(engine, 2, error, sizes))
     engine._rank_cache = None
     retried = engine.rank(first, CANDIDATES)
@@ -212,6 +213,7 @@ def test_out_of_memory_even_for_one_candidate_says_what_to_do(engine, monkeypatc
 
 def test_other_runtime_errors_are_not_retried(engine, monkeypatch):
     sizes: list[int] = []
+    monkeypatch.setattr(engine, "token_budget", 4096)  # every candidate fits one chunk, whatever was fitted
     monkeypatch.setattr(engine, "_heads", _encoder_failing_above(
         engine, 0, RuntimeError("mat1 and mat2 shapes cannot be multiplied"), sizes))
     engine._rank_cache = None
