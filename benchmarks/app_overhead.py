@@ -15,6 +15,7 @@ model, which is not what a person does.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import time
@@ -147,7 +148,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         app.set_interval(HEARTBEAT, lambda: beats.append(time.perf_counter()))
         field = app.query_one(Sentences).field_a
         await asyncio.sleep(IDLE_CONTROL)  # the heartbeat alone: what the machine's load does to it
-        results["idle"] = {"stall": max(later - earlier for earlier, later in zip(beats, beats[1:]))}
+        results["idle"] = {"stall": max(later - earlier for earlier, later in itertools.pairwise(beats))}
         for name, interval in TYPISTS.items():
             engine = engines[-1]
             analyses, rankings, passes = engine.analyses, engine.rankings, engine.passes
@@ -165,7 +166,7 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
             await _until(lambda: app.main.results_current and painted and painted[-1][1] == field.value)
             complete = time.perf_counter() - keys[-1][0]
             await asyncio.sleep(0.1)  # not pilot.pause: see _until
-            gaps = [later - earlier for earlier, later in zip(beats, beats[1:])]
+            gaps = [later - earlier for earlier, later in itertools.pairwise(beats)]
             latencies = [next(at for at, text in painted if at >= sent and text.startswith(typed)) - sent
                          for sent, typed in keys]
             results[name] = {"keys": len(keys), "analyses": engine.analyses - analyses,

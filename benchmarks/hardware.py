@@ -72,7 +72,7 @@ def run(bench: Bench) -> list[Row]:
     about = (f"{min(peaks):.1f}–{max(peaks):.1f} GFLOP/s (best of 4, measured before and after each "
              "workload; each row is held against the mean of its two)")
     return [Row("hardware", f"this machine's fp32 matmul rate: {m}×{k} by {k}×{n}, {threads} torch "
-                "thread(s), as everything below", about, "—", "—", "—", "—")] + rows
+                "thread(s), as everything below", about, "—", "—", "—", "—"), *rows]
 
 
 def _row(what: str, counted: Counted, peak: float, stream: bool) -> Row:

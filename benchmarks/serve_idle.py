@@ -37,8 +37,8 @@ def cpu_seconds(pids: set[int]) -> float:
 
 async def measure(server, port: int, seconds: float) -> float:
     output = bytearray()
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?token={TOKEN}&width=140&height=45") as ws:
+    async with aiohttp.ClientSession() as http, \
+            http.ws_connect(f"ws://127.0.0.1:{port}/ws?token={TOKEN}&width=140&height=45") as ws:
             await ws.send_str(json.dumps(["focus"]))
 
             async def read() -> None:

@@ -2,3 +2,5 @@
 
 DEFAULT_MODEL = "bert-base-uncased"
 DEFAULT_TOP_K = 5
+DEFAULT_WINDOW = 256
+"""Lines of a ``--file`` stream read, sorted by length and batched together at a time."""

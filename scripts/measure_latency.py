@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.terminal import FIRST_PAINT, MODEL_READY, App  # noqa: E402
+from benchmarks.terminal import FIRST_PAINT, MODEL_READY, App
 
 TOKEN_COUNT = "Tokens \u00b7 ".encode()  # the grid's title: an analysis is on screen
 

@@ -35,7 +35,7 @@ def _isolated_caches(tmp_path_factory):
     os.environ["XDG_CACHE_HOME"] = str(cache)
     os.environ["HF_HOME"] = str(cache / "huggingface")
     os.environ["HF_HUB_OFFLINE"] = "1"
-    yield
+    return
 
 
 @pytest.fixture(scope="session")

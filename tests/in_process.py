@@ -37,6 +37,6 @@ def bertui(*args: str, stdin: str | bytes = "") -> Done:
     with mock.patch.object(sys, "stdin", given), redirect_stdout(out), redirect_stderr(err):
         try:
             code = main(list(args))
-        except SystemExit as exit:  # argparse's usage errors
-            code = exit.code if isinstance(exit.code, int) else 1
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code if isinstance(stop.code, int) else 1
     return Done(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())

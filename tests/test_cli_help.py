@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bertui.cli import build_parser
-from bertui.cli_help import COMPLETION_SHELLS, EXAMPLES
+from bertui.cli.help import COMPLETION_SHELLS, EXAMPLES
 from tests.in_process import bertui as run
 
 CHECKOUT = Path(__file__).resolve().parents[1]

@@ -128,7 +128,7 @@ def test_markdown_shows_lone_surrogates_as_escapes(broken, engine):
     assert "| caf\\udce9 \\ud83d |" in report  # the leaderboard's candidate
 
 
-@pytest.mark.parametrize("character, shown", [("\x1b", "\\x1b"), ("\u200b", "\\u200b"),
+@pytest.mark.parametrize(("character", "shown"), [("\x1b", "\\x1b"), ("\u200b", "\\u200b"),
                                               ("\U000e0001", "\\U000e0001")])
 def test_markdown_escapes_name_the_whole_code_point(engine, character, shown):
     request = AnalysisRequest(request_id=1, text_a=f"a{character}b")
@@ -263,7 +263,7 @@ def test_the_markdown_report_says_how_many_tokens_were_cut(engine):
                            "74 tokens were cut at the model's maximum length.\n")
 
 
-@pytest.mark.parametrize("character, shown", [("\uffff", "\\uffff"), ("X", "X")])
+@pytest.mark.parametrize(("character", "shown"), [("\uffff", "\\uffff"), ("X", "X")])
 def test_markdown_escapes_only_what_needs_it(engine, character, shown):
     request = AnalysisRequest(request_id=1, text_a=f"a{character}b")
     assert f"- Sentence A: a{shown}b\n" in markdown_report(request, engine.analyze(request))
@@ -279,7 +279,7 @@ def test_render_passes_the_model_on_and_says_why_it_cannot(broken, engine):
     no_head = "This model has no next-sentence head: there is no leaderboard to export."
     with pytest.raises(ValueError, match=f"^{re.escape(no_head)}$"):
         render("ranking.csv", request, dataclasses.replace(analysis, ranking=None))
-    with pytest.raises(ValueError, match="^No candidates: the leaderboard is empty.$"):
+    with pytest.raises(ValueError, match=r"^No candidates: the leaderboard is empty\.$"):
         render("ranking.csv", request, dataclasses.replace(analysis, ranking=()))
     with pytest.raises(ValueError, match=r"^unknown format 'txt'; one of json, md, csv, ranking.csv$"):
         render("txt", request, analysis)
@@ -291,7 +291,7 @@ def test_a_text_without_a_pair_has_no_next_sentence_in_its_json(engine):
     assert "next_sentence" not in document and "provenance" not in document
 
 
-@pytest.mark.parametrize("path, current, expected", [
+@pytest.mark.parametrize(("path", "current", "expected"), [
     ("out.json", "md", "json"), ("OUT.MD", "json", "md"), ("notes.markdown", "json", "md"),
     ("out.csv", "json", "csv"), ("out.csv", "ranking.csv", "ranking.csv"), ("out.csv", "csv", "csv"),
     ("out.ranking.csv", "csv", "ranking.csv"), ("out.ranking.csv", "json", "ranking.csv"),

@@ -153,7 +153,7 @@ def test_a_tokenizer_that_does_not_know_the_models_length_is_cut_at_the_models_p
     assert len(engine.score(long * 2)[0].tokens) == positions
 
 
-@pytest.mark.parametrize("device, released", [("cuda", ["cuda"]), ("mps", ["mps"]), ("cpu", [])])
+@pytest.mark.parametrize(("device", "released"), [("cuda", ["cuda"]), ("mps", ["mps"]), ("cpu", [])])
 def test_out_of_memory_gives_back_that_accelerators_cached_blocks(monkeypatch, device, released):
     calls: list[str] = []
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: calls.append("cuda"))

@@ -28,7 +28,7 @@ def refusal(spec, **options) -> str:
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(ModelLoadError, match="no model folder at .*nope"):
+    with pytest.raises(ModelLoadError, match=r"no model folder at .*nope"):
         load(tmp_path / "nope")
 
 
@@ -39,7 +39,7 @@ def test_a_file_instead_of_a_folder(tmp_path):
 
 
 def test_empty_folder(tmp_path):
-    with pytest.raises(ModelLoadError, match="no config.json"):
+    with pytest.raises(ModelLoadError, match=r"no config\.json"):
         load(tmp_path)
 
 
@@ -492,7 +492,7 @@ def test_nothing_is_tied_when_the_config_says_untied_or_declares_nothing(bert_di
 
     class Plain(torch.nn.Module):  # remote code: a config without the flag, a model without declarations
         config = PretrainedConfig()
-        _tied_weights_keys = {"a": "b"}
+        _tied_weights_keys = {"a": "b"}  # noqa: RUF012 (transformers reads it as a class attribute)
 
     _tie_word_embeddings(Plain())
     del Plain._tied_weights_keys
@@ -616,7 +616,8 @@ class FakeHub:
         def from_pretrained(source, **options):
             self.calls.append((what, source, dict(options)))
             local_only = options.pop("local_files_only", False)
-            if what in self.cached.get(source, ()) or not local_only and what in self.remote.get(source, ()):
+            remote = not local_only and what in self.remote.get(source, ())
+            if what in self.cached.get(source, ()) or remote:
                 return real(self.folder, **options)
             raise OSError(f"no {what} for {source} here")
         return type("Reader", (), {"from_pretrained": staticmethod(from_pretrained)})

@@ -114,9 +114,8 @@ class Door(ast.NodeVisitor):
         owner = function.value.id if isinstance(function, ast.Attribute) and \
             isinstance(function.value, ast.Name) else None
         texts: list[ast.AST] = []
-        if name in BUILDERS and node.args:
-            texts.append(node.args[0])
-        elif owner in ("Content", "Text") and name in ("styled", "from_text") and node.args:
+        builds = name in BUILDERS or (owner in ("Content", "Text") and name in ("styled", "from_text"))
+        if builds and node.args:
             texts.append(node.args[0])
         elif owner in ("Content", "Text") and name == "assemble":
             texts += [arg.elts[0] if isinstance(arg, ast.Tuple) else arg for arg in node.args]

@@ -134,7 +134,7 @@ def test_without_the_token_everything_is_refused_and_nothing_starts(serving):
     assert serving.poll() is None
 
 
-@pytest.mark.parametrize("options, says", [
+@pytest.mark.parametrize(("options", "says"), [
     (["--token", "short"], "--token: at least 16"),
     (["--trust-remote-code"], "add --allow-remote-code-in-browser"),
     (["--max-sessions", "0"], "must be at least 1")])
@@ -243,14 +243,14 @@ def test_past_max_sessions_the_page_says_full_and_nothing_starts(serving):
 
 
 def files_under(folder: Path) -> set[Path]:
-    return {path for path in folder.rglob("*")}
+    return set(folder.rglob("*"))
 
 
 # Each step: keys typed, then what the terminal shows once they are taken.
 EXPORT = ("\x12", b"Downloads bertui-results.json in your browser")  # ctrl+r: Export…, in its served form
 
 
-@pytest.mark.parametrize("steps, name", [([EXPORT, ("\r", None)], "bertui-results.json"),
+@pytest.mark.parametrize(("steps", "name"), [([EXPORT, ("\r", None)], "bertui-results.json"),
                                          ([("\x19", None)], "bertui-results.json")],  # ctrl+y: copy
                          ids=["export", "copy"])
 def test_a_served_export_arrives_as_a_download_and_writes_nothing(serving, tmp_path, steps, name):

@@ -63,7 +63,7 @@ def play(stream: str, width: int, height: int) -> tuple[list[str], list[str]]:
         if match.group(2) == "H":
             numbers = [int(n) if n else 1 for n in (match.group(1) or "1;1").split(";")]
             row, column = numbers[0] - 1, (numbers[1] if len(numbers) > 1 else 1) - 1
-        elif match.group(0).startswith("\x1b]") and not match.group(0).startswith(OWN_OSC) or (
+        elif (match.group(0).startswith("\x1b]") and not match.group(0).startswith(OWN_OSC)) or (
                 match.group(2) is not None and match.group(2) not in OWN_FINAL):
             foreign.append(repr(match.group(0)))
     return ["".join(line).rstrip() for line in screen], foreign

@@ -102,7 +102,7 @@ def build_deberta_v3(folder: Path, *, legacy: bool = True) -> Path:
 
 
 def build_xlm_roberta(folder: Path) -> Path:
-    pieces = _unigram(["<s>", "<pad>", "</s>", "<unk>"]) + [("<mask>", 0.0)]
+    pieces = [*_unigram(["<s>", "<pad>", "</s>", "<unk>"]), ("<mask>", 0.0)]
     tokenizer = XLMRobertaTokenizer(vocab=pieces, model_max_length=64)
     config = XLMRobertaConfig(vocab_size=len(pieces), **SMALL, max_position_embeddings=66, type_vocab_size=1,
                               pad_token_id=1)

@@ -49,7 +49,7 @@ class Download:
         return f"{self.file}: {size(self.done)}{of}, {size(self.rate)}/s{eta}"
 
 
-class DownloadCancelled(BaseException):  # noqa: N818 — a cancellation, as asyncio.CancelledError is
+class DownloadCancelled(BaseException):
     """Raised by a ``report`` to stop the download (Escape in the app); a later load resumes it."""
 
 

@@ -25,6 +25,7 @@ from bertui.engine.introspection import attention_maps, embedding_breakdown, who
 from bertui.engine.joint import joint_fill
 from bertui.engine.loading import Loaded, Progress, load_model
 from bertui.engine.model_info import model_info
+from bertui.engine.ranking import NextSentenceRanking
 from bertui.engine.results import (
     Analysis,
     AnalysisRequest,
@@ -33,15 +34,12 @@ from bertui.engine.results import (
     MaskPrediction,
     MaskTargets,
     NextSentence,
-    RankedCandidate,
-    Superseded,
     Surprisal,
     WordPrediction,
-    ranked,
 )
 from bertui.engine.scoring import Scorer, surprisal, surprisals, target_scores
 from bertui.engine.threads import configure_threads
-from bertui.errors import InputError
+from bertui.errors import InputError, Superseded
 
 MaskAnswers = tuple[tuple[MaskPrediction, ...], tuple[WordPrediction, ...], tuple[MaskTargets, ...],
                     JointFill | None]
@@ -50,7 +48,7 @@ Output = Any
 logits): transformers' ModelOutput classes, one per family."""
 
 
-class Engine(InsideViews):
+class Engine(NextSentenceRanking, InsideViews):
     def __init__(self, loaded: Loaded, spec: str) -> None:
         self._loaded = loaded
         self._model = loaded.model
@@ -71,7 +69,6 @@ class Engine(InsideViews):
         # sdpa where the family supports it, else eager. Restored after a pass that shows attention.
         self._attention_kernel = loaded.model.get_correct_attn_implementation(None)
         self._continuation = self._continuation_ids()
-        self._rank_cache: tuple[tuple[str, tuple[str, ...]], tuple[RankedCandidate, ...]] | None = None
         self.mask_token: str = self._tokenizer.mask_token
         self.should_stop: Callable[[], bool] = _never
         """Asked between batched passes (chunks, masked copies, beam steps): True abandons the call with
@@ -305,55 +302,6 @@ class Engine(InsideViews):
         self._in_chunks([len(encoding.input_ids) for _, encoding in prepared], run,
                         "scoring even one sentence")
         return [found[i] for i in range(len(pairs))]
-
-    @torch.inference_mode()
-    def rank(self, first: str, candidates: Sequence[str]) -> tuple[RankedCandidate, ...]:
-        """Candidates ranked by IsNext after ``first``: padded batches, sorted by length, chunked."""
-        if not self.info.has_nsp_head:
-            raise InputError(self.info.no_nsp_reason)
-        key = (first, tuple(candidates))
-        if self._rank_cache and self._rank_cache[0] == key:
-            return self._rank_cache[1]
-        ranking = ranked(candidates, self._is_next_batched([(first, c) for c in candidates]))
-        self._rank_cache = (key, ranking)
-        return ranking
-
-    @torch.inference_mode()
-    def rank_many(self, lists: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[RankedCandidate, ...]]:
-        """``rank`` for many (first, candidates), every pair of them batched together."""
-        if not self.info.has_nsp_head:
-            raise InputError(self.info.no_nsp_reason)
-        pairs = [(first, c) for first, candidates in lists for c in candidates]
-        probabilities = iter(self._is_next_batched(pairs))
-        return [ranked(candidates, [next(probabilities) for _ in candidates]) for _, candidates in lists]
-
-    def _is_next_batched(self, pairs: list[tuple[str, str]]) -> list[tuple[float, float]]:
-        """[IsNext, NotNext] of each (first, candidate), in padded batches sorted by length."""
-        if not pairs:
-            return []
-        encoded = self._tokenizer([normalize_masks(first, self.mask_token) for first, _ in pairs],
-                                  [normalize_masks(candidate, self.mask_token) for _, candidate in pairs],
-                                  truncation=True, max_length=self._loaded.max_length,
-                                  return_token_type_ids=True)
-        rows = [{name: encoded[name][i] for name in ("input_ids", "token_type_ids", "attention_mask")}
-                for i in range(len(pairs))]
-        results: list[tuple[float, float]] = [(0.0, 0.0)] * len(rows)
-
-        def run(chunk: list[int]) -> None:
-            for i, (is_next, not_next) in zip(chunk, self._is_next_chunk([rows[i] for i in chunk])):
-                results[i] = (is_next, not_next)
-
-        self._in_chunks([len(row["input_ids"]) for row in rows], run, "ranking even one candidate")
-        return results
-
-    def _is_next_chunk(self, rows: list[dict[str, list[int]]]) -> list[list[float]]:
-        """[IsNext, NotNext] of each (already tokenized) pair, from one padded forward."""
-        padded = self._tokenizer.pad(rows, return_tensors="pt")
-        out = self._heads.encoder(**self._model_inputs(padded))
-        nsp = self._heads.nsp
-        assert nsp is not None  # rank and rank_many refuse a model without one
-        probabilities: list[list[float]] = nsp(out.pooler_output).float().softmax(-1).tolist()
-        return probabilities
 
 
 def _never() -> bool:

@@ -86,7 +86,7 @@ def whole_words(encoding: Encoding, probs: torch.Tensor, continuation: torch.Ten
             if continuation is not None:
                 piece = piece.masked_fill(continuation if depth == 0 else ~continuation, 0.0)
             scores, ids = piece.topk(min(top_k, piece.shape[0]))
-            beam = sorted(((score * s, ids_so_far + [i]) for score, ids_so_far in beam
+            beam = sorted(((score * s, [*ids_so_far, i]) for score, ids_so_far in beam
                            for s, i in zip(scores.tolist(), ids.tolist())), key=lambda item: -item[0])[:top_k]
         results.append(WordPrediction(positions=tuple(positions),
                                       words=tuple(join(token_of(ids)) for _, ids in beam),

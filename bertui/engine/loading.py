@@ -70,7 +70,7 @@ class Loaded:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or os.sep != "/" and os.sep in spec
+    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or (os.sep != "/" and os.sep in spec)
 
 
 def _check_folder(folder: Path) -> None:
@@ -211,7 +211,7 @@ def _safetensors_only(source: str, local: bool) -> bool | None:
 def _read(spec_or_folder: str, model_class: Any, local_only: bool, trust_remote_code: bool,
           use_safetensors: bool | None, say: Progress,
           ) -> tuple[PreTrainedTokenizerBase, PreTrainedModel, dict[str, Any]]:
-    common = dict(trust_remote_code=trust_remote_code, local_files_only=local_only)
+    common = {"trust_remote_code": trust_remote_code, "local_files_only": local_only}
     tokenizer = AutoTokenizer.from_pretrained(spec_or_folder, **common)
     # The weights are the download that takes minutes: huggingface_hub reports their bytes through this bar.
     fetch = {} if local_only else {"tqdm_class": progress_bar(say)}

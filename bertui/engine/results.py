@@ -18,11 +18,6 @@ if TYPE_CHECKING:  # numpy costs ~0.2 s to import: the app's first paint must no
     import numpy as np
 
 
-class Superseded(Exception):  # noqa: N818 — not an error: a newer request came
-    """Raised by an engine between two batched passes when its ``should_stop`` says a newer request is
-    waiting: the pass under way answers text no longer on screen, and is abandoned."""
-
-
 @dataclass(frozen=True)
 class AnalysisRequest:
     """What the text on screen asks of the model. ``request_id`` ties the answer to the question."""

@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from bertui.engine.download import Download, DownloadCancelled
-from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate, Superseded
-from bertui.errors import BertuiError, first_line
+from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate
+from bertui.errors import BertuiError, Superseded, first_line
 
 EngineLoader = Callable[..., Any]
 """``loader(spec, device=..., dtype=..., progress=...)`` → an engine; ``Engine.load``'s signature.
@@ -189,7 +189,7 @@ class RequestLoop:
                                             "the download again")
         except BertuiError as error:
             self._emit("ModelFailed", spec, str(error))
-        except Exception as error:  # noqa: BLE001 — a broken loader must not take the server down
+        except Exception as error:
             self._emit("ModelFailed", spec, f"cannot load {spec!r}: {error_text(error)}")
         else:
             switched = self.engine is not None
@@ -212,7 +212,7 @@ class RequestLoop:
         except Superseded:
             self._gave_way = True
             return
-        except Exception as error:  # noqa: BLE001 — reported; the server answers the next request
+        except Exception as error:
             self._emit("AnalysisFailed", request.request_id, error_text(error))
             return
         finally:
@@ -226,7 +226,7 @@ class RequestLoop:
             ranking = engine.rank(request.text_a, request.candidates)
         except Superseded:
             return
-        except Exception as error:  # noqa: BLE001 — as above
+        except Exception as error:
             self._emit("RankingFailed", request.request_id, error_text(error))
         else:
             self._emit("RankingDone", request.request_id, ranking)

@@ -37,7 +37,7 @@ from textual.content import Content
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _PICTURES = {**{code: 0x2400 + code for code in range(0x20)}, 0x7F: 0x2421,
-             **{code: 0xFFFD for code in range(0x80, 0xA0)}}
+             **dict.fromkeys(range(0x80, 0xA0), 0xFFFD)}
 
 
 def probability_text(probability: float) -> str:

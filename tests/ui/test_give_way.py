@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bertui.engine.results import AnalysisRequest, Superseded
+from bertui.engine.results import AnalysisRequest
+from bertui.errors import Superseded
 from bertui.ui.backends.thread import ModelService
 from bertui.ui.messages import AnalysisDone, ModelReady, RankingDone
 from tests.ui.conftest import TINY, Inbox

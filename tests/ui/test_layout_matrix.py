@@ -45,22 +45,23 @@ async def _load_error(pilot) -> None:
 MASKED = "the dog ate my [MASK] ."
 THIRTY = " ".join(["the dog ate my [MASK] ."] * 5)
 STATES = {
-    "plain": (dict(text_a=MASKED), _keys),
-    "pair": (dict(text_a=MASKED, text_b="it was [MASK] .", pair=True,
-                  candidates=("it was good .", "the cat sat on the mat and looked at the dog for a while .")),
+    "plain": ({"text_a": MASKED}, _keys),
+    "pair": ({"text_a": MASKED, "text_b": "it was [MASK] .", "pair": True,
+                  "candidates": ("it was good .",
+                                 "the cat sat on the mat and looked at the dog for a while .")},
              _keys),
-    "targets": (dict(text_a=MASKED), _targets),
-    "together": (dict(text_a="the [MASK] sat on the [MASK] ."), _targets),
-    "surprisal and scores": (dict(text_a=MASKED, text_b="the dogs sleep .", pair=True),
+    "targets": ({"text_a": MASKED}, _targets),
+    "together": ({"text_a": "the [MASK] sat on the [MASK] ."}, _targets),
+    "surprisal and scores": ({"text_a": MASKED, "text_b": "the dogs sleep .", "pair": True},
                              lambda pilot: _keys(pilot, "f5", "f6")),
-    "attention, 8 tokens": (dict(text_a=MASKED), lambda pilot: _keys(pilot, "f3")),
-    "attention, 32 tokens": (dict(text_a=THIRTY), lambda pilot: _keys(pilot, "f3")),
-    "embeddings": (dict(text_a=MASKED), lambda pilot: _keys(pilot, "f4")),
-    "compare": (dict(text_a=MASKED, compare=TINY_MLM_ONLY), _keys),
-    "korean and emoji": (dict(text_a="축구 경기 [MASK] 👍🏽 👨‍👩‍👧 ☃ e\u0301 \u202eabc"), _keys),
-    "5,000 tokens": (dict(text_a="the dog " * 2500 + "[MASK] ."), _keys),
-    "load error": (dict(model="no-such-model"), _load_error),
-    "crashed model": (dict(text_a=MASKED), _crashed),
+    "attention, 8 tokens": ({"text_a": MASKED}, lambda pilot: _keys(pilot, "f3")),
+    "attention, 32 tokens": ({"text_a": THIRTY}, lambda pilot: _keys(pilot, "f3")),
+    "embeddings": ({"text_a": MASKED}, lambda pilot: _keys(pilot, "f4")),
+    "compare": ({"text_a": MASKED, "compare": TINY_MLM_ONLY}, _keys),
+    "korean and emoji": ({"text_a": "축구 경기 [MASK] 👍🏽 👨‍👩‍👧 ☃ e\u0301 \u202eabc"}, _keys),
+    "5,000 tokens": ({"text_a": "the dog " * 2500 + "[MASK] ."}, _keys),
+    "load error": ({"model": "no-such-model"}, _load_error),
+    "crashed model": ({"text_a": MASKED}, _crashed),
 }
 DIALOGS = {"help": "f1", "model card": "f2", "model switch": "ctrl+o", "token jump": "f9", "export": "ctrl+r"}
 

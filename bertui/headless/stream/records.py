@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from bertui.defaults import DEFAULT_TOP_K
+from bertui.defaults import DEFAULT_TOP_K, DEFAULT_WINDOW
 from bertui.engine.encoding import without_surrogates
 from bertui.engine.results import ModelInfo
 from bertui.errors import InputError
@@ -21,7 +21,6 @@ from bertui.headless.provenance import provenance
 
 STREAM_VERSION = 1
 MAX_LINE_BYTES = 1 << 20
-DEFAULT_WINDOW = 256
 KEYS = {"id", "text", "pair", "targets", "candidates"}
 
 Record = dict[str, Any]

@@ -43,9 +43,9 @@ class HelpScreen(Dialog[None]):
         self._sections = sections
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help") as help:
-            help.border_title = "bertui keys"
-            help.border_subtitle = "escape closes"
+        with VerticalScroll(id="help") as keys:
+            keys.border_title = "bertui keys"
+            keys.border_subtitle = "escape closes"
             yield Static(self._content())
 
     def _content(self) -> Content:
