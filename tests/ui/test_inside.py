@@ -19,7 +19,6 @@ from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import (
     TINY,
-    calls_to,
     drained,
     record_notices,
     screen_text,
@@ -72,10 +71,11 @@ async def select_token(pilot, position: int) -> None:
     grid = pilot.app.query_one(TokenGrid)
     grid.focus()
     await until(pilot, lambda: grid.has_focus, "the grid to take the focus")
-    spans = calls_to(pilot.app.query_one(Sentences), "show_span")
+    sentences = pilot.app.query_one(Sentences)
     grid.action_move_to(position)
     # The screen marks the token's span in the sentence, then shows the open views from it.
-    await until(pilot, lambda: grid.selected() in spans, f"the screen to take token {position}'s selection")
+    await until(pilot, lambda: sentences.selected == grid.selected() and grid.cursor_column == position,
+                f"the screen to take token {position}'s selection")
     await drained(pilot)
 
 

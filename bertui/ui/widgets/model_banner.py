@@ -5,17 +5,34 @@ there is no spinner: the words say it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Button, LoadingIndicator, ProgressBar, Static
 
 from bertui.engine.download import Download
 from bertui.ui.text import outside
 
 
+@dataclass(frozen=True)
+class BannerState:
+    """What the banner says: ``kind`` of news about ``spec``, with its ``text`` (the loading stage, why
+    loading failed, or how the process ended), the ``key`` that cancels the download or restarts the model,
+    and, while the weights come from the hub, how far their ``download`` is."""
+
+    kind: Literal["loading", "failed", "crashed"]
+    spec: str
+    text: str = ""
+    key: str = ""
+    download: Download | None = None
+
+
 class ModelBanner(Vertical):
-    """Hidden unless it has the ``-loading``, ``-failed`` or ``-crashed`` class."""
+    """Hidden unless it has the ``-loading``, ``-failed`` or ``-crashed`` class (from ``state``)."""
 
     DEFAULT_CSS = """
     ModelBanner {
@@ -53,13 +70,28 @@ class ModelBanner(Vertical):
     def on_mount(self) -> None:
         self.query_one(LoadingIndicator).display = self.app.animation_level != "none"
 
-    def show_loading(self, spec: str, stage: str) -> None:
+    state: reactive[BannerState | None] = reactive(None)
+    """What the banner says; None hides it."""
+
+    def watch_state(self, state: BannerState | None) -> None:
+        if state is None:
+            self.set_classes("")
+        elif state.download is not None:
+            self._downloading(state.spec, state.download, state.key)
+        elif state.kind == "loading":
+            self._loading(state.spec, state.text)
+        elif state.kind == "failed":
+            self._failed(state.spec, state.text)
+        else:
+            self._crashed(state.spec, state.text, state.key)
+
+    def _loading(self, spec: str, stage: str) -> None:
         self.query_one("#banner-stage", Static).update(Content.assemble(
             "Loading ", outside(spec, "bold"), outside(f" — {stage}…"),
             ("  Type away: your text is analysed as soon as the model is ready.", "$text-muted")))
         self.set_classes("-loading")
 
-    def downloading(self, spec: str, download: Download, key: str) -> None:
+    def _downloading(self, spec: str, download: Download, key: str) -> None:
         """``spec``'s weights are coming from the hub: ``download`` says how far; ``key`` cancels."""
         self.query_one("#banner-stage", Static).update(Content.assemble(
             "Downloading ", outside(spec, "bold"), " — ", outside(download.describe()),
@@ -67,19 +99,16 @@ class ModelBanner(Vertical):
         self.query_one(ProgressBar).update(total=download.total, progress=download.done)
         self.set_classes("-loading -downloading")
 
-    def failed(self, spec: str, error: str) -> None:
+    def _failed(self, spec: str, error: str) -> None:
         self.border_title = Content.assemble("Cannot load ", outside(spec, "bold"))
         self.query_one("#banner-error", Static).update(Content.assemble(
             outside(error), ("\nctrl+g loads the built-in demo model; ctrl+o loads another.", "$text-muted")))
         self.set_classes("-failed")
 
-    def crashed(self, spec: str, reason: str, key: str) -> None:
+    def _crashed(self, spec: str, reason: str, key: str) -> None:
         """The process running ``spec`` ended (``reason``); ``key`` restarts it."""
         self.border_title = Content.assemble("The model stopped: ", outside(spec, "bold"))
         self.query_one("#banner-error", Static).update(Content.assemble(
             outside(reason), (f"\nYour text is kept. {key} restarts the model; ctrl+o loads another.",
                               "$text-muted")))
         self.set_classes("-crashed")
-
-    def hide(self) -> None:
-        self.set_classes("")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from bertui.engine.results import ModelInfo
@@ -30,22 +32,38 @@ def heads(info: ModelInfo) -> str:
     return "masked LM + NSP" if info.has_nsp_head else "masked LM"
 
 
+@dataclass(frozen=True)
+class CardState:
+    """``spec`` and what it is (``info``, once loaded), or that it ``failed`` to load; neither: it loads."""
+
+    spec: str
+    info: ModelInfo | None = None
+    failed: bool = False
+
+
 class ModelCard(Static):
     DEFAULT_CLASSES = "pane"  # framed beside the results; its dialog (dialogs/card.py) frames it itself
+
+    state: reactive[CardState | None] = reactive(None)
+    """The model the card describes; None leaves it blank."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Model"
 
-    def show_loading(self, spec: str) -> None:
-        self.update(Content.assemble(("Loading ", "$text-muted"), outside(spec), ("…",
-                                                                                           "$text-muted")))
+    def watch_state(self, state: CardState | None) -> None:
+        if state is None:
+            self.update("")
+        elif state.info is not None:
+            self._show(state.spec, state.info)
+        elif state.failed:
+            self.update(Content.assemble(("No model: ", "$text-error"), outside(state.spec),
+                                         (" could not be loaded.", "$text-error")))
+        else:
+            self.update(Content.assemble(("Loading ", "$text-muted"), outside(state.spec),
+                                         ("…", "$text-muted")))
 
-    def failed(self, spec: str) -> None:
-        self.update(Content.assemble(("No model: ", "$text-error"), outside(spec),
-                                     (" could not be loaded.", "$text-error")))
-
-    def show(self, spec: str, info: ModelInfo) -> None:
+    def _show(self, spec: str, info: ModelInfo) -> None:
         rows = [
             ("Architecture", info.architecture),
             ("Layers", f"{info.layers} · hidden {info.hidden_size} · heads {info.heads}"),

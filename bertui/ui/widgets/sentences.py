@@ -23,6 +23,12 @@ MASK_SPELLINGS = (r"\[mask\]", r"<mask>")
 MASK_SPAN = 16  # longer than any mask spelling, so a mask cut by the window's edge is still found
 
 
+def mask_pattern(mask_token: str | None) -> re.Pattern[str]:
+    """Every spelling of a mask, ``mask_token`` (the model's own, once known) included."""
+    token = () if mask_token is None else (re.escape(mask_token),)
+    return re.compile("|".join((*MASK_SPELLINGS, *token)), re.IGNORECASE)
+
+
 class Marks(Highlighter):
     """Styles the masks and the span of the token selected in the grid; control characters are shown as
     symbols (see ``visible``), the rest of the text stays plain.
@@ -60,32 +66,25 @@ class SentenceInput(Input):
     SentenceInput { width: 1fr; }
     """
 
+    span: reactive[tuple[int, int] | None] = reactive(None)
+    """Characters of the token selected in the grid."""
+    masked_spans: reactive[tuple[tuple[int, int], ...]] = reactive(())
+    """Characters of the tokens masked from the grid."""
+    mask_token: reactive[str | None] = reactive(None)
+    """The model's own mask token, marked as a mask too once the model is known."""
+
     def __init__(self, value: str = "", **kwargs: Any) -> None:
         super().__init__(value, select_on_focus=False, compact=True, **kwargs)
         self.highlighter = Marks(self)
-        self.span: tuple[int, int] | None = None
-        self.masked_spans: tuple[tuple[int, int], ...] = ()
-        """Characters of the tokens masked from the grid."""
-        self.mask_pattern = re.compile("|".join(MASK_SPELLINGS), re.IGNORECASE)
+        self.mask_pattern = mask_pattern(None)
 
     def _position_to_cell(self, position: int) -> int:
         """Cells before ``position`` as drawn (the Marks highlighter's text), so the cursor and the
         scrolling agree with what is on screen (Input measures its raw value)."""
         return cell_len(unjoined(visible(self.value[:position])))
 
-    def use_mask_token(self, mask_token: str) -> None:
-        self.mask_pattern = re.compile("|".join((*MASK_SPELLINGS, re.escape(mask_token))), re.IGNORECASE)
-        self.refresh()
-
-    def show_span(self, span: tuple[int, int] | None) -> None:
-        if span != self.span:
-            self.span = span
-            self.refresh()
-
-    def show_masked(self, spans: tuple[tuple[int, int], ...]) -> None:
-        if spans != self.masked_spans:
-            self.masked_spans = spans
-            self.refresh()
+    def watch_mask_token(self, mask_token: str | None) -> None:
+        self.mask_pattern = mask_pattern(mask_token)
 
 
 class Sentences(Vertical):
@@ -106,6 +105,13 @@ class Sentences(Vertical):
 
     pair: reactive[bool] = reactive(False)
     """Pair mode: sentence B is shown."""
+    mask_token: reactive[str | None] = reactive(None)
+    """The model's own mask token (both sentences mark it)."""
+    selected: reactive[tuple[int | None, tuple[int, int] | None]] = reactive((None, None), init=False)
+    """(sequence, character span) of the token selected in the grid: marked in sentence A (sequence 0) or
+    B (1); (None, None) marks nothing."""
+    masked: reactive[tuple[tuple[int, tuple[int, int]], ...]] = reactive((), init=False)
+    """(sequence, character span) of every token masked from the grid."""
 
     def __init__(self, text_a: str = "", text_b: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -117,10 +123,12 @@ class Sentences(Vertical):
         with Horizontal(id="row-a", classes="sentence-row"):
             yield Label("A", classes="segment-a")
             yield SentenceInput(self._text_a, id="sentence-a", placeholder="Type a sentence; "
-                                "ctrl+t inserts a mask where a word should be guessed")
+                                "ctrl+t inserts a mask where a word should be guessed").data_bind(
+                Sentences.mask_token)
         with Horizontal(id="row-b", classes="sentence-row"):
             yield Label("B", classes="segment-b")
-            yield SentenceInput(self._text_b, id="sentence-b", placeholder="The sentence that follows A")
+            yield SentenceInput(self._text_b, id="sentence-b",
+                                placeholder="The sentence that follows A").data_bind(Sentences.mask_token)
 
     @property
     def field_a(self) -> SentenceInput:
@@ -134,16 +142,11 @@ class Sentences(Vertical):
         self.set_class(pair, "-pair")
         self.border_title = "Sentences A · B" if pair else "Sentence"
 
-    def use_mask_token(self, mask_token: str) -> None:
-        self.field_a.use_mask_token(mask_token)
-        self.field_b.use_mask_token(mask_token)
+    def watch_selected(self, selected: tuple[int | None, tuple[int, int] | None]) -> None:
+        sequence, span = selected
+        self.field_a.span = span if sequence == 0 else None
+        self.field_b.span = span if sequence == 1 else None
 
-    def show_span(self, sequence: int | None, span: tuple[int, int] | None) -> None:
-        """Mark ``span`` in sentence A (sequence 0) or B (1); None clears both."""
-        self.field_a.show_span(span if sequence == 0 else None)
-        self.field_b.show_span(span if sequence == 1 else None)
-
-    def show_masked(self, spans: tuple[tuple[int, tuple[int, int]], ...]) -> None:
-        """Mark the (sequence, character span) of every token masked from the grid; () clears the marks."""
-        self.field_a.show_masked(tuple(span for sequence, span in spans if sequence == 0))
-        self.field_b.show_masked(tuple(span for sequence, span in spans if sequence == 1))
+    def watch_masked(self, masked: tuple[tuple[int, tuple[int, int]], ...]) -> None:
+        self.field_a.masked_spans = tuple(span for sequence, span in masked if sequence == 0)
+        self.field_b.masked_spans = tuple(span for sequence, span in masked if sequence == 1)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from bertui.ui.screens.dialogs.dialog import Dialog
-from bertui.ui.widgets.model_card import ModelCard
+from bertui.ui.widgets.model_card import CardState, ModelCard
 
 
 class ModelCardScreen(Dialog[None]):
@@ -27,9 +26,9 @@ class ModelCardScreen(Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f2,q", "dismiss", "Close")]
 
-    def __init__(self, describe: Callable[[ModelCard], None]) -> None:
+    def __init__(self, state: CardState) -> None:
         super().__init__()
-        self._describe = describe
+        self._state = state
 
     def compose(self) -> ComposeResult:
         yield ModelCard(id="card-dialog")
@@ -37,4 +36,4 @@ class ModelCardScreen(Dialog[None]):
     def on_mount(self) -> None:
         card = self.query_one(ModelCard)
         card.border_subtitle = "escape closes"
-        self._describe(card)
+        card.state = self._state

@@ -24,7 +24,7 @@ from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.model_state import ModelState
 from bertui.ui.widgets.leaderboard import Leaderboard
-from bertui.ui.widgets.model_card import ModelCard
+from bertui.ui.widgets.model_card import CardState
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 
@@ -46,7 +46,7 @@ class Commands(Screen[None]):
     def texts_on_screen(self) -> Texts:
         raise NotImplementedError  # the screen's
 
-    def describe_model(self, card: ModelCard) -> None:
+    def card_state(self) -> CardState:
         raise NotImplementedError  # the model lifecycle's
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -128,7 +128,7 @@ class Commands(Screen[None]):
     def action_model_card(self) -> None:
         from bertui.ui.screens.dialogs.card import ModelCardScreen
 
-        self.app.push_screen(ModelCardScreen(self.describe_model))
+        self.app.push_screen(ModelCardScreen(self.card_state()))
 
     def action_help(self) -> None:
         from bertui.ui.screens.dialogs.help import HelpScreen

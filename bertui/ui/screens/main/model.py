@@ -18,8 +18,8 @@ from bertui.ui.model_state import ModelState
 from bertui.ui.text import outside, visible
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.mask_panel import MaskPanel
-from bertui.ui.widgets.model_banner import ModelBanner
-from bertui.ui.widgets.model_card import DEMO_LABEL, ModelCard
+from bertui.ui.widgets.model_banner import BannerState, ModelBanner
+from bertui.ui.widgets.model_card import DEMO_LABEL, CardState, ModelCard
 from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.status_line import StatusLine
 
@@ -38,10 +38,10 @@ class ModelLifecycle(Screen[None]):
         self.call_after_refresh(self.backend.load, spec)
 
     def _show_loading(self, spec: str, stage: str) -> None:
-        self.query_one(ModelBanner).show_loading(spec, stage)
+        self.query_one(ModelBanner).state = BannerState("loading", spec, stage)
         self.query_one(StatusLine).state = (f"loading {spec}: {stage}…", "busy")
         if self.model.info is None:
-            self.query_one(ModelCard).show_loading(spec)
+            self.query_one(ModelCard).state = CardState(spec)
             self.query_one("#masks", MaskPanel).waiting = f"Waiting for {spec} to load…"
 
     def on_model_loading(self, message: ModelLoading) -> None:
@@ -50,8 +50,8 @@ class ModelLifecycle(Screen[None]):
 
     def on_model_downloading(self, message: ModelDownloading) -> None:
         if self.model.is_loading(message.spec):
-            self.query_one(ModelBanner).downloading(message.spec, message.download,
-                                                    actions.key_for("cancel_download"))
+            self.query_one(ModelBanner).state = BannerState(
+                "loading", message.spec, key=actions.key_for("cancel_download"), download=message.download)
             self.query_one(StatusLine).state = (f"downloading {message.spec}: {message.download.describe()}",
                                                 "busy")
 
@@ -63,9 +63,9 @@ class ModelLifecycle(Screen[None]):
     def on_model_ready(self, message: ModelReady) -> None:
         info = message.info
         if self.model.ready(message.spec, info):
-            self.query_one(ModelBanner).hide()
-        self.query_one(Sentences).use_mask_token(info.mask_token)
-        self.describe_model(self.query_one(ModelCard))
+            self.query_one(ModelBanner).state = None
+        self.query_one(Sentences).mask_token = info.mask_token
+        self.query_one(ModelCard).state = self.card_state()
         self.query_one(Leaderboard).no_nsp_reason = info.no_nsp_reason
         self.query_one(StatusLine).model = (Content.assemble(outside(message.spec, "bold"),
                                                              f" · {info.device} {info.dtype}"),
@@ -76,13 +76,13 @@ class ModelLifecycle(Screen[None]):
     def on_model_failed(self, message: ModelFailed) -> None:
         status = self.query_one(StatusLine)
         if self.model.failed(message.spec, message.error):  # a switch failed: the model in use answers
-            self.query_one(ModelBanner).hide()
+            self.query_one(ModelBanner).state = None
             self.notify(visible(message.error), title=f"Cannot load {visible(message.spec)}",
                         severity="error", timeout=10, markup=False)
             status.state = (f"cannot load {message.spec}; still using {self.model.spec}", "error")
             return
-        self.query_one(ModelBanner).failed(message.spec, message.error)
-        self.describe_model(self.query_one(ModelCard))
+        self.query_one(ModelBanner).state = BannerState("failed", message.spec, message.error)
+        self.query_one(ModelCard).state = self.card_state()
         self.query_one("#masks", MaskPanel).waiting = "No model: see above."
         status.state = (f"cannot load {message.spec}", "error")
         self.refresh_bindings()
@@ -92,7 +92,7 @@ class ModelLifecycle(Screen[None]):
         key = actions.key_for("restart_model")
         spec = self.model.crashed(message.backend, message.spec)
         if message.backend is self.backend:
-            self.query_one(ModelBanner).crashed(spec, message.reason, key)
+            self.query_one(ModelBanner).state = BannerState("crashed", spec, message.reason, key)
             self.query_one(StatusLine).state = (f"{message.reason}; {key} restarts it", "error")
         else:
             self.notify(visible(f"{message.reason}. {key} restarts it."), title=f"Model B stopped: {spec}",
@@ -109,12 +109,11 @@ class ModelLifecycle(Screen[None]):
             self._show_loading(self.model.loading, "starting")
         self.request_changed()
 
-    def describe_model(self, card: ModelCard) -> None:
-        """The model card: the model in use, or why none is, or the one loading."""
+    def card_state(self) -> CardState:
+        """What the model card says: the model in use, or the one that failed to load, or the one loading."""
         state = self.model
         if state.info is not None:
-            card.show(state.spec, state.info)
-        elif state.failure is not None:
-            card.failed(state.failure[0])
-        else:
-            card.show_loading(state.wanted)
+            return CardState(state.spec, state.info)
+        if state.failure is not None:
+            return CardState(state.failure[0], failed=True)
+        return CardState(state.wanted)

@@ -153,7 +153,7 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         self.ledger.changed()
         if self.key_masks.positions and self.key_masks.texts != self.texts_on_screen():
             self.key_masks = KeyMasks()  # they indexed the tokens of the text before this edit
-            self.query_one(Sentences).show_masked(())
+            self.query_one(Sentences).masked = ()
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._submit)
@@ -208,9 +208,9 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         self._show_surprisal(shown)
         self.query_one("#masks", MaskPanel).answer = MaskAnswer(
             analysis.masks, info.mask_token, info.is_demo, analysis.words, analysis.targets, analysis.joint)
-        self.query_one(Sentences).show_masked(tuple(
+        self.query_one(Sentences).masked = tuple(
             (sequence, encoding.offsets[p]) for p in request.masked
-            if p < len(encoding.tokens) and (sequence := encoding.sequence_ids[p]) is not None))
+            if p < len(encoding.tokens) and (sequence := encoding.sequence_ids[p]) is not None)
         self._show_inside(shown)
         self.query_one(Leaderboard).answer = BoardAnswer(request.text_a, analysis.ranking,
                                                          analysis.next_sentence, "ranking…" if due else None)
@@ -276,7 +276,7 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
 
     @on(TokenGrid.Selected)
     def _token_selected(self, message: TokenGrid.Selected) -> None:
-        self.query_one(Sentences).show_span(message.sequence, message.span)
+        self.query_one(Sentences).selected = (message.sequence, message.span)
         self.query_one(InsideViews).position = self.query_one(TokenGrid).cursor_column
 
     def on_attention_view_layer_chosen(self) -> None:
