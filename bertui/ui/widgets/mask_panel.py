@@ -93,6 +93,11 @@ class MaskPanel(VerticalScroll):
         if self.answer is not None and self.answer.masks:
             self._render_masks(self.answer)
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The rows were fitted to the width without the scrollbar (or with it): fit them again, or the
+        percentage wraps under its row when a long list brings the scrollbar in."""
+        self.on_resize()
+
     def _render_masks(self, answer: MaskAnswer) -> None:
         lines: list[Content] = []
         mask_token = answer.mask_token
