@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests import tiny_models
+from tests.test_families import BUILDERS, FAMILIES
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +75,15 @@ def engine(bert_dir):
     from bertui.engine.inference import Engine
 
     return Engine.load(str(bert_dir), device="cpu")
+
+
+@pytest.fixture(scope="module", params=list(FAMILIES))
+def family(request, tmp_path_factory):
+    """Each family of tests/test_families.py as (name, folder, engine): the model built once a module."""
+    from bertui.engine.inference import Engine
+
+    if request.param in BUILDERS:
+        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
+    else:
+        folder = request.getfixturevalue(request.param)
+    return request.param, folder, Engine.load(str(folder), device="cpu")

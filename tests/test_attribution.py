@@ -13,18 +13,8 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 from bertui.engine.inference import Engine
 from bertui.errors import InputError
 from bertui.headless.documents import fill_request
-from tests.test_families import BUILDERS, FAMILIES
 
 TEXT = "the dog likes [MASK] pizza ."
-
-
-@pytest.fixture(scope="module", params=list(FAMILIES))
-def family(request, tmp_path_factory):
-    if request.param in BUILDERS:
-        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
-    else:
-        folder = request.getfixturevalue(request.param)
-    return request.param, folder, Engine.load(str(folder), device="cpu")
 
 
 class Reference:

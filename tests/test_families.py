@@ -37,15 +37,6 @@ BUILDERS = {"modernbert_dir": tiny_families.build_modernbert,
             "klue_roberta_dir": tiny_families.build_klue_roberta}
 
 
-@pytest.fixture(scope="module", params=list(FAMILIES))
-def family(request, tmp_path_factory):
-    if request.param in BUILDERS:
-        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
-    else:
-        folder = request.getfixturevalue(request.param)
-    return request.param, folder, Engine.load(str(folder), device="cpu")
-
-
 def test_family_is_recognised_with_its_own_mask_and_heads(family):
     name, _folder, engine = family
     architecture, mask_token, has_nsp, has_segments = FAMILIES[name]

@@ -7,23 +7,12 @@ import pytest
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from bertui.engine.inference import Engine
 from bertui.engine.lens import formed_at, lens_log_probs
 from bertui.engine.scoring import target_pieces
 from bertui.errors import InputError
 from bertui.headless.documents import fill_request
-from tests.test_families import BUILDERS, FAMILIES
 
 TEXT = "the dog likes [MASK] pizza [MASK] ."
-
-
-@pytest.fixture(scope="module", params=list(FAMILIES))
-def family(request, tmp_path_factory):
-    if request.param in BUILDERS:
-        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
-    else:
-        folder = request.getfixturevalue(request.param)
-    return request.param, folder, Engine.load(str(folder), device="cpu")
 
 
 def reference(folder, engine, text=TEXT):

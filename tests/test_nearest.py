@@ -8,21 +8,10 @@ import torch
 from sklearn.neighbors import NearestNeighbors
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from bertui.engine.inference import Engine
 from bertui.errors import InputError
-from tests.test_families import BUILDERS, FAMILIES
 
 TEXT = "the dog likes [MASK] pizza ."
 K = 5
-
-
-@pytest.fixture(scope="module", params=list(FAMILIES))
-def family(request, tmp_path_factory):
-    if request.param in BUILDERS:
-        folder = BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
-    else:
-        folder = request.getfixturevalue(request.param)
-    return request.param, folder, Engine.load(str(folder), device="cpu")
 
 
 def sklearn_ids(table: torch.Tensor, queries: torch.Tensor, k: int) -> list[list[int]]:
