@@ -12,10 +12,12 @@ tab's app (tests/test_serve_access.py does the rest of ``bertui serve``'s guards
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import shutil
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,18 @@ class DevTools:
                             windowsVirtualKeyCode=key_code, nativeVirtualKeyCode=key_code)
 
 
+@contextlib.asynccontextmanager
+async def first_page(devtools_port: int) -> AsyncIterator[DevTools]:
+    """The browser's first page over DevTools, its page events enabled."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{devtools_port}/json/list") as reply:
+            target = next(t for t in await reply.json() if t["type"] == "page")
+        async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as websocket:
+            page = DevTools(websocket)
+            await page.call("Page.enable")
+            yield page
+
+
 def expected_predictions() -> list[tuple[str, str]]:
     """(word, percentage as the mask panel prints it) of each mask's first guess, by the demo model."""
     from bertui.engine.inference import Engine
@@ -106,42 +120,37 @@ def expected_predictions() -> list[tuple[str, str]]:
 
 async def drive(server, port: int, expected: list[tuple[str, str]], downloads: Path) -> str:
     base = f"http://127.0.0.1:{server.port}"
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{port}/json/list") as reply:
-            target = next(t for t in await reply.json() if t["type"] == "page")
-        async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as websocket:
-            page = DevTools(websocket)
-            await page.call("Page.enable")
-            await page.call("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
-            await page.call("Emulation.setFocusEmulationEnabled", enabled=True)
-            await page.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
-            # Without the token: refused, and no app started.
-            await page.call("Page.navigate", url=base + "/")
-            await page.until("document.body && document.body.innerText.includes('needs its token')", 10,
-                             "the refusal")
-            assert apps(server) == set()
-            await page.call("Page.navigate", url=f"{base}/?token={TOKEN}")
-            await page.until("document.querySelector('.xterm-screen') !== null", 10, "xterm.js on the page")
-            assert await page.evaluate("location.search") == ""  # the token left the address bar
-            # The example sentence is answered once the model has loaded in the app's process.
-            await page.until("window.__terminalOutput.includes('of 1 · token')", 45,
-                             "the example's predictions")
-            await page.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
-            mark = await page.evaluate("window.__terminalOutput.length")
-            await page.key("l", "KeyL", 76, modifiers=2)  # ctrl+l: clear the sentences
-            await page.call("Input.insertText", text=TYPED)
-            after = f"window.__terminalOutput.slice({mark})"
-            checks = ["' of 2 · token'", *(json.dumps(text) for pair in expected for text in pair)]
-            await page.until(" && ".join(f"{after}.includes({check})" for check in checks), 20,
-                             "the typed sentence's predictions")
-            shown = await page.evaluate(after)
-            await page.key("y", "KeyY", 89, modifiers=2)  # ctrl+y: the results, as a download
-            wait_until(lambda: (downloads / "bertui-results.json").is_file(), 20, "the download")
-            started = apps(server)
-            assert started
-            await page.call("Page.navigate", url="about:blank")  # the tab leaves: its app ends
-            wait_until(lambda: not (marked(server.mark) & started), 10, "the tab's processes gone")
-            return shown
+    async with first_page(port) as page:
+        await page.call("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
+        await page.call("Emulation.setFocusEmulationEnabled", enabled=True)
+        await page.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
+        # Without the token: refused, and no app started.
+        await page.call("Page.navigate", url=base + "/")
+        await page.until("document.body && document.body.innerText.includes('needs its token')", 10,
+                         "the refusal")
+        assert apps(server) == set()
+        await page.call("Page.navigate", url=f"{base}/?token={TOKEN}")
+        await page.until("document.querySelector('.xterm-screen') !== null", 10, "xterm.js on the page")
+        assert await page.evaluate("location.search") == ""  # the token left the address bar
+        # The example sentence is answered once the model has loaded in the app's process.
+        await page.until("window.__terminalOutput.includes('of 1 · token')", 45,
+                         "the example's predictions")
+        await page.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+        mark = await page.evaluate("window.__terminalOutput.length")
+        await page.key("l", "KeyL", 76, modifiers=2)  # ctrl+l: clear the sentences
+        await page.call("Input.insertText", text=TYPED)
+        after = f"window.__terminalOutput.slice({mark})"
+        checks = ["' of 2 · token'", *(json.dumps(text) for pair in expected for text in pair)]
+        await page.until(" && ".join(f"{after}.includes({check})" for check in checks), 20,
+                         "the typed sentence's predictions")
+        shown = await page.evaluate(after)
+        await page.key("y", "KeyY", 89, modifiers=2)  # ctrl+y: the results, as a download
+        wait_until(lambda: (downloads / "bertui-results.json").is_file(), 20, "the download")
+        started = apps(server)
+        assert started
+        await page.call("Page.navigate", url="about:blank")  # the tab leaves: its app ends
+        wait_until(lambda: not (marked(server.mark) & started), 10, "the tab's processes gone")
+        return shown
 
 
 def test_typing_in_the_browser_shows_predictions(tmp_path):

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-import aiohttp
 import pytest
 from rich.cells import split_graphemes
 
 from tests.serve_processes import free_port, listening, start, start_server, stop, wait_until
-from tests.test_serve_e2e import CHROMIUM, QUIET, RECORD_TERMINAL, TOKEN, DevTools
+from tests.test_serve_e2e import CHROMIUM, QUIET, RECORD_TERMINAL, TOKEN, first_page
 from tests.test_tmux import broken_frames
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium (apt install chromium)")
@@ -70,21 +69,16 @@ def play(stream: str, width: int, height: int) -> tuple[list[str], list[str]]:
 
 
 async def drawn_at(base: str, devtools: int, width: int, height: int) -> str:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{devtools}/json/list") as reply:
-            target = next(t for t in await reply.json() if t["type"] == "page")
-        async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as websocket:
-            page = DevTools(websocket)
-            await page.call("Page.enable")
-            await page.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
-            await page.call("Page.addScriptToEvaluateOnNewDocument", source=FORCE_SIZE % (width, height))
-            await page.call("Page.navigate", url=f"{base}/?token={TOKEN}")
-            answered = "window.__terminalOutput && window.__terminalOutput.includes('of 1 · token')"
-            await page.until(answered, 60, "the example's predictions")
-            await asyncio.sleep(1)  # the frame after the answer (status line, ranking)
-            output = await page.evaluate("window.__terminalOutput")
-            await page.call("Page.navigate", url="about:blank")
-            return output
+    async with first_page(devtools) as page:
+        await page.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
+        await page.call("Page.addScriptToEvaluateOnNewDocument", source=FORCE_SIZE % (width, height))
+        await page.call("Page.navigate", url=f"{base}/?token={TOKEN}")
+        answered = "window.__terminalOutput && window.__terminalOutput.includes('of 1 · token')"
+        await page.until(answered, 60, "the example's predictions")
+        await asyncio.sleep(1)  # the frame after the answer (status line, ranking)
+        output = await page.evaluate("window.__terminalOutput")
+        await page.call("Page.navigate", url="about:blank")
+        return output
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])

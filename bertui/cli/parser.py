@@ -111,12 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _headless_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """tokenize, fill, score and nsp: one input as arguments, or a stream with --file."""
     text_help = "the text; '-' reads it from standard input (or --file: one text per line)"
-    tokenize = command("tokenize", "WordPiece tokens, ids, segments, attention mask and offsets")
-    tokenize.add_argument("text", nargs="?", help=text_help)
-    tokenize.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
-    fill = command("fill", "top-k predictions for every [MASK] in the text")
-    fill.add_argument("text", nargs="?", help=text_help)
-    fill.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+    tokenize = _one_text(command("tokenize", "WordPiece tokens, ids, segments, attention mask and offsets"),
+                         text_help)
+    fill = _one_text(command("fill", "top-k predictions for every [MASK] in the text"), text_help)
     fill.add_argument("--top-k", "-k", type=positive_int, default=argparse.SUPPRESS,
                       help=f"default {DEFAULT_TOP_K}")
     fill.add_argument("--targets", type=_targets, default=(), metavar="WORD,WORD",
@@ -142,6 +139,13 @@ def _headless_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
         _stream_options(sub)
 
 
+def _one_text(sub: argparse.ArgumentParser, text_help: str) -> argparse.ArgumentParser:
+    """A command of one text (or a stream of them), with an optional second sentence."""
+    sub.add_argument("text", nargs="?", help=text_help)
+    sub.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+    return sub
+
+
 def _inside_commands(command, text_help: str) -> list[argparse.ArgumentParser]:
     """``lens``, ``explain`` and ``near`` (README, "Look inside a prediction")."""
     lens = command("lens", "the model's own masked-LM head read at every layer, at every [MASK]")
@@ -149,8 +153,7 @@ def _inside_commands(command, text_help: str) -> list[argparse.ArgumentParser]:
     near = command("near", "the vocabulary entries nearest to each token (cosine), in the input table and "
                            "in context at a layer")
     for sub in (lens, explain, near):
-        sub.add_argument("text", nargs="?", help=text_help)
-        sub.add_argument("--pair", metavar="TEXT", help="a second sentence (segment B)")
+        _one_text(sub, text_help)
     lens.add_argument("--top-k", "-k", type=positive_int, default=argparse.SUPPRESS,
                       help=f"predictions per layer; default {DEFAULT_TOP_K}")
     lens.add_argument("--targets", type=_targets, default=(), metavar="WORD,WORD",
