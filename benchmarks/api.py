@@ -41,7 +41,7 @@ def run(bench: Bench) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bertui-api-") as scratch:
         source, out = Path(scratch) / "lines.txt", Path(scratch) / "scored.jsonl"
         source.write_text("\n".join(plain) + "\n", encoding="utf-8")
-        options = stream.Options(command="score")
+        options = stream.StreamOptions(command="score")
         api, command = side_by_side(
             lambda: model.score(plain),
             lambda: stream.run(bench.engine, options, str(source), out, resume=False, ranks=stream.Ranks()),

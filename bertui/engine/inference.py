@@ -131,13 +131,17 @@ class Engine(NextSentenceRanking, InsideViews):
         return inputs
 
     # -- forward ----------------------------------------------------------------------------------
-    def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False) -> Output:
-        """One pass of the encoder (or of the whole model, for a family outside the head table).
+    def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False,
+                 hidden: bool = False) -> Output:
+        """One pass of the encoder (or of the whole model, for a family outside the head table);
+        ``hidden``: with every layer's hidden states (the layer lens and nearest tokens read them).
 
         Attention weights need the eager attention kernel; it is switched on for this pass only.
         """
         module = self._heads.encoder if self._heads.mlm is not None else self._model
         self.passes += 1
+        if hidden:
+            inputs = {**inputs, "output_hidden_states": True}
         if not attention:
             return module(**inputs)
         self._model.set_attn_implementation("eager")
@@ -180,12 +184,13 @@ class Engine(NextSentenceRanking, InsideViews):
 
         def run(chunk: list[int]) -> None:
             inputs = self._model_inputs(pad_rows(self._pad_id, [prepared[i][0] for i in chunk]))
-            out = self._forward(inputs, attention=requests[chunk[0]].attention)
+            out = self._forward(inputs, attention=requests[chunk[0]].attention,
+                                hidden=any(_reads_hidden(requests[i]) for i in chunk))
             for row, i in enumerate(chunk):
                 answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank)
 
         passed = [i for i, r in enumerate(requests) if prepared[i][1].mask_positions or r.attention
-                  or (r.text_b is not None and self.info.has_nsp_head)]
+                  or _reads_hidden(r) or (r.text_b is not None and self.info.has_nsp_head)]
         alone = any(requests[i].attention for i in passed)
         self._in_chunks([len(prepared[i][1].input_ids) for i in passed],
                         lambda chunk: run([passed[c] for c in chunk]), "analysing even one text",
@@ -221,6 +226,9 @@ class Engine(NextSentenceRanking, InsideViews):
             surprisal=self._surprisal(encoding, inputs) if request.surprisal else None,
             alone=self._alone(request.text_a, request.text_b) if request.alone and request.text_b is not None
             else None,
+            inside=None if request.inside is None else self._inside(
+                request.inside, batch, encoding, () if out is None or out.hidden_states is None else
+                tuple(state[row:row + 1] for state in out.hidden_states), masks, top_k, request.targets),
         )
 
     def _mask_answers(self, request: AnalysisRequest, encoding: Encoding, inputs: dict[str, torch.Tensor],
@@ -306,3 +314,8 @@ class Engine(NextSentenceRanking, InsideViews):
 
 def _never() -> bool:
     return False
+
+
+def _reads_hidden(request: AnalysisRequest) -> bool:
+    """Whether the request's views read every layer's hidden states from its pass."""
+    return request.inside is not None and (request.inside.lens or request.inside.near)

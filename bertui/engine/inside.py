@@ -7,7 +7,7 @@ steps, batched within the token budget); the modules that compute are ``lens``, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -28,18 +28,21 @@ from bertui.engine.inside_results import (
     Candidate,
     Explained,
     Explanation,
+    InsideAnswer,
+    InsideAsk,
     Lens,
     MaskLens,
     Near,
     Neighbour,
     TokenNear,
+    Unavailable,
     WordScore,
 )
 from bertui.engine.introspection import word_groups
 from bertui.engine.lens import lens_log_probs, mask_lens
 from bertui.engine.nearest import Nearest
 from bertui.engine.readout import Readout, readout
-from bertui.engine.results import Encoding
+from bertui.engine.results import Encoding, MaskPrediction
 from bertui.engine.scoring import target_pieces
 from bertui.errors import InputError
 
@@ -71,7 +74,9 @@ class InsideViews:
     if TYPE_CHECKING:
         def _tokenize(self, text_a: str, text_b: str | None) -> tuple[Any, Encoding]: ...
         def _model_inputs(self, batch: Any) -> dict[str, torch.Tensor]: ...
-        def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False) -> Any: ...
+        def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False,
+                     hidden: bool = False) -> Any: ...
+        def _give_way(self) -> None: ...
 
     @cached_property
     def _readout(self) -> Readout | None:
@@ -93,9 +98,7 @@ class InsideViews:
         return list(encoding.mask_positions)
 
     def _hidden_states(self, batch: Any) -> tuple[torch.Tensor, ...]:
-        self.passes += 1
-        out = self._heads.encoder(**self._model_inputs(batch), output_hidden_states=True)
-        return tuple(out.hidden_states)
+        return tuple(self._forward(self._model_inputs(batch), hidden=True).hidden_states)
 
     def _cut(self, encoding: Encoding) -> tuple[str, ...]:
         """The analysis's note on a text cut at the model's maximum length, when it was."""
@@ -113,7 +116,11 @@ class InsideViews:
         batch, encoding = self._tokenize(text_a, text_b)
         positions = self._masks(encoding)
         head = self._head_for("the layer lens")
-        hidden_states = self._hidden_states(batch)
+        return self._lens_at(head, self._hidden_states(batch), encoding, positions, top_k, targets)
+
+    def _lens_at(self, head: Readout, hidden_states: Sequence[torch.Tensor], encoding: Encoding,
+                 positions: list[int], top_k: int, targets: Sequence[str]) -> Lens:
+        """The lens at ``positions`` from a pass's hidden states (row 0 of each)."""
         pieces = {word: target_pieces(self._tokenizer, word) for word in targets}
         one_piece = [(word, ids[0] if len(ids) == 1 else None) for word, ids in pieces.items()]
         notes = self._cut(encoding) + tuple(
@@ -134,11 +141,14 @@ class InsideViews:
         of the input embedding table, and to its hidden state at ``layer`` (default: the last) put through
         the head's transform, among the output embeddings."""
         batch, encoding = self._tokenize(text_a, text_b)
+        return self._near_from(self._head_for("near"), self._hidden_states(batch), encoding, layer, k)
+
+    def _near_from(self, head: Readout, hidden_states: Sequence[torch.Tensor], encoding: Encoding,
+                   layer: int | None, k: int) -> Near:
+        """``near`` from a pass's hidden states (row 0 of each)."""
         positions = [i for i, special in enumerate(encoding.special) if not special]
         if not positions:
             raise InputError("no tokens: the text is empty")
-        head = self._head_for("near")
-        hidden_states = self._hidden_states(batch)
         last = len(hidden_states) - 1
         layer = last if layer is None else layer
         if not 0 <= layer <= last:
@@ -154,6 +164,47 @@ class InsideViews:
         return Near(encoding=encoding, layer=layer, notes=self._cut(encoding), tokens=tuple(
             TokenNear(position, encoding.tokens[position], neighbours(near_table), neighbours(near_context))
             for position, near_table, near_context in zip(positions, table, context)))
+
+    def _inside(self, ask: InsideAsk, batch: Any, encoding: Encoding, hidden_states: Sequence[torch.Tensor],
+                masks: Sequence[MaskPrediction], top_k: int, targets: Sequence[str]) -> InsideAnswer:
+        """The views ``ask`` asks for: the lens and near from the analysis's own pass (``hidden_states``,
+        row 0 of each), the explanation from passes of its own (``masks``: the analysis's predictions,
+        whose ranks ``ask`` names the explained tokens by). A view that cannot answer says why."""
+        def answered(view: Callable[[], Any]) -> Any:
+            try:
+                return view()
+            except InputError as error:
+                return Unavailable(str(error))
+
+        def lens() -> Lens:
+            shown = [p for p in ask.lens_at if 0 <= p < len(encoding.tokens) and not encoding.special[p]]
+            positions = sorted({*encoding.mask_positions, *shown}) or self._masks(encoding)
+            return self._lens_at(self._head_for("the layer lens"), hidden_states, encoding, positions, top_k,
+                                 targets)
+
+        return InsideAnswer(
+            lens=answered(lens) if ask.lens else None,
+            near=answered(lambda: self._near_from(self._head_for("near"), hidden_states, encoding,
+                                                  ask.near_layer, DEFAULT_NEAR)) if ask.near else None,
+            explained=answered(lambda: self._explain_asked(ask, batch, encoding, masks))
+            if ask.explain is not None else None)
+
+    def _explain_asked(self, ask: InsideAsk, batch: Any, encoding: Encoding,
+                       masks: Sequence[MaskPrediction]) -> Explained:
+        """The app's explanation: one mask (``explain_at``, else the first), its prediction of rank
+        ``explain_target`` rather than that of rank ``explain_contrast`` (none for rollout)."""
+        method = ask.explain or ""
+        if method not in EXPLAIN_METHODS:
+            raise InputError(f"no method {method!r}: choose one of {', '.join(EXPLAIN_METHODS)}")
+        self._masks(encoding)
+        mask = next((m for m in masks if m.position == ask.explain_at), masks[0])
+        ranked = [prediction.token for prediction in mask.predictions]
+        target = ranked[min(ask.explain_target, len(ranked) - 1)]
+        contrast = None if ask.explain_contrast is None or method == "rollout" else \
+            ranked[min(ask.explain_contrast, len(ranked) - 1)]
+        self._give_way()  # gradients cost more than the analysis: not for text already replaced
+        return self._explained(method, batch, encoding, [mask.position], target,
+                               None if contrast == target else contrast, DEFAULT_STEPS)
 
     def _one_piece(self, word: str, role: str) -> int:
         ids = target_pieces(self._tokenizer, word)
@@ -179,7 +230,6 @@ class InsideViews:
 
         return log_probs_at
 
-    @torch.inference_mode(False)
     def explain(self, text_a: str, text_b: str | None = None, *, method: str = "grad-input",
                 target: str | None = None, contrast: str | None = None,
                 steps: int = DEFAULT_STEPS) -> Explained:
@@ -196,6 +246,11 @@ class InsideViews:
         positions = self._masks(encoding)
         target_id = None if target is None else self._one_piece(target, "target")
         contrast_id = None if contrast is None else self._one_piece(contrast, "contrast")
+        return self._explained(method, batch, encoding, positions, target_id, contrast_id, steps)
+
+    @torch.inference_mode(False)
+    def _explained(self, method: str, batch: Any, encoding: Encoding, positions: list[int],
+                   target_id: int | None, contrast_id: int | None, steps: int) -> Explained:
         plain, answers = self._answers(method, batch, encoding, positions, target_id, contrast_id, steps)
         return Explained(encoding=encoding, notes=self._cut(encoding), explanations=tuple(
             Explanation(position=position, method=method, target=self._candidate(chosen, plain[row]),

@@ -170,6 +170,56 @@ class Near:
 
 
 
+@dataclass(frozen=True)
+class InsideAsk:
+    """The views inside a prediction that the app has open: each is computed only while asked for, from
+    the analysis's own pass where it can be (the lens and near read its hidden states)."""
+
+    lens: bool = False
+    """The layer lens at every mask and at ``lens_at``."""
+    lens_at: tuple[int, ...] = ()
+    """Token positions to read beside the masks (the app's selected token)."""
+    explain: str | None = None
+    """The attribution method (one of ``EXPLAIN_METHODS``); None: nothing explained."""
+    explain_at: int | None = None
+    """The mask explained (None: the first)."""
+    explain_target: int = 0
+    """Which of that mask's predictions is explained: 0 its top-1, 1 the second..."""
+    explain_contrast: int | None = None
+    """Explain it rather than this prediction of the same mask (an index like ``explain_target``)."""
+    near: bool = False
+    """The nearest vocabulary entries to every token, in the table and in context at ``near_layer``."""
+    near_layer: int | None = None
+    """None: the last layer."""
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a view asked for has no answer for this text (no mask, a family whose head is unknown...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class InsideAnswer:
+    """The answers of the views an ``InsideAsk`` asked for (None: not asked)."""
+
+    lens: Lens | Unavailable | None = None
+    explained: Explained | Unavailable | None = None
+    near: Near | Unavailable | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The views answered, under the names of the commands that print them (``bertui lens``...)."""
+        views = {"lens": self.lens, "explain": self.explained, "near": self.near}
+        document: dict[str, Any] = {}
+        for name, view in views.items():
+            if isinstance(view, Unavailable):
+                document[name] = {"unavailable": view.reason}
+            elif view is not None:
+                document[name] = view.to_json(words=True) if isinstance(view, Explained) else view.to_json()
+        return document
+
+
 def plain(value: Any) -> Any:
     """JSON's own shapes: tuples (``asdict`` keeps them) become lists, which compare equal when read back."""
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,8 @@ from bertui.defaults import DEFAULT_TOP_K
 if TYPE_CHECKING:  # numpy costs ~0.2 s to import: the app's first paint must not wait for it
     import numpy as np
 
+    from bertui.engine.inside_results import InsideAnswer, InsideAsk
+
 
 @dataclass(frozen=True)
 class AnalysisRequest:
@@ -48,6 +50,8 @@ class AnalysisRequest:
     alone: bool = False
     """With text_b: score text_a and text_b each alone as well (``Analysis.alone``: which one the
     model prefers). Two batched scoring passes; the app asks while the surprisal view is on."""
+    inside: InsideAsk | None = None
+    """The views inside a prediction to answer too (lens, attribution, nearest tokens)."""
 
 
 @dataclass(frozen=True)
@@ -344,3 +348,5 @@ class Analysis:
     """Joint fillings of all the masks, when the request asked and the text has two or more."""
     alone: tuple[Surprisal, Surprisal] | None = None
     """text_a and text_b each scored alone, when the request asked (None if either has no token)."""
+    inside: InsideAnswer | None = None
+    """The views inside a prediction the request asked for."""
