@@ -140,13 +140,12 @@ class Engine(NextSentenceRanking, InsideViews):
         """
         module = self._heads.encoder if self._heads.mlm is not None else self._model
         self.passes += 1
-        if hidden:
-            inputs = {**inputs, "output_hidden_states": True}
+        asked = {"output_hidden_states": True} if hidden else {}
         if not attention:
-            return module(**inputs)
+            return module(**inputs, **asked)
         self._model.set_attn_implementation("eager")
         try:
-            return module(**inputs, output_attentions=True)
+            return module(**inputs, **asked, output_attentions=True)
         finally:
             self._model.set_attn_implementation(self._attention_kernel)
 

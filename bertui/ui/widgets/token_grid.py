@@ -4,9 +4,11 @@ The row names stay put on the left; the columns scroll sideways. Special tokens,
 segments each have their own look. The cursor column selects a token, and the app marks that token's
 characters in the sentence it came from.
 
-With surprisal on, a last row gives each real token's rank when it alone is masked, on a colour from
-green (expected) to red (surprising); the border names the selected token's numbers and the sentence's
-pseudo-log-likelihood. ``m`` and ``w`` mask the selected token or its whole word without retyping.
+With surprisal on, a row gives each real token's rank when it alone is masked, on a colour from green
+(expected) to red (surprising); the border names the selected token's numbers and the sentence's
+pseudo-log-likelihood. With the Why strip on, a last row scores each token's part in the explained
+prediction (``strips``), and the title says what is explained. ``m`` and ``w`` mask the selected token or
+its whole word without retyping.
 
 The screen sets ``answer``; its watcher lays the columns out (``columns``) and draws, as moving the
 cursor (``cursor_column``) or scrolling (``first_column``) does. The grid is one piece of Content (not
@@ -29,12 +31,11 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
-from textual.style import Style
 from textual.widgets import Static
 
 from bertui.engine.results import Encoding, Surprisal, TokenSurprisal
 from bertui.ui.text import drawn, fit, probability_text, signed, width
-from bertui.ui.widgets.heat import SurprisalScale
+from bertui.ui.widgets.strips import Cell, WhyStrip, surprisal_cells, why_cells, why_title
 
 ROWS = ("", "token", "id", "segment", "attention")
 GAP = 2  # cells between columns
@@ -52,13 +53,14 @@ class GridAnswer:
 
     ``segments``: False for a model without token type ids, whose segment row then says so instead of
     showing a row of zeros. ``follow``: (sequence, caret) of the sentence being typed in: the cursor
-    goes to the token there.
+    goes to the token there. ``why``: the Why strip's row, when it is on.
     """
 
     encoding: Encoding
     surprisal: Surprisal | None = None
     segments: bool = True
     follow: tuple[int, int] | None = None
+    why: WhyStrip | None = None
 
 
 class Columns(NamedTuple):
@@ -119,7 +121,8 @@ class TokenGrid(Horizontal, can_focus=True):
         super().__init__(**kwargs)
         self.columns = Columns()
         """Where each column of the answer is (set with it)."""
-        self._strip_cells: list[tuple[str, Style | str]] | None = None
+        self._extra: dict[str, list[Cell]] = {}
+        """The cells of the rows below the fixed ones (surprisal, why), by row name."""
         self.row_names: tuple[str, ...] = ROWS
         self.border_title = "Tokens"
 
@@ -145,9 +148,13 @@ class TokenGrid(Horizontal, can_focus=True):
         tokens = [drawn(token) for token in encoding.tokens]
         widths = [max(width(token), len(str(position)), len(str(token_id)), 1)
                   for position, (token, token_id) in enumerate(zip(tokens, encoding.input_ids))]
-        self._strip_cells = None if answer.surprisal is None else self._strip(answer.surprisal, len(tokens))
-        if self._strip_cells is not None:
-            widths = [max(w, len(rank)) for w, (rank, _style) in zip(widths, self._strip_cells)]
+        self._extra = {}
+        if answer.surprisal is not None:
+            self._extra["surprisal"] = surprisal_cells(answer.surprisal, len(tokens), self)
+        if answer.why is not None:
+            self._extra["why"] = why_cells(answer.why, len(tokens), self)
+        for cells in self._extra.values():
+            widths = [max(w, len(text)) for w, (text, _style) in zip(widths, cells)]
         starts, at = [], 0
         for column_width in widths:
             starts.append(at)
@@ -193,7 +200,7 @@ class TokenGrid(Horizontal, can_focus=True):
         if answer is None:
             return
         encoding = answer.encoding
-        rows = self.row_names = ROWS if answer.surprisal is None else (*ROWS, "surprisal")
+        rows = self.row_names = (*ROWS, *self._extra)
         self.query_one("#grid-labels", Static).update(Content.styled("\n".join(rows), "bold"))
         first = max(0, min(self.first_column, len(self.columns.starts) - 1))
         self.set_reactive(TokenGrid.first_column, self._follow_cursor(first) if follow_cursor else first)
@@ -209,45 +216,40 @@ class TokenGrid(Horizontal, can_focus=True):
                 lines[row] += [cell.stylize_before(cursor) if cursor else cell, gap]
         if not answer.segments:
             lines[3] = [Content.styled(fit(NO_SEGMENTS, view), "$text-muted italic")]
+        if answer.why is not None and answer.why.explanation is None:
+            lines[-1] = [Content.styled(fit(answer.why.note, view), "$text-muted italic")]
         self.query_one("#grid-cells", Static).update(Content("\n").join(Content.assemble(*line)
                                                                           for line in lines))
         count = len(encoding.tokens)
-        self.border_title = (f"Tokens · {count}" if len(shown) >= count else
-                             f"Tokens · {count} · {shown.start}–{shown.stop - 1} in view")
+        title = Content(f"Tokens · {count}" if len(shown) >= count else
+                        f"Tokens · {count} · {shown.start}–{shown.stop - 1} in view")
+        why = () if answer.why is None else (" · ", why_title(answer.why))
+        self.border_title = Content.assemble(title, *why)
         self._describe_selection(encoding)
 
     def row(self, name: str) -> list[str]:
-        """The plain text of each cell of row ``name``: "token", "id", "segment", "attention", "surprisal"."""
+        """The plain text of each cell of row ``name``: "token", "id", "segment", "attention", "surprisal",
+        "why"."""
         index = self.row_names.index(name)
         answer = self.answer
         return [] if answer is None else [self._cells(answer, position)[index][0]
                                           for position in range(len(self.columns.tokens))]
 
-    def _cells(self, answer: GridAnswer, position: int) -> list[tuple[str, Style | str]]:
+    def _cells(self, answer: GridAnswer, position: int) -> list[Cell]:
         """(text, style) of each row's cell in column ``position``."""
         encoding = answer.encoding
         segment = SEGMENTS[encoding.token_type_ids[position] % 2]
         masked = position in encoding.mask_positions
         look = MASK if masked else SPECIAL if encoding.special[position] else segment
-        cells: list[tuple[str, Style | str]] = [
+        cells: list[Cell] = [
             (str(position), "$text-muted"),
             (self.columns.tokens[position], look),
             (str(encoding.input_ids[position]), MASK if masked else ""),
             ("AB"[encoding.token_type_ids[position] % 2] if answer.segments else "", segment),
             (str(encoding.attention_mask[position]), ""),
         ]
-        if self._strip_cells is not None:
-            cells.append(self._strip_cells[position])
+        cells += [row[position] for row in self._extra.values()]
         return cells
-
-    def _strip(self, surprisal: Surprisal, count: int) -> list[tuple[str, Style | str]]:
-        """Each scored token's rank on its surprisal colour; special tokens and masks stay blank."""
-        scale = SurprisalScale(self)
-        scored = {token.position: token for token in surprisal.tokens}
-        blank: tuple[str, Style | str] = ("", "")
-        return [blank if (token := scored.get(position)) is None else
-                (str(token.rank), scale.style(token.surprisal))
-                for position in range(count)]
 
     def scored(self) -> TokenSurprisal | None:
         """The selected token's surprisal, if the strip is on and the token was scored."""
