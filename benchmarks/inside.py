@@ -7,7 +7,10 @@ plain transformers way, at bert-base size on the CPU (run with ``--threads 1`` f
   forward + backward (``internal_batch_size=1``) over the whole masked LM, as a person glues it; the
   scores of the two are compared (≤ 1e-4);
   and, to tell what the batching alone buys, the same engine code run one step a pass;
-- gradient × input, attention rollout and near beside the same plain forward (no goal here).
+- gradient × input, attention rollout and near beside the same plain forward (no goal here);
+- the app's side (``AnalysisRequest.inside``): what one keystroke asks of the model with each view open —
+  the Why strip (analysis + gradient × input, goal ≤ 2.5× one forward), the lens and near (read from the
+  analysis's own pass: its extra encoder passes are counted, goal 0) — beside the same plain forward.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from benchmarks.report import Row, ms, verdict
 TEXT = "The old farmer walked slowly across the muddy [MASK] before the storm."
 LENS_GOAL = 1.3
 IG_GOAL = 3.0
+WHY_GOAL = 2.5
 STEPS = 50
 
 
@@ -60,6 +64,7 @@ def run(bench: Bench) -> list[Row]:
     rows = [Row("inside", f"lens: every layer's top-5 at 1 mask, {tokens} tokens, {engine.info.layers + 1} "
                 f"rows (n={repeat}) vs one BertForMaskedLM forward", ms(median(a)), ms(median(b)),
                 f"{ratio:.2f}× the time", f"≤ {LENS_GOAL}×", verdict(ratio <= LENS_GOAL, f"{ratio:.2f}×"))]
+    rows += app_rows(bench, forward, tokens, repeat)
     rows += ig_rows(bench, model, dict(inputs))
     for measure, call in (("gradient × input", lambda: engine.explain(TEXT, method="grad-input")),
                           ("attention rollout", lambda: engine.explain(TEXT, method="rollout")),
@@ -67,6 +72,29 @@ def run(bench: Bench) -> list[Row]:
         a, b = side_by_side(call, forward, repeat=repeat)
         rows.append(Row("inside", f"{measure}, {tokens} tokens (n={repeat}) vs one forward", ms(median(a)),
                         ms(median(b)), f"{median(a) / median(b):.2f}× the time", "—", "—"))
+    return rows
+
+
+def app_rows(bench: Bench, forward, tokens: int, repeat: int) -> list[Row]:
+    """One keystroke's request with each inside view open, as the app sends it, vs one plain forward."""
+    from bertui.engine.inside_results import InsideAsk
+    from bertui.engine.results import AnalysisRequest
+
+    engine = bench.engine
+    rows = []
+    for view, ask, goal in (("the Why strip (gradient × input)", InsideAsk(explain="grad-input"), WHY_GOAL),
+                            ("the layer lens", InsideAsk(lens=True), None),
+                            ("near (the embeddings pane)", InsideAsk(near=True), None)):
+        request = AnalysisRequest(request_id=1, text_a=TEXT, inside=ask)
+        passes = engine.passes
+        engine.analyze(request)
+        extra = engine.passes - passes - 1
+        a, b = side_by_side(lambda request=request: engine.analyze(request), forward, repeat=repeat)
+        ratio = median(a) / median(b)
+        rows.append(Row("inside", f"app: a keystroke's request with {view} open, {tokens} tokens, {extra} "
+                    f"encoder pass(es) beyond the analysis's (n={repeat}) vs one forward", ms(median(a)),
+                    ms(median(b)), f"{ratio:.2f}× the time", "—" if goal is None else f"≤ {goal}×",
+                    "—" if goal is None else verdict(ratio <= goal, f"{ratio:.2f}×")))
     return rows
 
 

@@ -167,6 +167,11 @@ async def main(out: Path) -> None:
     await shoot(out, "attention-embeddings", (140, 44), inside("f4", "f3", "a", token=2), **looking)
     await shoot(out, "whole-word-mask", (120, 34), inside("w", token=12), **looking)
     await shoot(out, "surprisal", (120, 34), inside("f5", token=3), **looking)
+    soccer = {"text_a": "Soccer is a really fun [MASK].", "candidates": CANDIDATES[:3]}
+    await shoot(out, "layer-lens", (120, 34), inside("f10", token=6), **soccer)
+    await shoot(out, "why-strip", (120, 34), inside("f12", "c", token=6), **soccer)
+    await shoot(out, "near", (120, 34), inside("f4", token=1), **soccer)
+    await shoot(out, "inside-80x24", (80, 24), inside("f12", "f10", token=6), **soccer)
     await shoot(out, "targets", (120, 36), targets, text_a="The [MASK] ate the pizza.", top_k=3,
                 candidates=CANDIDATES[:3])
     await shoot(out, "together", (120, 40), masks, text_a=TWO_MASKS, top_k=3, candidates=CANDIDATES[:3])

@@ -192,6 +192,16 @@ class InsideAsk:
     near_layer: int | None = None
     """None: the last layer."""
 
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = plain(asdict(self))
+        return document
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> InsideAsk:
+        fields: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value
+                                  for key, value in document.items()}
+        return cls(**fields)
+
 
 @dataclass(frozen=True)
 class Unavailable:

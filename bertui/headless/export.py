@@ -14,6 +14,7 @@ import io
 import json
 import re
 
+from bertui.engine.inside_results import Explained, Lens, Near, Neighbour, Unavailable
 from bertui.engine.results import Analysis, AnalysisRequest, ModelInfo, RankedCandidate, Surprisal
 from bertui.headless.documents import PLL_VARIANTS, compare_pair
 from bertui.headless.provenance import provenance
@@ -52,6 +53,9 @@ def to_json(request: AnalysisRequest, analysis: Analysis, info: ModelInfo | None
         document["surprisal"] = analysis.surprisal.to_json()
     if analysis.alone is not None:
         document["score"] = _each_alone(request, analysis.alone)
+    if request.inside is not None and analysis.inside is not None:
+        document["views"] = request.inside.to_json()  # what was asked of them: replay asks it again
+        document.update(analysis.inside.to_json())
     if info is not None:
         document["info"] = info.to_json()
         document["provenance"] = provenance(info)
@@ -122,7 +126,7 @@ def markdown_report(request: AnalysisRequest, analysis: Analysis, info: ModelInf
         lines += ["", f"## Predictions for the mask at token {mask.position}", "",
                   "| token | score | sentence |", "|---|---|---|"]
         lines += [f"| {_cell(p.token_str)} | {p.score:.4f} | {_cell(p.sequence)} |" for p in mask.predictions]
-    lines += _measures_report(request, analysis)
+    lines += _measures_report(request, analysis) + _inside_report(analysis)
     if analysis.next_sentence is not None:
         lines += ["", "## Next sentence", "", f"IsNext {analysis.next_sentence.is_next:.4f}, "
                   f"NotNext {analysis.next_sentence.not_next:.4f}"]
@@ -160,6 +164,53 @@ def _measures_report(request: AnalysisRequest, analysis: Analysis) -> list[str]:
                                                   for s in analysis.alone)):
             lines.append(f"| {variant} | {a:.4f} | {b:.4f} | {verdict[variant]['prefers']} | "
                          f"{verdict[variant]['margin']:.4f} |")
+    return lines
+
+
+def _inside_report(analysis: Analysis) -> list[str]:
+    """The views inside a prediction that were open: the lens, the explanation, the nearest tokens."""
+    inside = analysis.inside
+    if inside is None:
+        return []
+    lines: list[str] = []
+    for name, view in (("Layer lens", inside.lens), ("Why", inside.explained), ("Near", inside.near)):
+        if isinstance(view, Unavailable):
+            lines += ["", f"## {name}", "", _cell(view.reason)]
+    if isinstance(inside.lens, Lens):
+        lines += _lens_report(inside.lens)
+    if isinstance(inside.explained, Explained):
+        lines += _why_report(inside.explained)
+    if isinstance(inside.near, Near):
+        lines += ["", f"## Nearest vocabulary entries (in context at layer {inside.near.layer})", "",
+                  "| # | token | in the table | in context |", "|---|---|---|---|"]
+        lines += [f"| {t.position} | {_cell(t.token)} | {_words(t.table)} | {_words(t.context)} |"
+                  for t in inside.near.tokens]
+    return lines
+
+
+def _words(found: tuple[Neighbour, ...]) -> str:
+    return _cell(" · ".join(n.token_str for n in found))
+
+
+def _lens_report(lens: Lens) -> list[str]:
+    lines: list[str] = []
+    for mask in lens.masks:
+        lines += ["", f"## Layer lens at token {mask.position} (formed at layer {mask.formed_at} of "
+                  f"{lens.layers})", "", "| layer | top | final's rank | KL (nats) |", "|---|---|---|---|"]
+        for layer in mask.layers:
+            top = " · ".join(f"{c.token_str} {c.probability:.4f}" for c in layer.top)
+            lines.append(f"| {layer.layer} | {_cell(top)} | {layer.final_rank} | {layer.kl:.4f} |")
+    return lines
+
+
+def _why_report(explained: Explained) -> list[str]:
+    lines: list[str] = []
+    for why in explained.explanations:
+        rather = "" if why.contrast is None else f" rather than {_cell(why.contrast.token_str)}"
+        lines += ["", f"## Why {_cell(why.target.token_str)}{rather} at token {why.position} ({why.method})",
+                  "", "| # | token | score |", "|---|---|---|"]
+        lines += [f"| {i} | {_cell(token)} | {score:.6f} |"
+                  for i, (token, score) in enumerate(zip(explained.encoding.tokens, why.scores))]
     return lines
 
 

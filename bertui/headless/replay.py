@@ -17,6 +17,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bertui.engine.inside_results import InsideAsk
 from bertui.engine.results import AnalysisRequest
 from bertui.errors import InputError
 from bertui.headless.export import dumps, to_json
@@ -135,7 +136,8 @@ def _replay_export(path: Path, load: Load, model: str | None) -> Iterator[tuple[
     request = AnalysisRequest(request_id=0, text_a=text_a, text_b=document.get("text_b"),
                               top_k=len(masks[0]["predictions"]) if masks else 5,
                               candidates=tuple(entry["candidate"] for entry in ranking or ()),
-                              surprisal="surprisal" in document)
+                              surprisal="surprisal" in document,
+                              inside=InsideAsk.from_json(document["views"]) if "views" in document else None)
     analysis = engine.analyze(request, rank=ranking is not None)
     current = json.loads(to_json(request, analysis, engine.info))
     recorded = {key: value for key, value in document.items() if key not in NOT_COMPARED}

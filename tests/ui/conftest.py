@@ -18,6 +18,8 @@ from bertui.engine.demo import build_demo_model
 from bertui.errors import ModelLoadError
 from bertui.ui.app import BertuiApp
 from bertui.ui.options import Options
+from bertui.ui.widgets.sentences import Sentences
+from bertui.ui.widgets.token_grid import TokenGrid
 from tests import tiny_families
 from tests.ui.steady import hold_still
 
@@ -254,3 +256,26 @@ class Inbox:
 
     def of(self, kind) -> list:
         return [message for message in self.messages if isinstance(message, kind)]
+
+
+@pytest.fixture(scope="module")
+def reference(loader):
+    """A second engine on the same weights: the expected numbers for any request the app sends."""
+    return loader(TINY, device="cpu", dtype="float32", progress=lambda stage: None)
+
+
+def expected(app, reference):
+    """The engine's own answer to the request whose answer the app shows."""
+    return reference.analyze(shown(app)[0])
+
+
+async def select_token(pilot, position: int) -> None:
+    grid = pilot.app.query_one(TokenGrid)
+    grid.focus()
+    await until(pilot, lambda: grid.has_focus, "the grid to take the focus")
+    sentences = pilot.app.query_one(Sentences)
+    grid.action_move_to(position)
+    # The screen marks the token's span in the sentence, then shows the open views from it.
+    await until(pilot, lambda: sentences.selected == grid.selected() and grid.cursor_column == position,
+                f"the screen to take token {position}'s selection")
+    await drained(pilot)

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from textual.command import CommandList
 from textual.widgets import Static
 
 from bertui.ui.text import probability_text
 from bertui.ui.widgets.attention_view import MATRIX_MAX_TOKENS, AttentionView, matrix_percent, row_percent
 from bertui.ui.widgets.embedding_pane import cosine_text, norm_text
-from bertui.ui.widgets.sentences import Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import (
-    TINY,
-    drained,
+    expected,
     record_notices,
     screen_text,
+    select_token,
     settle,
     shown,
     type_text,
@@ -32,17 +30,6 @@ from tests.ui.conftest import (
 SENTENCE = "the cat sat all unhappily ."
 UNHAPPILY = (5, 6, 7, 8)
 """The WordPieces of "unhappily" in SENTENCE (bert-base-uncased's vocabulary): un ##ha ##pp ##ily."""
-
-
-@pytest.fixture(scope="module")
-def reference(loader):
-    """A second engine on the same weights: the expected numbers for any request the app sends."""
-    return loader(TINY, device="cpu", dtype="float32", progress=lambda stage: None)
-
-
-def expected(app, reference):
-    """The engine's own answer to the request whose answer the app shows."""
-    return reference.analyze(shown(app)[0])
 
 
 def body(app, selector: str) -> list[str]:
@@ -65,18 +52,6 @@ def matrix_numbers(lines: list[str]) -> list[list[str]]:
         cells = line[11:]
         rows.append([cells[i:i + 3] for i in range(0, len(cells), 3)])
     return rows
-
-
-async def select_token(pilot, position: int) -> None:
-    grid = pilot.app.query_one(TokenGrid)
-    grid.focus()
-    await until(pilot, lambda: grid.has_focus, "the grid to take the focus")
-    sentences = pilot.app.query_one(Sentences)
-    grid.action_move_to(position)
-    # The screen marks the token's span in the sentence, then shows the open views from it.
-    await until(pilot, lambda: sentences.selected == grid.selected() and grid.cursor_column == position,
-                f"the screen to take token {position}'s selection")
-    await drained(pilot)
 
 
 async def test_attention_view_shows_the_engines_weights_for_the_layer_head_and_token(make_app, reference):

@@ -46,3 +46,32 @@ def test_whole_word_mask(snap_compare, loader):
 def test_surprisal_strip(snap_compare, loader):
     assert snap_compare(app(loader, text_a=SENTENCE), terminal_size=(100, 30),
                         run_before=opened("f5", token=3))
+
+
+MASKED = "the cat was [MASK] it ."
+
+
+def test_layer_lens_80x24(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=MASKED), terminal_size=(80, 24), run_before=opened("f10", token=4))
+
+
+def test_layer_lens_160x50(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=MASKED), terminal_size=(160, 50),
+                        run_before=opened("f10", token=2))
+
+
+def test_why_strip_80x24(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=MASKED), terminal_size=(80, 24), run_before=opened("f12", token=4))
+
+
+def test_why_strip_rather_than_in_words_160x50(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=SENTENCE.replace("it", "[MASK]")), terminal_size=(160, 50),
+                        run_before=opened("f12", "c", "v", "f10", token=5))
+
+
+def test_near_in_the_embeddings_pane_80x24(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=MASKED), terminal_size=(80, 24), run_before=opened("f4", token=2))
+
+
+def test_near_in_the_embeddings_pane_160x50(snap_compare, loader):
+    assert snap_compare(app(loader, text_a=MASKED), terminal_size=(160, 50), run_before=opened("f4", token=4))

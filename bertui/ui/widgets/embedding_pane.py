@@ -1,9 +1,12 @@
-"""The embedding breakdown of the selected token: BERT's input is token + segment + position embeddings.
+"""The embedding breakdown of the selected token: BERT's input is token + segment + position embeddings;
+and what lies near it.
 
 For each part, its norm and its cosine to the sum (what LayerNorm then receives): the larger and the
-better aligned a part, the more of the input it is. The app asks for the breakdown only while shown.
-The answer, the selected token and the note shown while waiting are reactives; their watchers draw.
-The token is vocabulary text, so it is drawn through ``outside``.
+better aligned a part, the more of the input it is. Below, the token's nearest vocabulary entries by
+cosine: to its row of the input embedding table, and to its hidden state in context (the last layer,
+through the masked-LM head's transform) among the output embeddings. The app asks for both only while
+the pane is shown. The answer, the selected token and the note shown while waiting are reactives;
+their watchers draw. Tokens are vocabulary text, so they are drawn through ``outside``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from textual.content import Content
 from textual.reactive import var
 from textual.widgets import Static
 
+from bertui.engine.inside_results import Near, TokenNear, Unavailable
 from bertui.engine.results import EmbeddingBreakdown, Encoding
-from bertui.ui.text import outside
+from bertui.ui.text import drawn, fit, outside
+from bertui.ui.widgets.heat import room_in
 from bertui.ui.widgets.score_bar import score_bar
 
 PARTS = ("token", "segment", "position")
 BAR = 12
+Shown = tuple[Encoding, tuple[EmbeddingBreakdown, ...] | None, Near | Unavailable | None]
+NEAR_SHOWN = 5
+"""Neighbours shown of each kind (the model gives more; the export has them all)."""
 
 
 def norm_text(value: float) -> str:
@@ -34,11 +42,16 @@ def cosine_text(value: float) -> str:
 
 class EmbeddingPane(VerticalScroll):
     DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    EmbeddingPane {
+        #embeddings-body { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    }
+    """
 
-    answer: var[tuple[Encoding, tuple[EmbeddingBreakdown, ...] | None] | None] = var(
-        None, init=False, always_update=True)
-    """The tokens and each one's breakdown (None: the model's embeddings have no separate token and
-    position tables to break down); None while there is nothing to show, for the reason in ``note``."""
+    answer: var[Shown | None] = var(None, init=False, always_update=True)
+    """The tokens, each one's breakdown (None: the model's embeddings have no separate token and
+    position tables to break down) and their nearest entries (None: not asked); None while there is
+    nothing to show, for the reason in ``note``."""
     position: var[int] = var(0, init=False)
     """The token whose breakdown is shown (the grid's selected token)."""
     note: var[str] = var("Waiting for the model…", init=False)
@@ -57,10 +70,10 @@ class EmbeddingPane(VerticalScroll):
         self.answer = None
 
     def show(self, breakdown: tuple[EmbeddingBreakdown, ...] | None, encoding: Encoding,
-             position: int) -> None:
+             position: int, near: Near | Unavailable | None = None) -> None:
         """``breakdown`` None: the model's embeddings have no separate token and position tables."""
         self.set_reactive(EmbeddingPane.position, position)
-        self.answer = encoding, breakdown
+        self.answer = encoding, breakdown, near
 
     def selected(self) -> EmbeddingBreakdown | None:
         if self.answer is None or not self.answer[1]:
@@ -77,23 +90,51 @@ class EmbeddingPane(VerticalScroll):
     def watch_note(self) -> None:
         self._draw()
 
+    def on_resize(self) -> None:
+        self._draw()  # the nearest tokens' columns share the pane's width
+
     def _draw(self) -> None:
         body = self.query_one("#embeddings-body", Static)
         self.border_title = "Embeddings"
         if self.answer is None:
             body.update(Content.styled(self.note, "$text-muted"))
             return
+        encoding, _breakdown, near = self.answer
         part = self.selected()
         if part is None:
-            body.update(Content.styled("This model's embeddings have no separate token and position "
-                                       "tables to break down.", "$text-muted"))
-            return
-        encoding = self.answer[0]
-        segment = "AB"[encoding.token_type_ids[part.position] % 2]
-        self.border_title = Content.assemble(f"Embeddings · {part.position} ",
-                                             outside(encoding.tokens[part.position], "bold"),
-                                             f" · segment {segment}")
-        body.update(Content("\n").join(self._rows(part)))
+            lines = [Content.styled("This model's embeddings have no separate token and position tables to "
+                                    "break down.", "$text-muted")]
+        else:
+            segment = "AB"[encoding.token_type_ids[part.position] % 2]
+            self.border_title = Content.assemble(f"Embeddings · {part.position} ",
+                                                 outside(encoding.tokens[part.position], "bold"),
+                                                 f" · segment {segment}")
+            lines = self._rows(part)
+        if near is not None:
+            lines += [Content(""), *self._near(near)]
+        body.update(Content("\n").join(lines))
+
+    def _near(self, near: Near | Unavailable) -> list[Content]:
+        """The selected token's nearest entries: in the table and in context, side by side."""
+        if isinstance(near, Unavailable):
+            return [Content.styled(f"Near: {near.reason}", "$text-muted")]
+        token = next((t for t in near.tokens if t.position == self.position), None)
+        if token is None:
+            return [Content.styled("Near: select a token of the text (not [CLS] or [SEP]).", "$text-muted")]
+        room = room_in(self)
+        cells = max(4, (room - 17) // 2)
+        header = fit("near" + fit(" table", cells + 8) + f"context, layer {near.layer}", room)
+        return [Content.styled(header.rstrip(), "$text-muted"), *self._near_rows(token, cells)]
+
+    @staticmethod
+    def _near_rows(token: TokenNear, cells: int) -> list[Content]:
+        rows = []
+        for rank, (table, context) in enumerate(zip(token.table[:NEAR_SHOWN], token.context[:NEAR_SHOWN]), 1):
+            rows.append(Content.assemble(
+                Content.styled(f"{rank:>2}  ", "$text-muted"), outside(fit(drawn(table.token_str), cells)),
+                f" {table.cosine:4.2f}   ", outside(fit(drawn(context.token_str), cells)),
+                f" {context.cosine:4.2f}"))
+        return rows
 
     @staticmethod
     def _rows(part: EmbeddingBreakdown) -> list[Content]:

@@ -1,4 +1,5 @@
-"""Colour scales of the inside views, from the theme's own colours so every theme reads the same way.
+"""Colour scales of the inside views, from the theme's own colours so every theme reads the same way,
+and the width their rows are laid out to.
 
 Attention is a shade from the pane's background to the accent; surprisal runs green → amber → red.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from textual.color import Color, Gradient
 from textual.dom import DOMNode
 from textual.style import Style
+from textual.widget import Widget
 
 SURPRISAL_CEILING_BITS = 12.0
 """−log2 p at which the surprisal colour is fully red: the real token had p ≤ 1/4096."""
@@ -34,3 +36,9 @@ class SurprisalScale:
     def style(self, bits: float) -> Style:
         background = self._gradient.get_color(max(0.0, min(1.0, bits / SURPRISAL_CEILING_BITS)))
         return Style(background=background, foreground=background.get_contrast_text(0.9))
+
+
+def room_in(pane: Widget) -> int:
+    """Cells a scrolling pane's rows may take: its content width less a vertical scrollbar's, drawn or
+    not (so a row laid out before the scrollbar comes still fits after)."""
+    return max(1, pane.content_region.width - pane.styles.scrollbar_size_vertical)

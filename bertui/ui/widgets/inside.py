@@ -1,9 +1,12 @@
-"""The views inside the model, in one container: attention over the embeddings.
+"""The views inside the model, in one container: attention, the layer lens, the embeddings (and nearest
+tokens), top to bottom.
 
-Both views are made and mounted the first time either opens (``open``), so their modules (and numpy's
+The views are made and mounted the first time one opens (``open``), so their modules (and numpy's
 annotations) are not imported before the first paint. The screen feeds the container through two
 reactives, the answer on screen and the grid's selected token; their watchers pass each open view its
-part. Which views show is the screen's CSS (its ``-attention`` / ``-embeddings`` classes).
+part, and only an answer to a request that asked for a view is shown in it (until one comes, the view
+says it is asking). Which views show is the screen's CSS (its ``-attention`` / ``-lens`` /
+``-embeddings`` classes).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from bertui.ui.ledger import Shown
 if TYPE_CHECKING:  # made on first use, so their imports are not paid before the first paint
     from bertui.ui.widgets.attention_view import AttentionView
     from bertui.ui.widgets.embedding_pane import EmbeddingPane
+    from bertui.ui.widgets.lens_view import LensView
+
+    View = AttentionView | EmbeddingPane | LensView
 
 
 
@@ -31,7 +37,7 @@ class InsideViews(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.opened: set[str] = set()
-        """The views open now: "attention", "embeddings"."""
+        """The views open now: "attention", "lens", "embeddings"."""
 
     @property
     def attention(self) -> AttentionView | None:
@@ -44,6 +50,11 @@ class InsideViews(Vertical):
         return cast("EmbeddingPane | None", self._made("embeddings"))
 
     @property
+    def lens(self) -> LensView | None:
+        """The layer lens, once made and mounted."""
+        return cast("LensView | None", self._made("lens"))
+
+    @property
     def attention_layer(self) -> int:
         """The layer the attention view shows (0 before it is made)."""
         view = self.attention
@@ -53,7 +64,7 @@ class InsideViews(Vertical):
         found = self.query(f"#{name}")
         return found.first() if found and found.first().is_mounted else None
 
-    async def open(self, name: str, opening: bool, note: str) -> AttentionView | EmbeddingPane:
+    async def open(self, name: str, opening: bool, note: str) -> View:
         """Open or close the view ``name``, made on first use; an opened view says ``note`` until the
         model answers for it."""
         if opening:
@@ -63,9 +74,11 @@ class InsideViews(Vertical):
         if self.attention is None:
             from bertui.ui.widgets.attention_view import AttentionView
             from bertui.ui.widgets.embedding_pane import EmbeddingPane
+            from bertui.ui.widgets.lens_view import LensView
 
-            await self.mount(AttentionView(id="attention"), EmbeddingPane(id="embeddings"))
-        view = self.attention if name == "attention" else self.embeddings
+            await self.mount(AttentionView(id="attention"), LensView(id="lens"),
+                             EmbeddingPane(id="embeddings"))
+        view = cast("View | None", self._made(name))
         assert view is not None
         if opening:
             view.waiting(note)
@@ -83,8 +96,12 @@ class InsideViews(Vertical):
         if shown is None or not self.opened:
             return
         request, analysis = shown
-        attention, embeddings = self.attention, self.embeddings
+        attention, embeddings, lens = self.attention, self.embeddings, self.lens
+        inside = analysis.inside
         if "attention" in self.opened and analysis.attention is not None and attention is not None:
             attention.show(analysis.attention, analysis.encoding, self.position)
         if "embeddings" in self.opened and request.embeddings and embeddings is not None:
-            embeddings.show(analysis.embeddings, analysis.encoding, self.position)
+            embeddings.show(analysis.embeddings, analysis.encoding, self.position,
+                            None if inside is None else inside.near)
+        if "lens" in self.opened and inside is not None and inside.lens is not None and lens is not None:
+            lens.show(inside.lens, self.position)

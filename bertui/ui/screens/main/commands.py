@@ -23,6 +23,7 @@ from bertui.ui import actions
 from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.model_state import ModelState
+from bertui.ui.request import Why
 from bertui.ui.widgets.leaderboard import Leaderboard
 from bertui.ui.widgets.model_card import CardState
 from bertui.ui.widgets.sentences import SentenceInput, Sentences
@@ -34,6 +35,8 @@ class Commands(Screen[None]):
     ledger: RequestLedger
     top_k: reactive[int]
     show_surprisal: var[bool]
+    show_why: var[bool]
+    why: var[Why]
 
     key_masks: KeyMasks
 
@@ -55,6 +58,11 @@ class Commands(Screen[None]):
         if action == "toggle" and parameters == ("word_l2r",):
             return True if self.show_surprisal else None  # shown, greyed, while the strip is off
         return True
+
+    def action_why(self, part: str) -> None:
+        """The Why strip's next question (``Why.cycled``); the strip opens if it was off."""
+        self.why = self.why.cycled(part, self.top_k)
+        self.show_why = True
 
     def action_edit_targets(self) -> None:
         self.set_focus(self.query_one("#targets-field"))

@@ -39,8 +39,9 @@ from bertui.ui.ledger import RequestLedger, Shown
 from bertui.ui.messages import AnalysisDone, AnalysisFailed, RankingDone, RankingFailed
 from bertui.ui.model_state import ModelState
 from bertui.ui.options import Options
-from bertui.ui.request import Views, build_request
+from bertui.ui.request import Views, Why, build_request, selection
 from bertui.ui.screens.main.commands import Commands
+from bertui.ui.screens.main.inside import InsideControls
 from bertui.ui.screens.main.model import ModelLifecycle
 from bertui.ui.widgets.inside import InsideViews
 from bertui.ui.widgets.leaderboard import BoardAnswer, Leaderboard
@@ -54,13 +55,12 @@ from bertui.ui.widgets.token_grid import GridAnswer, TokenGrid
 
 if TYPE_CHECKING:
     from bertui.engine.results import AnalysisRequest
-    from bertui.ui.widgets.attention_view import AttentionView
 
 DEBOUNCE_SECONDS = 0.03
 TOP_K_RANGE = (1, 50)
 
 
-class MainScreen(ModelLifecycle, Commands, Screen[None]):
+class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
     # The frame of every pane: round, titled, accented while focus is inside, red when the pane failed.
     DEFAULT_CSS = """
     MainScreen {
@@ -91,6 +91,10 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
     show_surprisal: var[bool] = var(False, init=False)
     word_l2r: var[bool] = var(False, init=False)
     """The surprisal strip is coloured by PLL word-l2r (else by PLL)."""
+    show_lens: var[bool] = var(False, init=False)
+    show_why: var[bool] = var(False, init=False)
+    why: var[Why] = var(Why(), init=False)
+    """The Why strip's question (asked while the strip is on)."""
 
     def __init__(self, options: Options, connect: Connect,
                  remember: Callable[[session.Session], None] | None = None) -> None:
@@ -174,12 +178,16 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
 
     def asked(self) -> AnalysisRequest:
         """The request the screen makes now, from what its panes hold (``build_request``)."""
+        grid = self.query_one(TokenGrid)
+        selected, selected_mask = selection(grid.encoding, grid.cursor_column, grid.has_focus)
         return build_request(
             self.ledger.latest_id, self.texts_on_screen(), top_k=self.top_k,
             candidates=tuple(self.query_one(Leaderboard).candidates),
             targets=self.query_one("#masks", MaskPanel).targets, key_masks=self.key_masks,
             views=Views(self.show_attention, self.show_embeddings, self.show_surprisal,
-                        self.query_one(InsideViews).attention_layer),
+                        self.query_one(InsideViews).attention_layer, lens=self.show_lens,
+                        why=self.why if self.show_why else None, selected=selected,
+                        selected_mask=selected_mask),
             mask_pattern=self.query_one(Sentences).field_a.mask_pattern)
 
     def _submit(self) -> None:
@@ -221,6 +229,8 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         if self.model.loading is None:
             status.state = ("ranking…", "busy") if due else ("ready", "")
         status.latency = f"{(time.perf_counter() - self.ledger.sent_at) * 1000:.0f} ms"
+        if self.ledger.is_latest(analysis.request_id):
+            self._selection_moved()  # the grid's cursor follows the typing: onto a mask the lens lacks?
 
     def _show_surprisal(self, shown: Shown) -> None:
         """The grid, its strip coloured by the chosen PLL variant, and the sentence scores beside it."""
@@ -228,17 +238,12 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         surprisal = analysis.surprisal
         self.query_one(TokenGrid).answer = GridAnswer(
             analysis.encoding, None if surprisal is None else coloured_by(surprisal, self.word_l2r),
-            segments=self.model.info is None or self.model.info.has_segments, follow=self._caret())
+            segments=self.model.info is None or self.model.info.has_segments, follow=self._caret(),
+            why=self._why_strip(shown))
         if self.show_surprisal and request.surprisal:
             pair = None if request.text_b is None else (request.text_a, request.text_b)
             scores = ScoresAnswer(surprisal, self.word_l2r, pair, analysis.alone)
             self.query_one(SentenceScores).answer = scores
-
-    def _show_inside(self, shown: Shown | None) -> None:
-        """The views inside the model: the answer on screen, from the grid's selected token."""
-        inside = self.query_one(InsideViews)
-        inside.set_reactive(InsideViews.position, self.query_one(TokenGrid).cursor_column)
-        inside.shown = shown
 
     @on(RankingDone)
     def _ranking_done(self, message: RankingDone) -> None:
@@ -274,19 +279,6 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
     def _edited(self, _message: Input.Changed | Leaderboard.CandidatesChanged) -> None:
         self.request_changed()
 
-    @on(TokenGrid.Selected)
-    def _token_selected(self, message: TokenGrid.Selected) -> None:
-        self.query_one(Sentences).selected = (message.sequence, message.span)
-        self.query_one(InsideViews).position = self.query_one(TokenGrid).cursor_column
-
-    def on_attention_view_layer_chosen(self) -> None:
-        self.request_changed()  # the view shows one layer: ask the model for the one chosen
-
-    def on_attention_view_step(self, message: AttentionView.Step) -> None:
-        grid = self.query_one(TokenGrid)
-        grid.action_move(message.step)
-        self.query_one(InsideViews).position = grid.cursor_column
-
     # -- settings ---------------------------------------------------------------------------------
     def validate_top_k(self, top_k: int) -> int:
         return max(TOP_K_RANGE[0], min(TOP_K_RANGE[1], top_k))
@@ -303,20 +295,6 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
             self.set_focus(sentences.field_a)
         self.request_changed()
 
-    async def watch_show_attention(self, opening: bool) -> None:
-        view = await self._view_toggled("attention", opening)
-        # Its keys work while it has focus: give it focus on opening, and give it back on closing.
-        if opening:
-            self._focus_before_attention = self.focused
-            self.set_focus(view)
-        elif view.has_focus or self.focused is None:
-            before = self._focus_before_attention
-            self.set_focus(before if before is not None and before.is_attached
-                           else self.query_one(Sentences).field_a)
-
-    async def watch_show_embeddings(self, opening: bool) -> None:
-        await self._view_toggled("embeddings", opening)
-
     def watch_show_surprisal(self, opening: bool) -> None:
         scores = self.query_one(SentenceScores)
         scores.set_class(opening, "-on")
@@ -329,10 +307,3 @@ class MainScreen(ModelLifecycle, Commands, Screen[None]):
         """Recolour the strip from the answer on screen: both variants are in it already."""
         if self.ledger.shown is not None:
             self._show_surprisal(self.ledger.shown)
-
-    async def _view_toggled(self, name: str, opening: bool) -> Widget:
-        """Show or hide a view inside the model; the next request asks the model for it, or stops asking."""
-        self.query_one("#results").set_class(opening, f"-{name}")
-        self.request_changed()
-        note = "Asking the model…" if self.model.info is not None else "Waiting for the model…"
-        return await self.query_one(InsideViews).open(name, opening, note)

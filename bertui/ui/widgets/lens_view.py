@@ -1,0 +1,124 @@
+"""The layer lens of the selected token (or, when it has none, of the first mask): how the guess forms.
+
+One row per layer, the embeddings first: the top 3 of the model's own masked-LM head read at that layer,
+each on a shade of its probability; the model's final answer is underlined wherever it shows, the last
+column gives its rank at that layer, and the row from which it stays on top is marked ("formed at").
+The app asks for the lens only while the view is open. Vocabulary text is drawn through ``outside``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.reactive import var
+from textual.widgets import Static
+
+from bertui.engine.inside_results import Lens, LensLayer, MaskLens, Unavailable
+from bertui.ui.text import drawn, fit, outside
+from bertui.ui.widgets.heat import room_in, shade, theme_color
+
+SHOWN = 3
+"""Candidates a row shows."""
+LAYER = 6
+"""Cells of the layer column: a mark, the number, two spaces."""
+RANK = 6
+"""Cells of the final answer's rank column."""
+FORMED = "▸"
+WORD_MOST = 18
+"""Cells a word takes at most (a wide pane keeps the columns together)."""
+
+
+def rank_text(rank: int) -> str:
+    """A rank in at most five cells: #7, #123, #8.1k."""
+    return f"#{rank}" if rank < 1000 else f"#{rank / 1000:.1f}k" if rank < 100_000 else "#many"
+
+
+def percent_text(probability: float) -> str:
+    """A probability in three cells: 41%, 5%, <1%."""
+    return f"{round(probability * 100)}%" if probability >= 0.005 else "<1%"
+
+
+class LensView(VerticalScroll):
+    DEFAULT_CLASSES = "pane"
+    DEFAULT_CSS = """
+    LensView {
+        #lens-body { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    }
+    """
+
+    answer: var[Lens | Unavailable | None] = var(None, init=False, always_update=True)
+    """The lens of the text on screen; None while there is nothing to show, for the reason in ``note``."""
+    position: var[int] = var(0, init=False)
+    """The grid's selected token: its lens is shown if the answer has one, else the first mask's."""
+    note: var[str] = var("Waiting for the model…", init=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Layer lens"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="lens-body")
+
+    def waiting(self, why: str) -> None:
+        self.set_reactive(LensView.note, why)
+        self.answer = None
+
+    def show(self, lens: Lens | Unavailable, position: int) -> None:
+        self.set_reactive(LensView.position, position)
+        self.answer = lens
+
+    def watch_answer(self) -> None:
+        self._draw()
+
+    def watch_position(self) -> None:
+        self._draw()
+
+    def watch_note(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def shown(self) -> MaskLens | None:
+        """The lens of the selected token, else of the first mask (None without an answer)."""
+        lens = self.answer
+        if not isinstance(lens, Lens) or not lens.masks:
+            return None
+        return next((mask for mask in lens.masks if mask.position == self.position), lens.masks[0])
+
+    def _draw(self) -> None:
+        body = self.query_one("#lens-body", Static)
+        self.border_title, self.border_subtitle = "Layer lens", ""
+        lens, mask = self.answer, self.shown()
+        if mask is None or not isinstance(lens, Lens):
+            note = lens.reason if isinstance(lens, Unavailable) else self.note
+            body.update(Content.styled(note, "$text-muted"))
+            return
+        token = lens.encoding.tokens[mask.position]
+        self.border_title = Content.assemble(f"Layer lens · {mask.position} ", outside(token, "bold"))
+        self.border_subtitle = Content.assemble(outside(drawn(mask.final.token_str.strip())),
+                                                f" formed at layer {mask.formed_at} of {lens.layers}")
+        cells = min(WORD_MOST, max(3, room_in(self) - LAYER - RANK) // SHOWN - 5)
+        header = Content.styled(fit("layer", LAYER) + fit(f"top {SHOWN}", (cells + 5) * SHOWN) + "final",
+                                "$text-muted")
+        body.update(Content("\n").join([header, *(self._row(layer, mask, cells) for layer in mask.layers)]))
+
+    def _row(self, layer: LensLayer, mask: MaskLens, cells: int) -> Content:
+        """One layer: its number (marked where the answer forms), its top 3 shaded, the answer's rank."""
+        mark = FORMED if layer.layer == mask.formed_at else " "
+        parts = [Content.styled(f"{mark}{layer.layer:>3}  ", "$text-accent bold" if mark != " " else "")]
+        surface, accent = theme_color(self, "surface"), theme_color(self, "accent")
+        for candidate in layer.top[:SHOWN]:
+            word = drawn(candidate.token_str.strip()) or "·"
+            style = shade(surface, accent, candidate.probability)
+            final = "bold underline" if candidate.token == mask.final.token else ""
+            shown = fit(word, cells)
+            parts += [outside(shown.rstrip(), final), Content(" " * (len(shown) - len(shown.rstrip())) + " "),
+                      Content.styled(f"{percent_text(candidate.probability):>3}", style), Content(" ")]
+        on_top = layer.final_rank == 1
+        parts += [Content(" " * ((cells + 5) * (SHOWN - len(layer.top[:SHOWN])))),
+                  Content.styled(rank_text(layer.final_rank), "bold" if on_top else "$text-muted")]
+        return Content.assemble(*parts)
