@@ -87,3 +87,14 @@ def test_an_explanation_gives_way_to_newer_text(engine):
         assert ask(engine, InsideAsk(lens=True)).inside.lens.masks  # one pass: nothing to give way between
     finally:
         engine.should_stop = lambda: False
+
+
+def test_every_family_answers_the_views_as_its_commands_do(family):
+    name, _folder, engine = family
+    text = f"the dog likes {engine.mask_token} pizza ."
+    inside = ask(engine, InsideAsk(lens=True, near=True, explain="grad-input"), text=text).inside
+    assert inside.lens == engine.lens(text), name
+    assert inside.near == engine.near(text), name
+    (found,) = inside.explained.explanations
+    (expected,) = engine.explain(text).explanations
+    assert found.target == expected.target and found.scores == pytest.approx(expected.scores, abs=1e-5), name
