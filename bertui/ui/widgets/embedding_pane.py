@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Static
 
 from bertui.engine.inside_results import Near, TokenNear, Unavailable
 from bertui.engine.results import EmbeddingBreakdown, Encoding
 from bertui.ui.text import drawn, fit, outside
+from bertui.ui.widgets.answer_pane import AnswerPane
 from bertui.ui.widgets.heat import room_in
 from bertui.ui.widgets.score_bar import score_bar
 
@@ -40,8 +38,8 @@ def cosine_text(value: float) -> str:
     return f"{value:+7.3f}"
 
 
-class EmbeddingPane(VerticalScroll):
-    DEFAULT_CLASSES = "pane"
+class EmbeddingPane(AnswerPane):
+    BODY = "embeddings-body"
     DEFAULT_CSS = """
     EmbeddingPane {
         #embeddings-body { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
@@ -50,24 +48,13 @@ class EmbeddingPane(VerticalScroll):
 
     answer: var[Shown | None] = var(None, init=False, always_update=True)
     """The tokens, each one's breakdown (None: the model's embeddings have no separate token and
-    position tables to break down) and their nearest entries (None: not asked); None while there is
-    nothing to show, for the reason in ``note``."""
-    position: var[int] = var(0, init=False)
-    """The token whose breakdown is shown (the grid's selected token)."""
-    note: var[str] = var("Waiting for the model…", init=False)
-    """Why there is nothing to show."""
+    position tables to break down) and their nearest entries (None: not asked). ``position``: the token
+    shown."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Embeddings"
         self.border_subtitle = "before LayerNorm · bars: norm ÷ the largest"
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="embeddings-body")
-
-    def waiting(self, why: str) -> None:
-        self.set_reactive(EmbeddingPane.note, why)
-        self.answer = None
 
     def show(self, breakdown: tuple[EmbeddingBreakdown, ...] | None, encoding: Encoding,
              position: int, near: Near | Unavailable | None = None) -> None:
@@ -81,20 +68,8 @@ class EmbeddingPane(VerticalScroll):
         breakdown = self.answer[1]
         return breakdown[max(0, min(self.position, len(breakdown) - 1))]
 
-    def watch_answer(self) -> None:
-        self._draw()
-
-    def watch_position(self) -> None:
-        self._draw()
-
-    def watch_note(self) -> None:
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()  # the nearest tokens' columns share the pane's width
-
     def _draw(self) -> None:
-        body = self.query_one("#embeddings-body", Static)
+        body = self.body
         self.border_title = "Embeddings"
         if self.answer is None:
             body.update(Content.styled(self.note, "$text-muted"))

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Static
 
 from bertui.engine.inside_results import Lens, LensLayer, MaskLens, Unavailable
 from bertui.ui.text import drawn, fit, outside
+from bertui.ui.widgets.answer_pane import AnswerPane
 from bertui.ui.widgets.heat import room_in, shade, theme_color
 
 SHOWN = 3
@@ -41,8 +39,8 @@ def percent_text(probability: float) -> str:
     return f"{round(probability * 100)}%" if probability >= 0.005 else "<1%"
 
 
-class LensView(VerticalScroll):
-    DEFAULT_CLASSES = "pane"
+class LensView(AnswerPane):
+    BODY = "lens-body"
     DEFAULT_CSS = """
     LensView {
         #lens-body { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
@@ -50,37 +48,16 @@ class LensView(VerticalScroll):
     """
 
     answer: var[Lens | Unavailable | None] = var(None, init=False, always_update=True)
-    """The lens of the text on screen; None while there is nothing to show, for the reason in ``note``."""
-    position: var[int] = var(0, init=False)
-    """The grid's selected token: its lens is shown if the answer has one, else the first mask's."""
-    note: var[str] = var("Waiting for the model…", init=False)
+    """The lens of the text on screen. ``position``: the grid's selected token, whose lens is shown if
+    the answer has one, else the first mask's."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Layer lens"
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="lens-body")
-
-    def waiting(self, why: str) -> None:
-        self.set_reactive(LensView.note, why)
-        self.answer = None
-
     def show(self, lens: Lens | Unavailable, position: int) -> None:
         self.set_reactive(LensView.position, position)
         self.answer = lens
-
-    def watch_answer(self) -> None:
-        self._draw()
-
-    def watch_position(self) -> None:
-        self._draw()
-
-    def watch_note(self) -> None:
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()
 
     def shown(self) -> MaskLens | None:
         """The lens of the selected token, else of the first mask (None without an answer)."""
@@ -90,7 +67,7 @@ class LensView(VerticalScroll):
         return next((mask for mask in lens.masks if mask.position == self.position), lens.masks[0])
 
     def _draw(self) -> None:
-        body = self.query_one("#lens-body", Static)
+        body = self.body
         self.border_title, self.border_subtitle = "Layer lens", ""
         lens, mask = self.answer, self.shown()
         if mask is None or not isinstance(lens, Lens):
