@@ -79,14 +79,26 @@ def test_a_view_that_cannot_answer_says_why_and_the_analysis_stands(engine):
     assert "no method" in ask(engine, InsideAsk(explain="magic")).inside.explained.reason
 
 
-def test_an_explanation_gives_way_to_newer_text(engine):
+def test_an_explanation_by_passes_of_its_own_gives_way_to_newer_text(engine):
     engine.should_stop = lambda: True
     try:
         with pytest.raises(Superseded):
-            ask(engine, InsideAsk(explain="grad-input"))
-        assert ask(engine, InsideAsk(lens=True)).inside.lens.masks  # one pass: nothing to give way between
+            ask(engine, InsideAsk(explain="ig"))
+        # one pass (the gradient methods: a backward through it): nothing to give way between
+        assert ask(engine, InsideAsk(lens=True, explain="grad-input")).inside.explained.explanations
     finally:
         engine.should_stop = lambda: False
+
+
+def test_a_gradient_explanation_is_one_backward_through_the_analysiss_own_pass(engine):
+    before = engine.passes
+    analysis = ask(engine, InsideAsk(explain="grad-norm"))
+    assert engine.passes - before == 1
+    plain = engine.analyze(AnalysisRequest(request_id=2, text_a=TEXT))
+    assert analysis.masks == plain.masks  # the pass from the word embeddings reads the same
+    with_attention = ask(engine, InsideAsk(explain="grad-norm"), attention=True)  # its own passes then
+    assert with_attention.inside.explained.explanations[0].scores == pytest.approx(
+        analysis.inside.explained.explanations[0].scores, abs=1e-5)
 
 
 def test_every_family_answers_the_views_as_its_commands_do(family):

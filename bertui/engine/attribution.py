@@ -7,7 +7,8 @@ embedding dimension.
 
 - gradient × input and gradient norm come from one forward and one backward for every mask at once, a
   row per mask (captum's InputXGradient and Saliency would each run their own, per mask; the tests hold
-  both to captum, 1e-5);
+  both to captum, 1e-5); the app's Why strip takes the backward alone, through the analysis's own
+  forward (``backward``);
 - integrated gradients is captum's (Gauss–Legendre rule), its steps batched ``rows`` at a time;
   the baseline keeps [CLS], [SEP] (every special token) and the masks and puts the [PAD] embedding in
   place of every other token (the mask's embedding where a tokenizer has no pad), positions and
@@ -75,6 +76,10 @@ class Integrated:
     delta: float
 
 
+GradientsAt = Callable[[Sequence[int], "int | None", "int | None"], "Gradients"]
+"""(positions, target, contrast) → their Gradients, from a forward already run (the app's analysis)."""
+
+
 def gradients(log_probs_at: LogProbsAt, embeds: torch.Tensor, positions: Sequence[int], target: int | None,
               contrast: int | None) -> Gradients:
     """Gradient × input (summed over the embedding) and gradient norm of each token, for every mask at
@@ -82,11 +87,17 @@ def gradients(log_probs_at: LogProbsAt, embeds: torch.Tensor, positions: Sequenc
     rows' sum is each row's own). ``target`` None: each mask's top-1, read from that same forward."""
     with torch.inference_mode(False), torch.enable_grad():
         rows = embeds.detach().expand(len(positions), -1, -1).clone().requires_grad_(True)
-        log_probs = log_probs_at(rows, positions)
-        chosen = log_probs.detach().argmax(-1) if target is None else \
-            torch.full((len(positions),), target, device=rows.device)
-        values = difference(log_probs, chosen, contrast)
-        (grad,) = torch.autograd.grad(values.sum(), rows)
+        return backward(log_probs_at(rows, positions), rows, target, contrast)
+
+
+def backward(log_probs: torch.Tensor, rows: torch.Tensor, target: int | None,
+             contrast: int | None) -> Gradients:
+    """``gradients`` from a forward that gave ``log_probs`` [b, V], its row i from ``rows[i]`` (word
+    embeddings [b, L, E] that require grad), under ``torch.enable_grad`` outside inference mode."""
+    chosen = log_probs.detach().argmax(-1) if target is None else \
+        torch.full((log_probs.shape[0],), target, device=rows.device)
+    values = difference(log_probs, chosen, contrast)
+    (grad,) = torch.autograd.grad(values.sum(), rows)
     return Gradients(log_probs=log_probs.detach(), targets=chosen.tolist(), values=values.detach().tolist(),
                      grad_input=(grad * rows.detach()).sum(-1).tolist(), grad_norm=grad.norm(dim=-1).tolist())
 

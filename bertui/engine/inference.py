@@ -15,12 +15,14 @@ import torch
 from transformers import BatchEncoding
 
 from bertui.defaults import DEFAULT_MODEL
+from bertui.engine.attribution import Gradients, GradientsAt, backward
 from bertui.engine.batching import in_chunks, pad_rows
 from bertui.engine.budget import fitted_budget
 from bertui.engine.decoding import Decoder
 from bertui.engine.encoding import mask_tokens, normalize_masks, to_encoding, tokenize
 from bertui.engine.heads import split_heads
 from bertui.engine.inside import InsideViews
+from bertui.engine.inside_results import GRADIENT_METHODS
 from bertui.engine.introspection import attention_maps, embedding_breakdown, whole_words
 from bertui.engine.joint import joint_fill
 from bertui.engine.loading import Loaded, Progress, load_model
@@ -149,6 +151,22 @@ class Engine(NextSentenceRanking, InsideViews):
         finally:
             self._model.set_attn_implementation(self._attention_kernel)
 
+    def _kept_forward(self, rows: Mapping[str, Any], *, hidden: bool) -> tuple[Output, GradientsAt]:
+        """The analysis's pass for a request whose Why strip explains by gradient: it runs from the word
+        embeddings and keeps its graph, so the explanation costs one backward through it (``backward``)
+        instead of a forward and a backward of its own. One row: the request runs alone."""
+        with torch.inference_mode(False), torch.enable_grad():
+            inputs = self._model_inputs(rows)
+            embeds = self._model.get_input_embeddings()(inputs.pop("input_ids")).detach().requires_grad_(True)
+            out = self._forward({**inputs, "inputs_embeds": embeds}, hidden=hidden)
+
+        def from_pass(positions: Sequence[int], target: int | None, contrast: int | None) -> Gradients:
+            with torch.inference_mode(False), torch.enable_grad():
+                log_probs = self._vocab_logits(out, 0, list(positions)).float().log_softmax(-1)
+                return backward(log_probs, embeds, target, contrast)
+
+        return out, from_pass
+
     def _vocab_logits(self, out: Output, rows: int | torch.Tensor,
                       positions: list[int] | torch.Tensor) -> torch.Tensor:
         """Vocabulary logits at (rows, positions) of a pass: the MLM head runs on those positions only."""
@@ -182,15 +200,20 @@ class Engine(NextSentenceRanking, InsideViews):
         answers: dict[int, Analysis] = {}
 
         def run(chunk: list[int]) -> None:
-            inputs = self._model_inputs(pad_rows(self._pad_id, [prepared[i][0] for i in chunk]))
-            out = self._forward(inputs, attention=requests[chunk[0]].attention,
-                                hidden=any(_reads_hidden(requests[i]) for i in chunk))
+            rows = pad_rows(self._pad_id, [prepared[i][0] for i in chunk])
+            first, hidden = requests[chunk[0]], any(_reads_hidden(requests[i]) for i in chunk)
+            from_pass = None
+            if _explains_by_gradient(first):  # it runs alone
+                out, from_pass = self._kept_forward(rows, hidden=hidden)
+            else:
+                out = self._forward(self._model_inputs(rows), attention=first.attention, hidden=hidden)
             for row, i in enumerate(chunk):
-                answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank)
+                answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank,
+                                          from_pass=from_pass)
 
         passed = [i for i, r in enumerate(requests) if prepared[i][1].mask_positions or r.attention
                   or _reads_hidden(r) or (r.text_b is not None and self.info.has_nsp_head)]
-        alone = any(requests[i].attention for i in passed)
+        alone = any(requests[i].attention or _explains_by_gradient(requests[i]) for i in passed)
         self._in_chunks([len(prepared[i][1].input_ids) for i in passed],
                         lambda chunk: run([passed[c] for c in chunk]), "analysing even one text",
                         most_rows=1 if alone else None)
@@ -200,8 +223,10 @@ class Engine(NextSentenceRanking, InsideViews):
         return [answers[i] for i in range(len(requests))]
 
     def _answer(self, request: AnalysisRequest, batch: BatchEncoding, encoding: Encoding, top_k: int,
-                out: Output, row: int, started: float, *, rank: bool) -> Analysis:
-        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none)."""
+                out: Output, row: int, started: float, *, rank: bool,
+                from_pass: GradientsAt | None = None) -> Analysis:
+        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none);
+        ``from_pass``: that pass kept its graph, for the explanation's backward."""
         inputs = self._model_inputs(batch)
         masks, words, targets, joint = self._mask_answers(request, encoding, inputs, out, row, top_k)
         next_sentence = None
@@ -227,7 +252,8 @@ class Engine(NextSentenceRanking, InsideViews):
             else None,
             inside=None if request.inside is None else self._inside(
                 request.inside, batch, encoding, () if out is None or out.hidden_states is None else
-                tuple(state[row:row + 1] for state in out.hidden_states), masks, top_k, request.targets),
+                tuple(state[row:row + 1] for state in out.hidden_states), masks, top_k, request.targets,
+                from_pass),
         )
 
     def _mask_answers(self, request: AnalysisRequest, encoding: Encoding, inputs: dict[str, torch.Tensor],
@@ -313,6 +339,12 @@ class Engine(NextSentenceRanking, InsideViews):
 
 def _never() -> bool:
     return False
+
+
+def _explains_by_gradient(request: AnalysisRequest) -> bool:
+    """Whether the request's Why strip explains by gradient (and its pass can keep its graph for it: not
+    with the attention view, whose weights leave as numpy)."""
+    return request.inside is not None and request.inside.explain in GRADIENT_METHODS and not request.attention
 
 
 def _reads_hidden(request: AnalysisRequest) -> bool:

@@ -15,6 +15,7 @@ import torch
 
 from bertui.defaults import DEFAULT_TOP_K
 from bertui.engine.attribution import (
+    GradientsAt,
     LogProbsAt,
     Question,
     ValueOf,
@@ -25,6 +26,7 @@ from bertui.engine.attribution import (
 )
 from bertui.engine.inside_results import (
     EXPLAIN_METHODS,
+    GRADIENT_METHODS,
     Candidate,
     Explained,
     Explanation,
@@ -166,10 +168,13 @@ class InsideViews:
             for position, near_table, near_context in zip(positions, table, context)))
 
     def _inside(self, ask: InsideAsk, batch: Any, encoding: Encoding, hidden_states: Sequence[torch.Tensor],
-                masks: Sequence[MaskPrediction], top_k: int, targets: Sequence[str]) -> InsideAnswer:
+                masks: Sequence[MaskPrediction], top_k: int, targets: Sequence[str],
+                from_pass: GradientsAt | None = None) -> InsideAnswer:
         """The views ``ask`` asks for: the lens and near from the analysis's own pass (``hidden_states``,
-        row 0 of each), the explanation from passes of its own (``masks``: the analysis's predictions,
-        whose ranks ``ask`` names the explained tokens by). A view that cannot answer says why."""
+        row 0 of each), the explanation from the backward of that pass when it kept its graph
+        (``from_pass``, gradient methods), else from passes of its own (``masks``: the analysis's
+        predictions, whose ranks ``ask`` names the explained tokens by). A view that cannot answer says
+        why."""
         def answered(view: Callable[[], Any]) -> Any:
             try:
                 return view()
@@ -186,11 +191,11 @@ class InsideViews:
             lens=answered(lens) if ask.lens else None,
             near=answered(lambda: self._near_from(self._head_for("near"), hidden_states, encoding,
                                                   ask.near_layer, DEFAULT_NEAR)) if ask.near else None,
-            explained=answered(lambda: self._explain_asked(ask, batch, encoding, masks))
+            explained=answered(lambda: self._explain_asked(ask, batch, encoding, masks, from_pass))
             if ask.explain is not None else None)
 
     def _explain_asked(self, ask: InsideAsk, batch: Any, encoding: Encoding,
-                       masks: Sequence[MaskPrediction]) -> Explained:
+                       masks: Sequence[MaskPrediction], from_pass: GradientsAt | None) -> Explained:
         """The app's explanation: one mask (``explain_at``, else the first), its prediction of rank
         ``explain_target`` rather than that of rank ``explain_contrast`` (none for rollout)."""
         method = ask.explain or ""
@@ -202,9 +207,10 @@ class InsideViews:
         target = ranked[min(ask.explain_target, len(ranked) - 1)]
         contrast = None if ask.explain_contrast is None or method == "rollout" else \
             ranked[min(ask.explain_contrast, len(ranked) - 1)]
-        self._give_way()  # gradients cost more than the analysis: not for text already replaced
+        if from_pass is None:
+            self._give_way()  # passes of its own cost more than the analysis: not for text already replaced
         return self._explained(method, batch, encoding, [mask.position], target,
-                               None if contrast == target else contrast, DEFAULT_STEPS)
+                               None if contrast == target else contrast, DEFAULT_STEPS, from_pass)
 
     def _one_piece(self, word: str, role: str) -> int:
         ids = target_pieces(self._tokenizer, word)
@@ -250,8 +256,10 @@ class InsideViews:
 
     @torch.inference_mode(False)
     def _explained(self, method: str, batch: Any, encoding: Encoding, positions: list[int],
-                   target_id: int | None, contrast_id: int | None, steps: int) -> Explained:
-        plain, answers = self._answers(method, batch, encoding, positions, target_id, contrast_id, steps)
+                   target_id: int | None, contrast_id: int | None, steps: int,
+                   from_pass: GradientsAt | None = None) -> Explained:
+        plain, answers = self._answers(method, batch, encoding, positions, target_id, contrast_id, steps,
+                                       from_pass)
         return Explained(encoding=encoding, notes=self._cut(encoding), explanations=tuple(
             Explanation(position=position, method=method, target=self._candidate(chosen, plain[row]),
                         contrast=None if contrast_id is None else self._candidate(contrast_id, plain[row]),
@@ -259,15 +267,17 @@ class InsideViews:
             for row, (position, (chosen, value, scores, extra)) in enumerate(zip(positions, answers))))
 
     def _answers(self, method: str, batch: Any, encoding: Encoding, positions: list[int], target: int | None,
-                 contrast: int | None, steps: int) -> tuple[torch.Tensor, list[Answer]]:
+                 contrast: int | None, steps: int,
+                 from_pass: GradientsAt | None = None) -> tuple[torch.Tensor, list[Answer]]:
         """The masks' log-probabilities [masks, V] and each mask's (token, value, scores, IG fields)."""
         inputs = self._model_inputs(batch)
         ids = inputs.pop("input_ids")
         log_probs_at = self._log_probs_at(inputs)
         with torch.no_grad():
             embeds = self._model.get_input_embeddings()(ids)
-        if method in ("grad-input", "grad-norm"):  # the top-1 is read from the gradient pass itself
-            found = gradients(log_probs_at, embeds, positions, target, contrast)
+        if method in GRADIENT_METHODS:  # the top-1 is read from the gradient pass itself
+            found = gradients(log_probs_at, embeds, positions, target, contrast) if from_pass is None else \
+                from_pass(positions, target, contrast)
             scores = found.grad_input if method == "grad-input" else found.grad_norm
             return found.log_probs, [(token, value, row, {}) for token, value, row in
                                      zip(found.targets, found.values, scores)]

@@ -13,6 +13,8 @@ from bertui.engine.results import Encoding
 
 EXPLAIN_METHODS = ("grad-input", "grad-norm", "ig", "rollout")
 """Attribution methods: gradient × input, gradient norm, integrated gradients, attention rollout."""
+GRADIENT_METHODS = ("grad-input", "grad-norm")
+"""The methods that need one forward and one backward (the app's analysis can be that forward)."""
 
 
 @dataclass(frozen=True)
