@@ -146,7 +146,7 @@ class Engine(NextSentenceRanking, InsideViews):
         finally:
             self._model.set_attn_implementation(self._attention_kernel)
 
-    def _vocab_logits(self, out: Output, rows: int | torch.Tensor,
+    def _vocab_logits(self, out: Output, rows: int | list[int] | torch.Tensor,
                       positions: list[int] | torch.Tensor) -> torch.Tensor:
         """Vocabulary logits at (rows, positions) of a pass: the MLM head runs on those positions only."""
         logits: torch.Tensor = out.logits[rows, positions] if self._heads.mlm is None else \
@@ -181,8 +181,16 @@ class Engine(NextSentenceRanking, InsideViews):
         def run(chunk: list[int]) -> None:
             inputs = self._model_inputs(pad_rows(self._pad_id, [prepared[i][0] for i in chunk]))
             out = self._forward(inputs, attention=requests[chunk[0]].attention)
+            # The MLM head runs once for every mask of the chunk: one row at a time, its [h, V] weights
+            # would be read from memory once per row (at bert-base size a fifth of a stream's time).
+            pairs = [(row, p) for row, i in enumerate(chunk) for p in prepared[i][1].mask_positions]
+            at_masks = [len(prepared[i][1].mask_positions) for i in chunk]
+            logits: Sequence[torch.Tensor | None] = torch.split(self._vocab_logits(
+                out, [row for row, _ in pairs], [p for _, p in pairs]).float(), at_masks) if pairs \
+                else [None] * len(chunk)
             for row, i in enumerate(chunk):
-                answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank)
+                answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank,
+                                          logits=logits[row])
 
         passed = [i for i, r in enumerate(requests) if prepared[i][1].mask_positions or r.attention
                   or (r.text_b is not None and self.info.has_nsp_head)]
@@ -196,10 +204,12 @@ class Engine(NextSentenceRanking, InsideViews):
         return [answers[i] for i in range(len(requests))]
 
     def _answer(self, request: AnalysisRequest, batch: BatchEncoding, encoding: Encoding, top_k: int,
-                out: Output, row: int, started: float, *, rank: bool) -> Analysis:
-        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none)."""
+                out: Output, row: int, started: float, *, rank: bool,
+                logits: torch.Tensor | None = None) -> Analysis:
+        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none), and
+        ``logits``, the vocabulary's at its masks ([masks, V]; None without a mask)."""
         inputs = self._model_inputs(batch)
-        masks, words, targets, joint = self._mask_answers(request, encoding, inputs, out, row, top_k)
+        masks, words, targets, joint = self._mask_answers(request, encoding, inputs, logits, top_k)
         next_sentence = None
         if request.text_b is not None and self._heads.nsp is not None:
             pooled = out.pooler_output[row:row + 1]
@@ -224,12 +234,12 @@ class Engine(NextSentenceRanking, InsideViews):
         )
 
     def _mask_answers(self, request: AnalysisRequest, encoding: Encoding, inputs: dict[str, torch.Tensor],
-                      out: Output, row: int, top_k: int) -> MaskAnswers:
-        """What is read at the masks (masks, words, targets, joint fills): nothing without a mask."""
+                      logits: torch.Tensor | None, top_k: int) -> MaskAnswers:
+        """What is read at the masks from their ``logits`` (masks, words, targets, joint fills): nothing
+        without a mask."""
         positions = list(encoding.mask_positions)
-        if not positions:
+        if not positions or logits is None:
             return (), (), (), None
-        logits = self._vocab_logits(out, row, positions).float()
         probs = logits.softmax(dim=-1)
         masks = self._decoder.predictions(encoding, probs, top_k)
         words = whole_words(encoding, probs, self._continuation, self._decoder.pieces,
@@ -246,9 +256,9 @@ class Engine(NextSentenceRanking, InsideViews):
         return masks, words, targets, joint
 
     def _in_chunks(self, lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *,
-                   most_rows: int | None = None) -> None:
+                   most_rows: int | None = None, copies: Sequence[int] | None = None) -> None:
         in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows,
-                  give_way=self._give_way)
+                  copies=copies, give_way=self._give_way)
 
     def _give_way(self) -> None:
         if self.should_stop():
@@ -299,8 +309,10 @@ class Engine(NextSentenceRanking, InsideViews):
             for i, surprisal_of_i in zip(chunk, scored):
                 found[i] = (prepared[i][1], surprisal_of_i)
 
+        # A sentence's masked copies all have its length: sentences are chunked by their copies' padding.
         self._in_chunks([len(encoding.input_ids) for _, encoding in prepared], run,
-                        "scoring even one sentence")
+                        "scoring even one sentence",
+                        copies=[encoding.special.count(False) for _, encoding in prepared])
         return [found[i] for i in range(len(pairs))]
 
 
