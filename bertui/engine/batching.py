@@ -32,11 +32,12 @@ def in_chunks(lengths: Sequence[int], run: Callable[[list[int]], None], what: st
     candidate") says what failed when even a single row does not fit. ``give_way()`` is called before
     every chunk but the first: it raises to abandon work that a newer request made stale."""
     by_length = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    sorted_lengths = [lengths[i] for i in by_length]
+    weights = [copies[i] for i in by_length] if copies is not None else None
     most_rows = most_rows or len(lengths)
     start = 0
     while start < len(by_length):
-        end = chunk_end([lengths[i] for i in by_length], start, budget, most_rows,
-                        [copies[i] for i in by_length] if copies is not None else None)
+        end = chunk_end(sorted_lengths, start, budget, most_rows, weights)
         chunk = by_length[start:end]
         if start and give_way is not None:
             give_way()
@@ -64,14 +65,17 @@ def chunk_end(sorted_lengths: Sequence[int], start: int, budget: int, most_rows:
     eighth of the budget) or its padding with that row would stay within ``PADDING_SHARE`` of its tokens.
     ``copies`` weighs each row for the padding and the smallest size (default 1 each)."""
     smallest = max(SMALLEST_CHUNK, budget // 8)
-    weight = copies or [1] * len(sorted_lengths)
-    rows, real = weight[start], weight[start] * sorted_lengths[start]
+
+    def weight(i: int) -> int:
+        return copies[i] if copies is not None else 1
+
+    rows, real = weight(start), weight(start) * sorted_lengths[start]
     end = start + 1
     while end < len(sorted_lengths) and end - start < most_rows:
         length = sorted_lengths[end]  # the longest so far: every row of the chunk is padded to it
         if (end + 1 - start) * length > budget:
             break
-        grown_rows, grown_real = rows + weight[end], real + weight[end] * length
+        grown_rows, grown_real = rows + weight(end), real + weight(end) * length
         small = rows * sorted_lengths[end - 1] < smallest
         if not small and grown_rows * length - grown_real > PADDING_SHARE * grown_rows * length:
             break
