@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/run.py [--quick] [--repeat N] [--threads N]
                                        [--only SECTION,SECTION...] [--write benchmarks/RESULTS.md]
 
-Sections: launch (start → first paint / model ready), masks (keystroke → masks vs a bare forward), app
+Sections: launch (start → first paint / model ready), paint (launch → the Sentence border in tmux, beside a
+bare Textual app with one bordered Input), masks (keystroke → masks vs a bare forward), app
 (forwards per key, key → panes latency, event-loop stalls), nsp (batched ranking vs a loop of single
 forwards, and memory at 512), memory (peak RSS vs the weights), scoring (a sentence's PLL vs one
 forward per masked copy; joint fill and target words beside a plain analysis), streams, hardware (each
@@ -35,9 +36,9 @@ from benchmarks.model import SHARED_MODELS, prepare, scratch_folder  # noqa: E40
 from benchmarks.report import machine, markdown, table  # noqa: E402
 
 # Section name → module. Imported after the options are read: --threads must be set before torch loads.
-SECTIONS = {"launch": "launch", "masks": "masks", "app": "app_overhead", "nsp": "nsp", "memory": "memory",
-            "scoring": "scoring", "streams": "streams", "hardware": "hardware", "inside": "inside",
-            "api": "api"}
+SECTIONS = {"launch": "launch", "paint": "tmux_paint", "masks": "masks", "app": "app_overhead", "nsp": "nsp",
+            "memory": "memory", "scoring": "scoring", "streams": "streams", "hardware": "hardware",
+            "inside": "inside", "api": "api"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -15,7 +15,7 @@ import torch
 from transformers import BatchEncoding
 
 from bertui.defaults import DEFAULT_MODEL
-from bertui.engine.attribution import Gradients, GradientsAt, backward
+from bertui.engine.attribution import GradientsAt
 from bertui.engine.batching import in_chunks, pad_rows
 from bertui.engine.budget import fitted_budget
 from bertui.engine.decoding import Decoder
@@ -151,23 +151,7 @@ class Engine(NextSentenceRanking, InsideViews):
         finally:
             self._model.set_attn_implementation(self._attention_kernel)
 
-    def _kept_forward(self, rows: Mapping[str, Any], *, hidden: bool) -> tuple[Output, GradientsAt]:
-        """The analysis's pass for a request whose Why strip explains by gradient: it runs from the word
-        embeddings and keeps its graph, so the explanation costs one backward through it (``backward``)
-        instead of a forward and a backward of its own. One row: the request runs alone."""
-        with torch.inference_mode(False), torch.enable_grad():
-            inputs = self._model_inputs(rows)
-            embeds = self._model.get_input_embeddings()(inputs.pop("input_ids")).detach().requires_grad_(True)
-            out = self._forward({**inputs, "inputs_embeds": embeds}, hidden=hidden)
-
-        def from_pass(positions: Sequence[int], target: int | None, contrast: int | None) -> Gradients:
-            with torch.inference_mode(False), torch.enable_grad():
-                log_probs = self._vocab_logits(out, 0, list(positions)).float().log_softmax(-1)
-                return backward(log_probs, embeds, target, contrast)
-
-        return out, from_pass
-
-    def _vocab_logits(self, out: Output, rows: int | torch.Tensor,
+    def _vocab_logits(self, out: Output, rows: int | list[int] | torch.Tensor,
                       positions: list[int] | torch.Tensor) -> torch.Tensor:
         """Vocabulary logits at (rows, positions) of a pass: the MLM head runs on those positions only."""
         logits: torch.Tensor = out.logits[rows, positions] if self._heads.mlm is None else \
@@ -207,9 +191,16 @@ class Engine(NextSentenceRanking, InsideViews):
                 out, from_pass = self._kept_forward(rows, hidden=hidden)
             else:
                 out = self._forward(self._model_inputs(rows), attention=first.attention, hidden=hidden)
+            # The MLM head runs once for every mask of the chunk: one row at a time, its [h, V] weights
+            # would be read from memory once per row (at bert-base size a fifth of a stream's time).
+            pairs = [(row, p) for row, i in enumerate(chunk) for p in prepared[i][1].mask_positions]
+            at_masks = [len(prepared[i][1].mask_positions) for i in chunk]
+            logits: Sequence[torch.Tensor | None] = torch.split(self._vocab_logits(
+                out, [row for row, _ in pairs], [p for _, p in pairs]).float(), at_masks) if pairs \
+                else [None] * len(chunk)
             for row, i in enumerate(chunk):
                 answers[i] = self._answer(requests[i], *prepared[i], tops[i], out, row, started, rank=rank,
-                                          from_pass=from_pass)
+                                          logits=logits[row], from_pass=from_pass)
 
         passed = [i for i, r in enumerate(requests) if prepared[i][1].mask_positions or r.attention
                   or _reads_hidden(r) or (r.text_b is not None and self.info.has_nsp_head)]
@@ -224,11 +215,12 @@ class Engine(NextSentenceRanking, InsideViews):
 
     def _answer(self, request: AnalysisRequest, batch: BatchEncoding, encoding: Encoding, top_k: int,
                 out: Output, row: int, started: float, *, rank: bool,
-                from_pass: GradientsAt | None = None) -> Analysis:
-        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none);
-        ``from_pass``: that pass kept its graph, for the explanation's backward."""
+                logits: torch.Tensor | None = None, from_pass: GradientsAt | None = None) -> Analysis:
+        """One request's Analysis from row ``row`` of its first pass ``out`` (None: it needed none), and
+        ``logits``, the vocabulary's at its masks ([masks, V]; None without a mask); ``from_pass``: that
+        pass kept its graph, for the explanation's backward."""
         inputs = self._model_inputs(batch)
-        masks, words, targets, joint = self._mask_answers(request, encoding, inputs, out, row, top_k)
+        masks, words, targets, joint = self._mask_answers(request, encoding, inputs, logits, top_k)
         next_sentence = None
         if request.text_b is not None and self._heads.nsp is not None:
             pooled = out.pooler_output[row:row + 1]
@@ -257,12 +249,12 @@ class Engine(NextSentenceRanking, InsideViews):
         )
 
     def _mask_answers(self, request: AnalysisRequest, encoding: Encoding, inputs: dict[str, torch.Tensor],
-                      out: Output, row: int, top_k: int) -> MaskAnswers:
-        """What is read at the masks (masks, words, targets, joint fills): nothing without a mask."""
+                      logits: torch.Tensor | None, top_k: int) -> MaskAnswers:
+        """What is read at the masks from their ``logits`` (masks, words, targets, joint fills): nothing
+        without a mask."""
         positions = list(encoding.mask_positions)
-        if not positions:
+        if not positions or logits is None:
             return (), (), (), None
-        logits = self._vocab_logits(out, row, positions).float()
         probs = logits.softmax(dim=-1)
         masks = self._decoder.predictions(encoding, probs, top_k)
         words = whole_words(encoding, probs, self._continuation, self._decoder.pieces,
@@ -279,9 +271,9 @@ class Engine(NextSentenceRanking, InsideViews):
         return masks, words, targets, joint
 
     def _in_chunks(self, lengths: Sequence[int], run: Callable[[list[int]], None], what: str, *,
-                   most_rows: int | None = None) -> None:
+                   most_rows: int | None = None, copies: Sequence[int] | None = None) -> None:
         in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows,
-                  give_way=self._give_way)
+                  copies=copies, give_way=self._give_way)
 
     def _give_way(self) -> None:
         if self.should_stop():
@@ -332,8 +324,10 @@ class Engine(NextSentenceRanking, InsideViews):
             for i, surprisal_of_i in zip(chunk, scored):
                 found[i] = (prepared[i][1], surprisal_of_i)
 
+        # A sentence's masked copies all have its length: sentences are chunked by their copies' padding.
         self._in_chunks([len(encoding.input_ids) for _, encoding in prepared], run,
-                        "scoring even one sentence")
+                        "scoring even one sentence",
+                        copies=[encoding.special.count(False) for _, encoding in prepared])
         return [found[i] for i in range(len(pairs))]
 
 

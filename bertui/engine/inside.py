@@ -7,7 +7,7 @@ steps, batched within the token budget); the modules that compute are ``lens``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +15,12 @@ import torch
 
 from bertui.defaults import DEFAULT_TOP_K
 from bertui.engine.attribution import (
+    Gradients,
     GradientsAt,
     LogProbsAt,
     Question,
     ValueOf,
+    backward,
     baseline_ids,
     gradients,
     integrated_gradients,
@@ -79,6 +81,8 @@ class InsideViews:
         def _forward(self, inputs: dict[str, torch.Tensor], attention: bool = False,
                      hidden: bool = False) -> Any: ...
         def _give_way(self) -> None: ...
+        def _vocab_logits(self, out: Any, rows: int | list[int] | torch.Tensor,
+                          positions: list[int] | torch.Tensor) -> torch.Tensor: ...
 
     @cached_property
     def _readout(self) -> Readout | None:
@@ -166,6 +170,22 @@ class InsideViews:
         return Near(encoding=encoding, layer=layer, notes=self._cut(encoding), tokens=tuple(
             TokenNear(position, encoding.tokens[position], neighbours(near_table), neighbours(near_context))
             for position, near_table, near_context in zip(positions, table, context)))
+
+    def _kept_forward(self, rows: Mapping[str, Any], *, hidden: bool) -> tuple[Any, GradientsAt]:
+        """The analysis's pass for a request whose Why strip explains by gradient: it runs from the word
+        embeddings and keeps its graph, so the explanation costs one backward through it (``backward``)
+        instead of a forward and a backward of its own. One row: the request runs alone."""
+        with torch.inference_mode(False), torch.enable_grad():
+            inputs = self._model_inputs(rows)
+            embeds = self._model.get_input_embeddings()(inputs.pop("input_ids")).detach().requires_grad_(True)
+            out = self._forward({**inputs, "inputs_embeds": embeds}, hidden=hidden)
+
+        def from_pass(positions: Sequence[int], target: int | None, contrast: int | None) -> Gradients:
+            with torch.inference_mode(False), torch.enable_grad():
+                log_probs = self._vocab_logits(out, 0, list(positions)).float().log_softmax(-1)
+                return backward(log_probs, embeds, target, contrast)
+
+        return out, from_pass
 
     def _inside(self, ask: InsideAsk, batch: Any, encoding: Encoding, hidden_states: Sequence[torch.Tensor],
                 masks: Sequence[MaskPrediction], top_k: int, targets: Sequence[str],
