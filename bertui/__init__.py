@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Filled", "Info", "Model", "Ranking", "Results", "Scored", "Tokens", "load"]
+__all__ = ["Filled", "Info", "Lensed", "Model", "Nearest", "Ranking", "Results", "Scored", "Tokens", "Why",
+           "load"]
 
 if TYPE_CHECKING:
-    from bertui.api import Filled, Info, Model, Ranking, Results, Scored, Tokens, load
+    from bertui.api import Filled, Info, Lensed, Model, Nearest, Ranking, Results, Scored, Tokens, Why, load
 
 
 def __getattr__(name: str) -> Any:

@@ -163,7 +163,7 @@ def python_blocks(section: str) -> list[str]:
 
 def test_the_readme_examples_run(capsys):
     blocks = python_blocks("From Python")
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
     assert "'rank': 1, 'candidate'" in capsys.readouterr().out

@@ -3,16 +3,19 @@
 Every method takes one text (and answers one result) or a list of texts (and answers ``Results``, in the
 list's order). A list goes through the engine's batched paths, as ``bertui CMD --file`` does: fill through
 ``analyze_many``, score through ``score_many``, nsp through ``rank_many``; texts of similar length are
-padded together within the engine's token budget. Never a loop of single calls.
+padded together within the engine's token budget. Never a loop of single calls, except for the views
+inside a prediction (``lens``, ``explain``, ``near``): the engine answers those one text at a time (one
+forward each, integrated gradients batching their steps inside it), as ``bertui lens --file`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from bertui.api.inside import Lensed, Nearest, Why
 from bertui.api.results import Filled, Info, Item, Ranking, Results, Scored, Tokens
-from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_NEAR, DEFAULT_STEPS, DEFAULT_TOP_K
 from bertui.errors import InputError
 from bertui.headless.documents import fill_request
 
@@ -57,9 +60,35 @@ def _listed(texts: Texts, pair: Pairs, what: str) -> tuple[list[str], list[str |
     return listed, pairs
 
 
+def _targets(targets: Sequence[str]) -> tuple[str, ...]:
+    """A lone word is a list of one."""
+    return (targets,) if isinstance(targets, str) else tuple(targets)
+
+
+def _which(number: int, count: int) -> str:
+    """What an error of a list's text starts with."""
+    return f"text {number} of {count}: "
+
+
 def _answer(texts: Texts, answers: list[Item]) -> Item | Results[Item]:
     """One answer for one text, ``Results`` for a list."""
     return answers[0] if isinstance(texts, str) else Results(answers)
+
+
+def _each(texts: Texts, pair: Pairs, what: str,
+          answer: Callable[[str, str | None], Item]) -> Item | Results[Item]:
+    """``answer`` for every text in turn (the engine has no batched form of it); an InputError names the
+    text of a list that caused it."""
+    listed, pairs = _listed(texts, pair, what)
+    answers = []
+    for number, (text, text_b) in enumerate(zip(listed, pairs), 1):
+        try:
+            answers.append(answer(text, text_b))
+        except InputError as error:
+            if isinstance(texts, str):
+                raise
+            raise InputError(f"{_which(number, len(listed))}{error}") from None
+    return _answer(texts, answers)
 
 
 class Model:
@@ -97,14 +126,14 @@ class Model:
         (a beam of width ``beam``, never below ``top_k``). Raises InputError for a text with no mask.
         """
         listed, pairs = _listed(texts, pair, "fill")
-        targets = (targets,) if isinstance(targets, str) else tuple(targets)
+        targets = _targets(targets)
         requests = [fill_request(text, text_b, top_k=top_k, targets=targets, beam=beam, joint=joint)
                     for text, text_b in zip(listed, pairs)]
         analyses = self.engine.analyze_many(requests, rank=False)
         mask = self.engine.mask_token
         for number, analysis in enumerate(analyses, 1):
             if not analysis.masks:
-                where = "" if isinstance(texts, str) else f"text {number} of {len(listed)}: "
+                where = "" if isinstance(texts, str) else _which(number, len(listed))
                 raise InputError(f"{where}no mask in the text: write {mask} where a word should be predicted")
         return _answer(texts, [Filled(text, text_b, analysis, mask)
                                for text, text_b, analysis in zip(listed, pairs, analyses)])
@@ -144,3 +173,58 @@ class Model:
         listed, pairs = _listed(texts, pair, "tokenize")
         return _answer(texts, [Tokens(text, text_b, self.engine.encode(text, text_b))
                                for text, text_b in zip(listed, pairs)])
+
+    @overload
+    def lens(self, texts: str, *, pair: Pairs = ..., top_k: int = ...,  # type: ignore[overload-overlap]
+             targets: Sequence[str] = ...) -> Lensed: ...
+    @overload
+    def lens(self, texts: Sequence[str], *, pair: Pairs = ..., top_k: int = ...,
+             targets: Sequence[str] = ...) -> Results[Lensed]: ...
+    def lens(self, texts: Texts, *, pair: Pairs = None, top_k: int = DEFAULT_TOP_K,
+             targets: Sequence[str] = ()) -> Lensed | Results[Lensed]:
+        """The layer lens (``bertui lens``): the model's own masked-LM head read at every layer, the
+        embeddings first, at every mask: each layer's top-k, the final answer's rank there, KL(final ‖
+        layer), the layer where the answer forms, and each of ``targets`` followed through the layers.
+
+        One forward per text (a list is a loop of them). Raises InputError for a text with no mask.
+        """
+        targets = _targets(targets)
+        return _each(texts, pair, "lens", lambda text, text_b: Lensed(
+            text, text_b, self.engine.lens(text, text_b, top_k=top_k, targets=targets)))
+
+    @overload
+    def explain(self, texts: str, *, pair: Pairs = ..., method: str = ...,  # type: ignore[overload-overlap]
+                target: str | None = ..., contrast: str | None = ..., steps: int = ...) -> Why: ...
+    @overload
+    def explain(self, texts: Sequence[str], *, pair: Pairs = ..., method: str = ...,
+                target: str | None = ..., contrast: str | None = ..., steps: int = ...) -> Results[Why]: ...
+    def explain(self, texts: Texts, *, pair: Pairs = None, method: str = "grad-input",
+                target: str | None = None, contrast: str | None = None,
+                steps: int = DEFAULT_STEPS) -> Why | Results[Why]:
+        """Why each mask's prediction (``bertui explain``): every input token scored for the log-probability
+        of ``target`` (default: the mask's top-1) at that mask, or of ``target`` rather than ``contrast``
+        (log p(target) − log p(contrast)). ``method``: ``grad-input``, ``grad-norm``, ``ig`` (integrated
+        gradients, ``steps`` Gauss–Legendre steps, batched) or ``rollout`` (attention rollout).
+
+        Per text in turn (a list is a loop). Raises InputError for a text with no mask, an unknown method,
+        or a target or contrast that is not one vocabulary piece.
+        """
+        return _each(texts, pair, "explain", lambda text, text_b: Why(text, text_b, self.engine.explain(
+            text, text_b, method=method, target=target, contrast=contrast, steps=steps)))
+
+    @overload
+    def near(self, texts: str, *, pair: Pairs = ..., layer: int | None = ...,  # type: ignore[overload-overlap]
+             k: int = ...) -> Nearest: ...
+    @overload
+    def near(self, texts: Sequence[str], *, pair: Pairs = ..., layer: int | None = ...,
+             k: int = ...) -> Results[Nearest]: ...
+    def near(self, texts: Texts, *, pair: Pairs = None, layer: int | None = None,
+             k: int = DEFAULT_NEAR) -> Nearest | Results[Nearest]:
+        """What lies near each token (``bertui near``): the ``k`` nearest vocabulary entries by cosine to its
+        row of the input embedding table, and to its hidden state at ``layer`` (0: the embeddings; default
+        the last) put through the masked-LM head's transform, among the output embeddings.
+
+        One forward per text (a list is a loop of them). Raises InputError for a layer the model lacks.
+        """
+        return _each(texts, pair, "near", lambda text, text_b: Nearest(
+            text, text_b, self.engine.near(text, text_b, layer=layer, k=k)))

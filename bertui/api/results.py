@@ -4,7 +4,8 @@ Each keeps the engine's own result (``analysis``, ``encoding``, ``surprisal``, `
 adds ``to_dict()``, which is the command line's JSON document for the same input, built by the same code
 (``bertui.headless.documents``) without its ``provenance`` block (``Model.provenance()`` gives it), and
 ``rows()``, the table that ``to_pandas()``, Jupyter (``_repr_html_``) and Rich (``__rich__``) show.
-A list of inputs is answered by ``Results``: a tuple of them, with the same four.
+A list of inputs is answered by ``Results``: a tuple of them, with the same four. The views inside a
+prediction (``lens``, ``explain``, ``near``) have their wrappers in ``inside``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from bertui.headless.documents import fill_json, nsp_json, score_json
 class Shown:
     """``to_pandas`` from ``rows()``; ``_repr_html_`` (Jupyter) and ``__rich__`` (a terminal) from
     ``table()``: the rows to draw under a caption."""
+
+    def to_dict(self) -> Any:
+        """The command line's JSON document for the same input."""
+        raise NotImplementedError
 
     def rows(self) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -39,7 +44,7 @@ class Shown:
         return rich_table(*self.table())
 
 
-def _without(key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def without(key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of one input, drawn under a caption that names it: its column left out."""
     return [{name: value for name, value in row.items() if name != key} for row in rows]
 
@@ -69,7 +74,7 @@ class Filled(Shown):
         return predictions + targets
 
     def table(self) -> tuple[list[dict[str, Any]], str]:
-        return _without("text", self.rows()), f"fill: {self.text}"
+        return without("text", self.rows()), f"fill: {self.text}"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ class Scored(Shown):
 
     def table(self) -> tuple[list[dict[str, Any]], str]:
         """Every token's score, under the sentence's PLLs."""
-        return (_without("text", self.token_rows()),
+        return (without("text", self.token_rows()),
                 f"score: {self.text}  pll {self.pll:.4f}  pll_word_l2r {self.pll_word_l2r:.4f}")
 
 
@@ -122,7 +127,7 @@ class Ranking(Shown):
         return [{"first": self.first, **entry.to_json()} for entry in self.ranking]
 
     def table(self) -> tuple[list[dict[str, Any]], str]:
-        return _without("first", self.rows()), f"nsp after: {self.first}"
+        return without("first", self.rows()), f"nsp after: {self.first}"
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class Info(Shown):
         return getattr(self.info, name)
 
 
-Item = TypeVar("Item", Filled, Scored, Ranking, Tokens)
+Item = TypeVar("Item", bound=Shown)
 
 
 class Results(tuple, Shown, Generic[Item]):  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bertui import __version__
 from bertui.cli.help import COMPLETION_SHELLS, EPILOG, EXAMPLES
-from bertui.defaults import DEFAULT_MODEL, DEFAULT_TOP_K, DEFAULT_WINDOW
+from bertui.defaults import DEFAULT_MODEL, DEFAULT_NEAR, DEFAULT_STEPS, DEFAULT_TOP_K, DEFAULT_WINDOW
 
 
 def _model_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -165,12 +165,13 @@ def _inside_commands(command, text_help: str) -> list[argparse.ArgumentParser]:
     explain.add_argument("--target", metavar="WORD", help="the token to explain (default: each mask's top-1)")
     explain.add_argument("--contrast", metavar="WORD",
                          help='explain "target rather than WORD": log p(target) − log p(WORD)')
-    explain.add_argument("--steps", type=positive_int, default=50, metavar="N",
+    explain.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS, metavar="N",
                          help="integrated gradients' steps (Gauss–Legendre); default 50")
     explain.add_argument("--words", action="store_true", help="add the word view: each word's pieces summed")
     near.add_argument("--layer", type=int, default=None, metavar="N",
                       help="the layer whose hidden state is read, 0 = the embeddings; default the last")
-    near.add_argument("--top-k", "-k", type=positive_int, default=10, help="neighbours per token; default 10")
+    near.add_argument("--top-k", "-k", type=positive_int, default=DEFAULT_NEAR,
+                      help=f"neighbours per token; default {DEFAULT_NEAR}")
     return [lens, explain, near]
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from bertui.defaults import DEFAULT_TOP_K
+from bertui.defaults import DEFAULT_NEAR, DEFAULT_STEPS, DEFAULT_TOP_K
 from bertui.engine.attribution import (
     Gradients,
     GradientsAt,
@@ -54,11 +54,9 @@ if TYPE_CHECKING:
     from bertui.engine.heads import ModelHeads
     from bertui.engine.results import ModelInfo
 
-DEFAULT_STEPS = 50
 Answer = tuple[int, float, list[float], dict[str, Any]]
 """One mask's explained token, value, per-token scores and (integrated gradients) baseline value, delta
 and steps."""
-DEFAULT_NEAR = 10
 LENS_MASKS_A_CALL = 8
 """Masks whose every layer goes through the head in one call: [layers + 1, 8, V] floats (bert-base: 13 MB),
 so a text of many masks never holds them all."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from bertui.defaults import DEFAULT_TOP_K, DEFAULT_WINDOW
+from bertui.defaults import DEFAULT_STEPS, DEFAULT_TOP_K, DEFAULT_WINDOW
 from bertui.engine.encoding import without_surrogates
 from bertui.engine.results import ModelInfo
 from bertui.errors import InputError
@@ -43,7 +43,7 @@ class StreamOptions:
     """explain: grad-input, grad-norm, ig or rollout; ``target``/``contrast``: one-piece words or None."""
     target: str | None = None
     contrast: str | None = None
-    steps: int = 50
+    steps: int = DEFAULT_STEPS
     words: bool = False
     layer: int | None = None
     """near: the layer whose hidden state is read (None: the last)."""
