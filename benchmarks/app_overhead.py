@@ -137,14 +137,12 @@ async def _type(folder: str, in_child: bool) -> dict[str, dict]:
         painted: list[tuple[float, str]] = []
         beats: list[float] = []
         panel = app.query_one(MaskPanel)
-        show = panel.show
 
-        def shown(*args, **kwargs):
-            show(*args, **kwargs)
+        def shown(_answer) -> None:  # the masks pane took an answer: painted at the next refresh
             text = app.main.shown[0].text_a
             app.call_after_refresh(lambda: painted.append((time.perf_counter(), text)))
 
-        panel.show = shown
+        panel.watch(panel, "answer", shown, init=False)
         app.set_interval(HEARTBEAT, lambda: beats.append(time.perf_counter()))
         field = app.query_one(Sentences).field_a
         await asyncio.sleep(IDLE_CONTROL)  # the heartbeat alone: what the machine's load does to it
@@ -228,7 +226,7 @@ def _rows(bench: Bench, in_child: bool) -> list[Row]:
         if name == "burst":
             rows.append(Row("app", f"{how}: last key → masks painted", ms(latencies[-1]), "—", "—", "—", "—"))
         else:
-            from bertui.ui.screens.main import DEBOUNCE_SECONDS
+            from bertui.ui.screens.main.screen import DEBOUNCE_SECONDS
 
             forward = result["forward"]
             goal = FORWARDS_GOAL * forward + DEBOUNCE_SECONDS
