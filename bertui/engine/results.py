@@ -50,8 +50,7 @@ class AnalysisRequest:
     alone: bool = False
     """With text_b: score text_a and text_b each alone as well (``Analysis.alone``: which one the
     model prefers). Two batched scoring passes; the app asks while the surprisal view is on."""
-    inside: InsideAsk | None = None
-    """The views inside a prediction to answer too (lens, attribution, nearest tokens)."""
+    inside: InsideAsk | None = None  # the views inside a prediction to answer too (lens, explain, near)
 
 
 @dataclass(frozen=True)
@@ -348,5 +347,4 @@ class Analysis:
     """Joint fillings of all the masks, when the request asked and the text has two or more."""
     alone: tuple[Surprisal, Surprisal] | None = None
     """text_a and text_b each scored alone, when the request asked (None if either has no token)."""
-    inside: InsideAnswer | None = None
-    """The views inside a prediction the request asked for."""
+    inside: InsideAnswer | None = None  # the views inside a prediction the request asked for

@@ -4,11 +4,9 @@ The row names stay put on the left; the columns scroll sideways. Special tokens,
 segments each have their own look. The cursor column selects a token, and the app marks that token's
 characters in the sentence it came from.
 
-With surprisal on, a row gives each real token's rank when it alone is masked, on a colour from green
-(expected) to red (surprising); the border names the selected token's numbers and the sentence's
-pseudo-log-likelihood. With the Why strip on, a last row scores each token's part in the explained
-prediction (``strips``), and the title says what is explained. ``m`` and ``w`` mask the selected token or
-its whole word without retyping.
+Rows below them (``strips``): surprisal, each real token's rank masked alone, green to red (the border
+names the selected token's numbers and the PLL); the Why strip, each token's part in the explained
+prediction (the title says what is explained). ``m`` / ``w`` mask the selected token / its whole word.
 
 The screen sets ``answer``; its watcher lays the columns out (``columns``) and draws, as moving the
 cursor (``cursor_column``) or scrolling (``first_column``) does. The grid is one piece of Content (not
