@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent / "bertui" / "ui"
 SOURCES = sorted([*ROOT.glob("widgets/*.py"), *ROOT.glob("screens/**/*.py")])
 DOOR = {"outside", "visible", "drawn", "fit"}
 NUMBERS = {"signed", "percent", "probability_text", "row_percent", "matrix_percent", "nats", "len", "int",
-           "round", "rank_lead", "score_bar", "key_for", "join"}
+           "round", "rank_lead", "score_bar", "key_for", "join", "percent_text", "rank_text", "share_text"}
 BUILDERS = {"Content", "Text", "Label", "Static"}
 OUTSIDE = re.compile(r"token|word|target|spec|path|error|reason|stage|model_type|candidate|first|note|"
                      r"message|\btext\b|\bname\b|plain")

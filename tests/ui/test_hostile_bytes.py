@@ -63,7 +63,8 @@ async def test_no_byte_from_the_tokenizer_reaches_the_terminal(make_app, hostile
     async with app.run_test(size=(160, 50)) as pilot:
         await _look(pilot, "panes", seen)
         for key, view in (("f3", "attention"), ("f3", ""), ("f4", "embeddings"), ("f4", ""),
-                          ("f5", "surprisal"), ("f6", "surprisal word-l2r")):
+                          ("f5", "surprisal"), ("f6", "surprisal word-l2r"), ("f10", "layer lens"),
+                          ("f12", "why strip"), ("f4", "near")):  # the last three stay open: exported too
             await pilot.press(key)
             if view:
                 await _look(pilot, view, seen)

@@ -92,7 +92,7 @@ class EmbeddingPane(AnswerPane):
     def _near(self, near: Near | Unavailable) -> list[Content]:
         """The selected token's nearest entries: in the table and in context, side by side."""
         if isinstance(near, Unavailable):
-            return [Content.styled(f"Near: {near.reason}", "$text-muted")]
+            return [outside(f"Near: {near.reason}", "$text-muted")]  # the engine's words may quote a token
         token = next((t for t in near.tokens if t.position == self.position), None)
         if token is None:
             return [Content.styled("Near: select a token of the text (not [CLS] or [SEP]).", "$text-muted")]

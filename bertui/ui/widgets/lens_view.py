@@ -72,7 +72,7 @@ class LensView(AnswerPane):
         lens, mask = self.answer, self.shown()
         if mask is None or not isinstance(lens, Lens):
             note = lens.reason if isinstance(lens, Unavailable) else self.note
-            body.update(Content.styled(note, "$text-muted"))
+            body.update(outside(note, "$text-muted"))  # the engine's reason may quote the model's words
             return
         token = lens.encoding.tokens[mask.position]
         self.border_title = Content.assemble(f"Layer lens · {mask.position} ", outside(token, "bold"))

@@ -215,7 +215,7 @@ class TokenGrid(Horizontal, can_focus=True):
         if not answer.segments:
             lines[3] = [Content.styled(fit(NO_SEGMENTS, view), "$text-muted italic")]
         if answer.why is not None and answer.why.explanation is None:
-            lines[-1] = [Content.styled(fit(answer.why.note, view), "$text-muted italic")]
+            lines[-1] = [Content.styled(fit(drawn(answer.why.note), view), "$text-muted italic")]
         self.query_one("#grid-cells", Static).update(Content("\n").join(Content.assemble(*line)
                                                                           for line in lines))
         count = len(encoding.tokens)
