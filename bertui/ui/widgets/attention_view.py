@@ -27,7 +27,7 @@ from textual.widgets import Static
 
 from bertui.engine.results import AttentionMaps, Encoding
 from bertui.ui.text import drawn
-from bertui.ui.widgets.heat import shade, theme_color
+from bertui.ui.widgets.heat import shade, theme_colors
 
 if TYPE_CHECKING:  # numpy only in annotations: not imported before the first paint
     import numpy as np
@@ -188,7 +188,7 @@ class AttentionView(VerticalScroll, can_focus=True):
         tokens = tuple(drawn(token) for token in self.encoding.tokens[:maps.weights.shape[-1]])
         matrix = maps.matrix(head)
         chosen = self._from(maps)
-        low, high = theme_color(self, "surface"), theme_color(self, "accent")
+        low, high = theme_colors(self, "surface", "accent")
         lines = [Content.assemble("From ", (f"{chosen} ", "$text-muted"), (tokens[chosen], "bold"),
                                   " to each token")]
         width = max(20, self.scrollable_content_region.width)

@@ -15,9 +15,11 @@ SURPRISAL_CEILING_BITS = 12.0
 """−log2 p at which the surprisal colour is fully red: the real token had p ≤ 1/4096."""
 
 
-def theme_color(node: DOMNode, name: str) -> Color:
-    """A colour variable of the app's theme (``surface``, ``accent``, ``success``…)."""
-    return Color.parse(node.app.get_css_variables()[name])
+def theme_colors(node: DOMNode, *names: str) -> tuple[Color, ...]:
+    """Colour variables of the app's theme (``surface``, ``accent``, ``success``…), in ``names``' order:
+    the theme's variables are generated once for them all (about 0.4 ms a time)."""
+    variables = node.app.get_css_variables()
+    return tuple(Color.parse(variables[name]) for name in names)
 
 
 def shade(low: Color, high: Color, amount: float) -> Style:
@@ -30,8 +32,8 @@ class SurprisalScale:
     """The colour of a token's surprisal: 0 bits (certain) green, amber half way, ≥ the ceiling red."""
 
     def __init__(self, node: DOMNode) -> None:
-        self._gradient = Gradient((0.0, theme_color(node, "success")), (0.5, theme_color(node, "warning")),
-                                  (1.0, theme_color(node, "error")))
+        success, warning, error = theme_colors(node, "success", "warning", "error")
+        self._gradient = Gradient((0.0, success), (0.5, warning), (1.0, error))
 
     def style(self, bits: float) -> Style:
         background = self._gradient.get_color(max(0.0, min(1.0, bits / SURPRISAL_CEILING_BITS)))

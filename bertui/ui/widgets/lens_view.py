@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.color import Color
 from textual.content import Content
 from textual.reactive import var
 
 from bertui.engine.inside_results import Lens, LensLayer, MaskLens, Unavailable
 from bertui.ui.text import drawn, fit, outside
 from bertui.ui.widgets.answer_pane import AnswerPane
-from bertui.ui.widgets.heat import room_in, shade, theme_color
+from bertui.ui.widgets.heat import room_in, shade, theme_colors
 
 SHOWN = 3
 """Candidates a row shows."""
@@ -81,13 +82,17 @@ class LensView(AnswerPane):
         cells = min(WORD_MOST, max(3, room_in(self) - LAYER - RANK) // SHOWN - 5)
         header = Content.styled(fit("layer", LAYER) + fit(f"top {SHOWN}", (cells + 5) * SHOWN) + "final",
                                 "$text-muted")
-        body.update(Content("\n").join([header, *(self._row(layer, mask, cells) for layer in mask.layers)]))
+        shades = theme_colors(self, "surface", "accent")
+        body.update(Content("\n").join([header, *(self._row(layer, mask, cells, shades)
+                                                  for layer in mask.layers)]))
 
-    def _row(self, layer: LensLayer, mask: MaskLens, cells: int) -> Content:
-        """One layer: its number (marked where the answer forms), its top 3 shaded, the answer's rank."""
+    @staticmethod
+    def _row(layer: LensLayer, mask: MaskLens, cells: int, shades: tuple[Color, ...]) -> Content:
+        """One layer: its number (marked where the answer forms), its top 3 shaded from ``shades[0]`` to
+        ``shades[1]`` by probability, the answer's rank."""
         mark = FORMED if layer.layer == mask.formed_at else " "
         parts = [Content.styled(f"{mark}{layer.layer:>3}  ", "$text-accent bold" if mark != " " else "")]
-        surface, accent = theme_color(self, "surface"), theme_color(self, "accent")
+        surface, accent = shades
         for candidate in layer.top[:SHOWN]:
             word = drawn(candidate.token_str.strip()) or "·"
             style = shade(surface, accent, candidate.probability)

@@ -20,7 +20,7 @@ from textual.style import Style
 from bertui.engine.inside_results import Explanation
 from bertui.engine.results import Surprisal
 from bertui.ui.text import outside
-from bertui.ui.widgets.heat import SurprisalScale, shade, theme_color
+from bertui.ui.widgets.heat import SurprisalScale, shade, theme_colors
 
 Cell = tuple[str, Style | str]
 BLANK: Cell = ("", "")
@@ -65,7 +65,7 @@ def why_cells(strip: WhyStrip, count: int, node: DOMNode) -> list[Cell]:
                 scores[position] = word.score
             later_pieces.update(word.positions[1:])
     largest = max((abs(score) for score in scores), default=0.0) or 1.0
-    surface, support, against = (theme_color(node, name) for name in ("surface", "success", "error"))
+    surface, support, against = theme_colors(node, "surface", "success", "error")
     cells: list[Cell] = []
     for position, score in enumerate(scores[:count]):
         share = score / largest
