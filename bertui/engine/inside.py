@@ -55,8 +55,7 @@ if TYPE_CHECKING:
     from bertui.engine.results import ModelInfo
 
 Answer = tuple[int, float, list[float], dict[str, Any]]
-"""One mask's explained token, value, per-token scores and (integrated gradients) baseline value, delta
-and steps."""
+"""One mask's explained token, value, per-token scores and IG fields (baseline value, delta, steps)."""
 LENS_MASKS_A_CALL = 8
 """Masks whose every layer goes through the head in one call: [layers + 1, 8, V] floats (bert-base: 13 MB),
 so a text of many masks never holds them all."""
@@ -174,8 +173,8 @@ class InsideViews:
         embeddings and keeps its graph, so the explanation costs one backward through it (``backward``)
         instead of a forward and a backward of its own. One row: the request runs alone."""
         with torch.inference_mode(False), torch.enable_grad():
-            inputs = self._model_inputs(rows)
-            embeds = self._model.get_input_embeddings()(inputs.pop("input_ids")).detach().requires_grad_(True)
+            inputs, _ids, embeds = self._embedded(rows)
+            embeds.requires_grad_(True)
             out = self._forward({**inputs, "inputs_embeds": embeds}, hidden=hidden)
 
         def from_pass(positions: Sequence[int], target: int | None, contrast: int | None) -> Gradients:
@@ -188,11 +187,9 @@ class InsideViews:
     def _inside(self, ask: InsideAsk, batch: Any, encoding: Encoding, hidden_states: Sequence[torch.Tensor],
                 masks: Sequence[MaskPrediction], top_k: int, targets: Sequence[str],
                 from_pass: GradientsAt | None = None) -> InsideAnswer:
-        """The views ``ask`` asks for: the lens and near from the analysis's own pass (``hidden_states``,
-        row 0 of each), the explanation from the backward of that pass when it kept its graph
-        (``from_pass``, gradient methods), else from passes of its own (``masks``: the analysis's
-        predictions, whose ranks ``ask`` names the explained tokens by). A view that cannot answer says
-        why."""
+        """The views ``ask`` asks for: the lens and near from the analysis's pass (``hidden_states``, row 0),
+        the explanation from that pass's backward (``from_pass``) or passes of its own; ``masks`` name the
+        explained tokens by rank. A view that cannot answer says why."""
         def answered(view: Callable[[], Any]) -> Any:
             try:
                 return view()
@@ -216,9 +213,7 @@ class InsideViews:
                        masks: Sequence[MaskPrediction], from_pass: GradientsAt | None) -> Explained:
         """The app's explanation: one mask (``explain_at``, else the first), its prediction of rank
         ``explain_target`` rather than that of rank ``explain_contrast`` (none for rollout)."""
-        method = ask.explain or ""
-        if method not in EXPLAIN_METHODS:
-            raise InputError(f"no method {method!r}: choose one of {', '.join(EXPLAIN_METHODS)}")
+        method = _checked(ask.explain or "")
         self._masks(encoding)
         mask = next((m for m in masks if m.position == ask.explain_at), masks[0])
         ranked = [prediction.token for prediction in mask.predictions]
@@ -259,8 +254,7 @@ class InsideViews:
                 steps: int = DEFAULT_STEPS) -> Explained:
         """Each mask's prediction explained by every input token (see ``attribution``): ``target`` (default:
         the mask's top-1) rather than ``contrast`` when one is given; ``steps`` for integrated gradients."""
-        if method not in EXPLAIN_METHODS:
-            raise InputError(f"no method {method!r}: choose one of {', '.join(EXPLAIN_METHODS)}")
+        _checked(method)
         if steps < 1:
             raise InputError(f"integrated gradients needs at least 1 step (got {steps})")
         if method == "rollout" and contrast is not None:
@@ -288,17 +282,12 @@ class InsideViews:
                  contrast: int | None, steps: int,
                  from_pass: GradientsAt | None = None) -> tuple[torch.Tensor, list[Answer]]:
         """The masks' log-probabilities [masks, V] and each mask's (token, value, scores, IG fields)."""
-        inputs = self._model_inputs(batch)
-        ids = inputs.pop("input_ids")
+        if from_pass is not None and method in GRADIENT_METHODS:  # a backward through the analysis's pass
+            return _graded(method, from_pass(positions, target, contrast))
+        inputs, ids, embeds = self._embedded(batch)
         log_probs_at = self._log_probs_at(inputs)
-        with torch.no_grad():
-            embeds = self._model.get_input_embeddings()(ids)
         if method in GRADIENT_METHODS:  # the top-1 is read from the gradient pass itself
-            found = gradients(log_probs_at, embeds, positions, target, contrast) if from_pass is None else \
-                from_pass(positions, target, contrast)
-            scores = found.grad_input if method == "grad-input" else found.grad_norm
-            return found.log_probs, [(token, value, row, {}) for token, value, row in
-                                     zip(found.targets, found.values, scores)]
+            return _graded(method, gradients(log_probs_at, embeds, positions, target, contrast))
         with torch.no_grad():
             out = self._forward({**inputs, "input_ids": ids}, attention=method == "rollout")
             plain = self._log_probs_of(out, positions)
@@ -310,6 +299,13 @@ class InsideViews:
         return plain, [(token, *self._integrated(Question(position, token, contrast).value_of(log_probs_at),
                                                  embeds, encoding, steps))
                        for position, token in zip(positions, chosen)]
+
+    def _embedded(self, batch: Any) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        """A batch's inputs but its ids, the ids, and their word embeddings (a leaf for gradients)."""
+        inputs = self._model_inputs(batch)
+        ids = inputs.pop("input_ids")
+        with torch.no_grad():
+            return inputs, ids, self._model.get_input_embeddings()(ids)
 
     def _log_probs_of(self, out: Any, positions: list[int]) -> torch.Tensor:
         if self._heads.mlm is None:
@@ -338,3 +334,17 @@ class InsideViews:
         join = self._tokenizer.convert_tokens_to_string
         return tuple(WordScore(str(join([encoding.tokens[i] for i in group])).strip(), tuple(group),
                                sum(scores[i] for i in group)) for group in word_groups(encoding))
+
+
+def _checked(method: str) -> str:
+    """``method`` if it is one of ``EXPLAIN_METHODS``; else the error that names them."""
+    if method not in EXPLAIN_METHODS:
+        raise InputError(f"no method {method!r}: choose one of {', '.join(EXPLAIN_METHODS)}")
+    return method
+
+
+def _graded(method: str, found: Gradients) -> tuple[torch.Tensor, list[Answer]]:
+    """``_answers`` of a gradient method: each mask's token, value and scores (× input, or the norm)."""
+    scores = found.grad_input if method == "grad-input" else found.grad_norm
+    return found.log_probs, [(token, value, row, {}) for token, value, row in
+                             zip(found.targets, found.values, scores)]
