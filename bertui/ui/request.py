@@ -46,10 +46,14 @@ class Why:
             return replace(self, contrast=choices[(now + 1) % len(choices)])
         return replace(self, words=not self.words)
 
+    @property
+    def question(self) -> tuple[str, int, int | None]:
+        """(method, target, contrast) as the model is asked them: rollout takes no contrast."""
+        return self.method, self.target, None if self.method == "rollout" else self.contrast
+
     def asked_by(self, ask: InsideAsk | None) -> bool:
         """Whether ``ask`` asked this question (an answer to it explains what the strip says it does)."""
-        return ask is not None and (ask.explain, ask.explain_target, ask.explain_contrast) == (
-            self.method, self.target, None if self.method == "rollout" else self.contrast)
+        return ask is not None and (ask.explain, ask.explain_target, ask.explain_contrast) == self.question
 
 
 @dataclass(frozen=True)
@@ -85,14 +89,14 @@ def selection(encoding: Encoding | None, cursor: int, chosen: bool) -> tuple[tup
 
 def inside_ask(views: Views) -> InsideAsk | None:
     """What the open views ask of the model inside a prediction (None: no such view is open)."""
-    why = views.why
-    if not (views.lens or views.embeddings or why):
+    if not (views.lens or views.embeddings or views.why):
         return None
-    return InsideAsk(lens=views.lens, lens_at=views.selected if views.lens else (), near=views.embeddings,
-                     explain=None if why is None else why.method,
-                     explain_at=None if why is None else views.selected_mask,
-                     explain_target=0 if why is None else why.target,
-                     explain_contrast=None if why is None or why.method == "rollout" else why.contrast)
+    ask = InsideAsk(lens=views.lens, lens_at=views.selected if views.lens else (), near=views.embeddings)
+    if views.why is None:
+        return ask
+    method, target, contrast = views.why.question
+    return replace(ask, explain=method, explain_at=views.selected_mask, explain_target=target,
+                   explain_contrast=contrast)
 
 
 def masks_in(texts: Texts, masked: int, pattern: re.Pattern[str]) -> int:

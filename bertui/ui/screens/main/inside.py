@@ -44,8 +44,8 @@ class InsideControls(Screen[None]):
     def asked(self) -> AnalysisRequest:
         raise NotImplementedError  # the screen's
 
-    def watch_word_l2r(self) -> None:
-        raise NotImplementedError  # the screen's: it redraws the grid from the answer on screen
+    def redraw_grid(self) -> None:
+        raise NotImplementedError  # the screen's
 
     def _why_strip(self, shown: Shown) -> WhyStrip | None:
         """The Why strip of the answer on screen, while on: its explanation if it answers the strip's
@@ -105,13 +105,12 @@ class InsideControls(Screen[None]):
 
     def watch_show_why(self) -> None:
         self.request_changed()
-        self.watch_word_l2r()  # the grid shows the strip (asking) or drops it at once
+        self.redraw_grid()  # the grid shows the strip (asking) or drops it at once
 
     def watch_why(self, before: Why, why: Why) -> None:
-        if self.show_why and (before.method, before.target, before.contrast) != (why.method, why.target,
-                                                                                  why.contrast):
+        if self.show_why and before.question != why.question:
             self.request_changed()
-        self.watch_word_l2r()
+        self.redraw_grid()
 
     async def _view_toggled(self, name: str, opening: bool) -> Widget:
         """Show or hide a view inside the model; the next request asks the model for it, or stops asking."""

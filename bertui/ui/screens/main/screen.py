@@ -305,5 +305,9 @@ class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
 
     def watch_word_l2r(self) -> None:
         """Recolour the strip from the answer on screen: both variants are in it already."""
+        self.redraw_grid()
+
+    def redraw_grid(self) -> None:
+        """The grid and its strips again from the answer on screen (a strip's look or question changed)."""
         if self.ledger.shown is not None:
             self._show_surprisal(self.ledger.shown)
