@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.context import Bench, child_env
 from benchmarks.measure import median, p95
 from benchmarks.report import Row, ms, verdict
-from benchmarks.terminal import BARE_TEXTUAL, FIRST_PAINT, MODEL_READY, ROOT, App
+from benchmarks.terminal import BARE_TEXTUAL, FIRST_PAINT, MODEL_READY, ROOT, App, compiled
 
 FIRST_PAINT_GOAL = 0.3
 
@@ -70,6 +70,7 @@ def orphan_seconds(app: App) -> float:
 def run(bench: Bench) -> list[Row]:
     folder = str(bench.model.folder)
     paints, readies, bare, floor, orphans = [], [], [], [], []
+    compiled()
     for _ in range(1 if bench.quick else 3):
         with App(folder) as app:
             paints.append(app.since_start(FIRST_PAINT, 60))

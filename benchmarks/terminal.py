@@ -5,6 +5,7 @@ Shared by the launch benchmark and scripts/measure_latency.py.
 
 from __future__ import annotations
 
+import compileall
 import os
 import pty
 import re
@@ -43,6 +44,14 @@ class Screen:
                     self.raw += os.read(self.fd, 65536)
                 except OSError:
                     raise TimeoutError("the app exited") from None
+
+
+def compiled(checkout: Path = ROOT) -> None:
+    """bertui's bytecode written, as an install writes it (pip compiles a wheel's modules; a checkout's
+    first run writes them), so that a timed launch reads it as Textual's is read. Where
+    PYTHONDONTWRITEBYTECODE is set (this project's machines set it) every launch would otherwise compile
+    bertui's modules from source again: about 50 ms before the first paint that no user pays."""
+    compileall.compile_dir(str(checkout / "bertui"), quiet=1)
 
 
 # The floor under any Textual app's first paint: one Static, on the same terminal, same interpreter.
