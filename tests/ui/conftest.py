@@ -128,6 +128,11 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*("space" if ch == " " else ch for ch in text))
 
 
+async def opened(pilot) -> None:
+    """Until the panes are mounted: the first frame shows only the sentences, status line and keys."""
+    await until(pilot, lambda: pilot.app.main.opened, "the panes")
+
+
 async def settle(pilot) -> None:
     """Until a model answers and the panes show the answer to the text on screen."""
     app = pilot.app

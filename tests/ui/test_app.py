@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 
 from bertui.engine.results import RankedCandidate
 from bertui.ui.screens.dialogs.help import HelpScreen
+from bertui.ui.screens.main import MainScreen
 from bertui.ui.widgets.leaderboard import BoardAnswer, Leaderboard
 from bertui.ui.widgets.model_banner import ModelBanner
 from bertui.ui.widgets.sentences import Sentences
@@ -17,6 +18,8 @@ from bertui.ui.widgets.token_grid import TokenGrid
 from tests.ui.conftest import (
     TINY_MLM_ONLY,
     Gate,
+    calls_to,
+    opened,
     screen_text,
     settle,
     shown,
@@ -255,6 +258,7 @@ async def test_candidates_are_added_edited_deleted_and_reordered(make_app):
 async def test_the_selected_candidate_stays_selected_when_the_ranking_moves_it(make_app):
     app = make_app(model="no-such-model", candidates=("one", "two", "three"))  # rankings come from here only
     async with app.run_test() as pilot:
+        await opened(pilot)
         board = app.query_one(Leaderboard)
 
         def rank(*order):  # candidate indices, best first
@@ -295,6 +299,7 @@ async def test_top_k_changes_from_the_keyboard(make_app):
 async def test_load_failure_shows_why_and_offers_the_demo(make_app):
     app = make_app(model="no-such-model", text_a="a [MASK] .")
     async with app.run_test(size=(100, 30)) as pilot:
+        await opened(pilot)
         banner = app.query_one(ModelBanner)
         await until(pilot, lambda: banner.has_class("-failed"))
         text = screen_text(app)
@@ -380,6 +385,28 @@ async def test_loading_accepts_typing_and_analyses_it_when_ready(loader, make_ap
         assert not app.query_one(ModelBanner).display
 
 
+async def test_keys_before_the_panes_open_are_kept_and_the_actions_wait(make_app, monkeypatch):
+    """The first frame is the sentences, status line and keys; until the panes are mounted an edit asks
+    nothing and the screen's actions are greyed, then the text typed meanwhile is what is asked about."""
+    opening = MainScreen._open
+    monkeypatch.setattr(MainScreen, "_open", lambda _self: None)  # held shut until the test opens them
+    app = make_app(model="no-such-model", text_a="early")
+    async with app.run_test() as pilot:
+        screen = app.main
+        sent = calls_to(screen.backend, "submit")
+        await type_text(pilot, " [MASK]")
+        await pilot.press("f3", "ctrl+b", "f12")
+        assert not screen.opened and not screen.query(TokenGrid)
+        assert sent == [] and not screen.pair_mode and not screen.show_attention and not screen.show_why
+        assert screen.check_action("toggle", ("show_attention",)) is None  # greyed in the footer
+        screen.call_later(opening, screen)
+        await until(pilot, lambda: screen.opened and len(sent) == 1, "the panes and the first request")
+        assert sent[0][0].text_a == "early [MASK]"
+        assert screen.check_action("toggle", ("show_attention",))
+        await pilot.press("ctrl+b")
+        assert screen.pair_mode
+
+
 async def test_insert_mask_copy_json_help_and_palette(make_app):
     app = make_app(candidates=("it is .",))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -415,7 +442,9 @@ async def test_insert_mask_copy_json_help_and_palette(make_app):
         await until(pilot, lambda: app.main.pair_mode)
 
 
-def test_importing_the_app_does_not_import_torch():
+def test_importing_the_app_imports_only_what_the_first_frame_needs():
+    """No torch or transformers, nor the export's modules (importlib.metadata alone is 8 ms)."""
     code = ("import sys, bertui.ui.app, bertui.cli; "
-            "heavy = {'torch', 'transformers'} & set(sys.modules); assert not heavy, heavy")
+            "heavy = {'torch', 'transformers', 'numpy', 'bertui.headless.export', 'importlib.metadata'} "
+            "& set(sys.modules); assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

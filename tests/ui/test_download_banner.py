@@ -8,7 +8,7 @@ from textual.widgets import ProgressBar
 from bertui.model.loop import load_engine
 from bertui.ui.widgets.model_banner import ModelBanner
 from tests.loopback_hub import REPO, LoopbackHub, build_hub_model, online
-from tests.ui.conftest import until
+from tests.ui.conftest import opened, until
 
 
 async def test_the_banner_shows_the_download_and_escape_cancels_it(make_app, tmp_path_factory, monkeypatch):
@@ -19,6 +19,7 @@ async def test_the_banner_shows_the_download_and_escape_cancels_it(make_app, tmp
         monkeypatch.delenv("HF_HUB_OFFLINE")
         app = make_app(model=REPO, engine_loader=load_engine)  # the real loader, in a process of its own
         async with app.run_test(size=(130, 40)) as pilot:
+            await opened(pilot)
             banner = app.main.query_one(ModelBanner)
             bar = banner.query_one(ProgressBar)
             on_the_way = lambda: banner.has_class("-downloading") and 0 < bar.progress < (bar.total or 0)  # noqa: E731

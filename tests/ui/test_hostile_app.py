@@ -23,7 +23,7 @@ from bertui.ui.widgets.sentences import MASK_SPAN, Sentences
 from bertui.ui.widgets.token_grid import TokenGrid
 from tests import tiny_models
 from tests.hostile_cases import ESC_CODES, MARKUP
-from tests.ui.conftest import calls_to, screen_lines, screen_text, settle, until, wrapping
+from tests.ui.conftest import calls_to, opened, screen_lines, screen_text, settle, until, wrapping
 
 CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -181,6 +181,7 @@ async def test_a_broken_model_says_why_and_the_demo_then_answers(make_app, tmp_p
     app = make_app(model=str(folder), engine_loader=load_engine, text_a="the [MASK] .",
                    model_process=build in (_pickle_bomb, _missing))
     async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot)
         banner = app.query_one(ModelBanner)
         await until(pilot, lambda: banner.has_class("-failed"))
         # The banner's own text: on screen it wraps, and may wrap at the hyphen of "masked-LM".

@@ -18,7 +18,6 @@ from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Input
 
-from bertui.headless import export
 from bertui.ui import actions
 from bertui.ui.key_masks import KeyMasks, Texts
 from bertui.ui.ledger import RequestLedger, Shown
@@ -39,6 +38,7 @@ class Commands(Screen[None]):
     why: var[Why]
 
     key_masks: KeyMasks
+    opened: bool
 
     def load(self, spec: str) -> None:
         raise NotImplementedError  # the model lifecycle's
@@ -53,6 +53,8 @@ class Commands(Screen[None]):
         raise NotImplementedError  # the model lifecycle's
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.opened:
+            return None  # greyed until the panes are mounted, after the first frame
         if action == "change_k":
             return not isinstance(self.focused, Input)  # +/- are text while typing
         if action == "toggle" and parameters == ("word_l2r",):
@@ -162,6 +164,8 @@ class Commands(Screen[None]):
         shown = self._whole_results("copy")
         if shown is None:
             return
+        from bertui.headless import export  # not on the way to the first frame: 10 ms of imports
+
         text = export.to_json(*shown, self.model.info)  # the same document as Export… as JSON
         if self.app.is_web:  # a served app's clipboard would be the server's
             from bertui.ui import downloads
@@ -176,7 +180,7 @@ class Commands(Screen[None]):
         shown = self._whole_results("export")
         if shown is None:
             return
-
+        from bertui.headless import export
         from bertui.ui.screens.dialogs.export_file import ExportScreen
 
         def written(path: Path | None) -> None:

@@ -11,8 +11,11 @@ views inside the model and the PLL variant that colours the surprisal strip, fla
 the panes hold. The keys that edit the text are bound here, not on the app, so they go quiet under a
 dialog by themselves. The frame every pane shares (the ``pane`` class) is this screen's CSS.
 
-The screen composes only what its first paint shows: the views inside the model are made the first
-time one opens (``InsideViews``), and the dialogs and help when asked for.
+The first frame is the sentences, the status line and the keys; the panes are mounted right after it
+(``_open``), and only then are the model loaded and the text asked about: until the panes exist, the
+screen's actions are greyed and an edit asks nothing (the text typed meanwhile is asked about when they
+open). The views inside the model are made the first time one opens (``InsideViews``), and the
+dialogs and help when asked for.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal
+from textual.compose import compose
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -115,11 +119,21 @@ class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
             self.compare = ComparePanel(options.compare, current=lambda: self.ledger.latest_id,
                                         connect=connect, id="compare")
         self.key_masks = KeyMasks()
+        self.opened = False
+        """The panes are mounted (``_open``, after the first frame)."""
         self._focus_before_attention: Widget | None = None
 
     def compose(self) -> ComposeResult:
+        # The first frame: the sentences, the status line and the keys. The panes follow (``_open``):
+        # composing and styling their forty-odd widgets was two thirds of Textual's time to the first
+        # frame (benchmarks/tmux_paint.py).
         yield Sentences(self.options.text_a, self.options.text_b, id="sentences").data_bind(
             pair=MainScreen.pair_mode)
+        yield Vertical(id="panes")  # their room, so that the status line and keys stay where they will be
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def _compose_panes(self) -> ComposeResult:
         yield ModelBanner(id="banner")
         yield TokenGrid(id="grid")
         yield SentenceScores(id="scores")
@@ -132,12 +146,22 @@ class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
             yield Leaderboard(self.options.candidates, id="leaderboard")
             yield ModelCard(id="card")
             yield InsideViews(id="inside")
-        yield StatusLine(id="status")
-        yield Footer()
 
     def on_mount(self) -> None:
         sentences = self.query_one(Sentences)
         (sentences.field_b if self.pair_mode else sentences.field_a).focus()
+        self.query_one(StatusLine).state = ("starting…", "busy")
+        self.call_after_refresh(self._open)
+
+    async def _open(self) -> None:
+        """After the first frame: mount the panes, then load the model and ask about the text.
+
+        Textual's ``Lazy`` mounts after a refresh too, but says nothing when it is done; the requests and
+        the screen's actions need the panes, so they wait for ``opened`` (``check_action``).
+        """
+        await self.query_one("#panes").mount_all(compose(self, self._compose_panes()))
+        self.opened = True
+        self.refresh_bindings()
         self.load(self.model.spec)
         self.request_changed()
 
@@ -154,6 +178,8 @@ class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
     # -- requests ---------------------------------------------------------------------------------
     def request_changed(self) -> None:
         """The text on screen changed: answers to earlier requests are stale from now on."""
+        if not self.opened:
+            return  # the text typed before the panes were mounted is asked about by ``_open``
         self.ledger.changed()
         if self.key_masks.positions and self.key_masks.texts != self.texts_on_screen():
             self.key_masks = KeyMasks()  # they indexed the tokens of the text before this edit
