@@ -51,13 +51,8 @@ class Counted:
     def _passed(self, *_args) -> None:
         self.passes += 1
 
-    @property
-    def should_stop(self):
-        return self._engine.should_stop
-
-    @should_stop.setter
-    def should_stop(self, value) -> None:  # the request loop's "a newer request waits" reaches the engine
-        self._engine.should_stop = value
+    def go_live(self, should_stop) -> None:  # the request loop's "a newer request waits" reaches the engine
+        self._engine.go_live(should_stop)
 
     def analyze(self, request, **options):
         self.analyses += 1

@@ -59,8 +59,10 @@ class Engine(NextSentenceRanking, InsideViews):
         self._decoder = Decoder(loaded.tokenizer)
         self._device = loaded.device
         self._heads = split_heads(loaded.model, has_nsp_head=loaded.has_nsp_head)
-        self.token_budget = fitted_budget(loaded.device, loaded.config, loaded.dtype)
-        """Tokens one batched forward may hold (bertui.engine.budget); tests and benchmarks change it."""
+        self.budgets = fitted_budget(loaded.device, loaded.config, loaded.dtype)
+        self.token_budget = self.budgets.batch
+        """Tokens one batched forward may hold (bertui.engine.budget): the batch budget until ``go_live``;
+        tests and benchmarks change it."""
         self._input_names = set(self._tokenizer.model_input_names)
         if getattr(loaded.config, "type_vocab_size", 0) < 2:
             # One segment embedding or none: RoBERTa-style models ignore segments, and klue/roberta-base
@@ -274,6 +276,13 @@ class Engine(NextSentenceRanking, InsideViews):
                    most_rows: int | None = None, copies: Sequence[int] | None = None) -> None:
         in_chunks(lengths, run, what, budget=self.token_budget, device=self._device, most_rows=most_rows,
                   copies=copies, give_way=self._give_way)
+
+    def go_live(self, should_stop: Callable[[], bool]) -> None:
+        """Serve a person typing: between its batched passes the work asks ``should_stop`` and gives way
+        to newer text, and its chunks take the live budget (a newer keystroke waits for the chunk under
+        way), not the batch budget of work that runs to its end."""
+        self.should_stop = should_stop
+        self.token_budget = self.budgets.live
 
     def _give_way(self) -> None:
         if self.should_stop():

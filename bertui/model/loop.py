@@ -48,7 +48,8 @@ class Answerer(Protocol):
     """What a server asks of an engine (bertui.engine.inference.Engine, or a test's wrapper of one)."""
 
     info: ModelInfo
-    should_stop: Callable[[], bool]
+
+    def go_live(self, should_stop: Callable[[], bool]) -> None: ...
 
     def analyze(self, request: AnalysisRequest, *, rank: bool = True) -> Analysis: ...
 
@@ -194,7 +195,7 @@ class RequestLoop:
         else:
             switched = self.engine is not None
             self.engine = engine
-            engine.should_stop = self._newer_waiting
+            engine.go_live(self._newer_waiting)
             keep_collector_off_long_lived_objects(free_replaced=switched)
             self._emit("ModelReady", spec, engine.info)
 

@@ -21,6 +21,9 @@ class Fragile:
         self.info = engine.info
         self.mask_token = engine.mask_token
 
+    def go_live(self, should_stop) -> None:
+        self.engine.go_live(should_stop)
+
     def analyze(self, request, **options):
         if SEGFAULT in request.text_a:
             os.kill(os.getpid(), signal.SIGSEGV)

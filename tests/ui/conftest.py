@@ -203,6 +203,9 @@ class Wrapped:
         self.seen: list[str] = []
         self.ranked: list[str] = []
 
+    def go_live(self, should_stop) -> None:
+        self.engine.go_live(should_stop)
+
     def analyze(self, request, **options):
         self.seen.append(request.text_a)
         self._before(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bertui.engine.budget import Budgets
 from bertui.engine.results import AnalysisRequest
 from bertui.errors import Superseded
 from bertui.ui.backends.thread import ModelService
@@ -18,7 +19,8 @@ CANDIDATES = tuple(f"sentence number {i} is {'very ' * (i % 7)}long." for i in r
 @pytest.fixture
 def engine(loader):
     engine = loader(TINY, device="cpu", dtype="float32", progress=lambda _stage: None)
-    engine.token_budget = 48  # a few rows a chunk: many chunks
+    engine.budgets = Budgets(batch=48, live=48)  # a few rows a chunk: many chunks, live or not
+    engine.token_budget = 48
     return engine
 
 

@@ -35,6 +35,9 @@ class FakeEngine:
         self.threads: set[str] = set()
         self.seen: list[int] = []
 
+    def go_live(self, should_stop) -> None:
+        self.should_stop = should_stop
+
     def analyze(self, request: AnalysisRequest) -> Analysis:
         self.threads.add(threading.current_thread().name)
         self.seen.append(request.request_id)

@@ -38,6 +38,9 @@ class SlowEngine:
         self.running = 0
         self._lock = threading.Lock()
 
+    def go_live(self, should_stop) -> None:
+        self.engine.go_live(should_stop)
+
     def rank(self, first, candidates):
         return self.engine.rank(first, candidates)
 
