@@ -19,6 +19,7 @@ dialogs and help when asked for.
 """
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -160,6 +161,10 @@ class MainScreen(ModelLifecycle, Commands, InsideControls, Screen[None]):
         the screen's actions need the panes, so they wait for ``opened`` (``check_action``).
         """
         await self.query_one("#panes").mount_all(compose(self, self._compose_panes()))
+        # What exists now lives as long as the app: frozen, a full collection no longer walks it (one
+        # over the app's objects stalled the event loop 90-160 ms while typing; the model's process
+        # freezes its own, bertui.model.loop).
+        gc.freeze()
         self.opened = True
         self.refresh_bindings()
         self.load(self.model.spec)
