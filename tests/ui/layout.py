@@ -83,16 +83,19 @@ def _row(line: Content) -> bool:
 
 
 def _wrapped(widget: Widget) -> list[str]:
-    width = widget.content_size.width
-    if isinstance(widget, OptionList):  # a prompt may break its own lines (a candidate's hanging indent)
+    if isinstance(widget, OptionList):
+        # A prompt breaks its own lines (a candidate's hanging indent): any line of it that the list
+        # wraps again, at the width left beside a scrollbar, loses the indent.
+        width = widget.scrollable_content_region.width
         lines = [line for option in widget.options if isinstance(option.prompt, Content)
                  for line in option.prompt.split("\n")]
-    elif isinstance(widget, Static) and widget.styles.text_wrap != "nowrap":
-        lines = _lines(widget)
-    else:
+        return [f"{_name(widget)}: line {line.plain!r} ({line.cell_length} cells) wraps at {width}"
+                for line in lines if line.cell_length > width]
+    width = widget.content_size.width
+    if not isinstance(widget, Static) or widget.styles.text_wrap == "nowrap":
         return []
     return [f"{_name(widget)}: row {line.plain!r} ({line.cell_length} cells) wraps at {width}"
-            for line in lines if line.cell_length > width and _row(line)]
+            for line in _lines(widget) if line.cell_length > width and _row(line)]
 
 
 def _sideways(widget: Widget) -> list[str]:

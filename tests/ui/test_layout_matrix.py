@@ -44,15 +44,17 @@ async def _load_error(pilot) -> None:
 
 MASKED = "the dog ate my [MASK] ."
 THIRTY = " ".join(["the dog ate my [MASK] ."] * 5)
+CANDIDATES = ("it was good .", "the cat sat on the mat and looked at the dog for a while .",
+              "the dogs were asleep by the fire when the cat came back in from the garden .")
 STATES = {
     "plain": ({"text_a": MASKED}, _keys),
     "pair": ({"text_a": MASKED, "text_b": "it was [MASK] .", "pair": True,
-                  "candidates": ("it was good .",
-                                 "the cat sat on the mat and looked at the dog for a while .")},
+                  "candidates": CANDIDATES[:2]},
              _keys),
     "targets": ({"text_a": MASKED}, _targets),
     "together": ({"text_a": "the [MASK] sat on the [MASK] ."}, _targets),
-    "surprisal and scores": ({"text_a": MASKED, "text_b": "the dogs sleep .", "pair": True},
+    "surprisal and scores": ({"text_a": MASKED, "text_b": "the dogs sleep .", "pair": True,
+                              "candidates": CANDIDATES},  # more than the short list shows: it scrolls
                              lambda pilot: _keys(pilot, "f5", "f6")),
     "attention, 8 tokens": ({"text_a": MASKED}, lambda pilot: _keys(pilot, "f3")),
     "attention, 32 tokens": ({"text_a": THIRTY}, lambda pilot: _keys(pilot, "f3")),

@@ -57,7 +57,10 @@ class Leaderboard(Vertical):
     Leaderboard {
         #leaderboard-first { text-wrap: nowrap; text-overflow: ellipsis; }
         #leaderboard-head { height: auto; }
-        #candidates { height: 1fr; border: none; padding: 0; background: transparent; }
+        /* The scrollbar's room kept: rows are wrapped under their indent to the width left, which a
+           scrollbar coming later would narrow (the board itself is not resized then). */
+        #candidates { height: 1fr; border: none; padding: 0; background: transparent;
+                      scrollbar-gutter: stable; }
         #candidate-editor { display: none; margin-top: 1; }
         &.-editing #candidate-editor { display: block; }
     }
