@@ -61,8 +61,7 @@ class Engine(NextSentenceRanking, InsideViews):
         self._heads = split_heads(loaded.model, has_nsp_head=loaded.has_nsp_head)
         self.budgets = fitted_budget(loaded.device, loaded.config, loaded.dtype)
         self.token_budget = self.budgets.batch
-        """Tokens one batched forward may hold (bertui.engine.budget): the batch budget until ``go_live``;
-        tests and benchmarks change it."""
+        """Tokens one batched forward may hold: the batch budget until ``go_live`` (tests change it)."""
         self._input_names = set(self._tokenizer.model_input_names)
         if getattr(loaded.config, "type_vocab_size", 0) < 2:
             # One segment embedding or none: RoBERTa-style models ignore segments, and klue/roberta-base
@@ -278,9 +277,8 @@ class Engine(NextSentenceRanking, InsideViews):
                   copies=copies, give_way=self._give_way)
 
     def go_live(self, should_stop: Callable[[], bool]) -> None:
-        """Serve a person typing: between its batched passes the work asks ``should_stop`` and gives way
-        to newer text, and its chunks take the live budget (a newer keystroke waits for the chunk under
-        way), not the batch budget of work that runs to its end."""
+        """Serve a person typing: work gives way to newer text when ``should_stop()`` says so between
+        chunks, and chunks take the live budget, since a newer keystroke waits for the one under way."""
         self.should_stop = should_stop
         self.token_budget = self.budgets.live
 
