@@ -4,6 +4,7 @@ of their own, so the folders' temporary paths never reach the screen or the snap
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import inspect
 import re
@@ -45,6 +46,15 @@ def pytest_pyfunc_call(pyfuncitem):
 def steady(monkeypatch):
     """Every UI test's app holds still (``tests/ui/steady.py``): its screen is the same run to run."""
     hold_still(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def collectable():
+    """An app freezes its objects for the collector once its panes open, and a model loop the process it
+    runs in (each once in a process of its own); in this one test process, everything is unfrozen after
+    each test, so that the garbage of finished apps can be freed."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")
