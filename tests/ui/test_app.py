@@ -411,7 +411,6 @@ async def test_keys_before_the_panes_open_are_kept_and_the_actions_wait(make_app
 async def test_what_exists_once_the_panes_open_is_kept_off_the_collector(make_app):
     """A full collection walking the app's objects stalled typing 90-160 ms: they are frozen once the
     panes open (the model's process freezes its own once loaded, bertui.model.loop)."""
-    gc.unfreeze()
     app = make_app(model="no-such-model")  # the load fails: only the app's own freeze is at work
     async with app.run_test() as pilot:
         await opened(pilot)
