@@ -143,6 +143,9 @@ async def drive(server, port: int, expected: list[tuple[str, str]], downloads: P
         checks = ["' of 2 · token'", *(json.dumps(text) for pair in expected for text in pair)]
         await page.until(" && ".join(f"{after}.includes({check})" for check in checks), 20,
                          "the typed sentence's predictions")
+        # Copying waits for whole results: the ranking follows the masks once typing pauses.
+        await page.until(f"{after}.lastIndexOf('ranked by IsNext') > {after}.lastIndexOf('ranking…')", 20,
+                         "the typed sentence's ranking")
         shown = await page.evaluate(after)
         await page.key("y", "KeyY", 89, modifiers=2)  # ctrl+y: the results, as a download
         wait_until(lambda: (downloads / "bertui-results.json").is_file(), 20, "the download")
